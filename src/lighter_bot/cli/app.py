@@ -1,0 +1,20 @@
+"""The `lighter-bot` command: one typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from lighter_bot.cli import config_cmd
+
+app = typer.Typer(
+    name="lighter-bot",
+    help="Market maker for the Lighter perpetual DEX, with a built-in exchange simulator.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(config_cmd.app, name="config")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,412 @@
+"""Configuration: pydantic v2 models (frozen, unknown keys rejected) for config.yaml, profiles and
+environment secrets. Defaults are the operator's numbers (state packet of 2025-11-10).
+
+Every knob's description states its unit; `lighter-bot config show` prints them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from lighter_bot.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = "config.yaml"
+PosFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def _le(problems: list[str], path: str, lo_name: str, lo: float, hi_name: str, hi: float) -> None:
+    if lo > hi:
+        problems.append(f"{path}.{lo_name} ({lo:g}) must be <= {path}.{hi_name} ({hi:g})")
+
+
+class VolatilityConfig(_Model):
+    enabled: bool = Field(True, description="use the volatility band instead of the fixed spread_bps")
+    ema_halflife_seconds: PosFloat = Field(45.0, description="half-life of the EWMA variance (s)")
+    horizon_seconds: PosFloat = Field(
+        60.0, description="volatility is reported as the std-dev of mid returns over this horizon (s)"
+    )
+    low_bps: NonNegFloat = Field(6.0, description="volatility (bps) at or below which the band is at its calm end")
+    high_bps: NonNegFloat = Field(22.0, description="volatility (bps) at or above which the band is at its wide end")
+    min_spread_bps: PosFloat = Field(7.0, description="full quoted width in calm markets (bps)")
+    max_spread_bps: PosFloat = Field(13.0, description="full quoted width in volatile markets (bps)")
+    max_size_multiplier: PosFloat = Field(1.1, description="size multiplier in calm markets (x)")
+    min_size_multiplier: PosFloat = Field(0.7, description="size multiplier in volatile markets (x)")
+    pause_threshold_bps: PosFloat = Field(30.0, description="stop quoting when volatility >= this (bps)")
+    resume_threshold_bps: PosFloat = Field(18.0, description="resume only when volatility <= this (bps)")
+    resume_inventory_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.25, description="...and |inventory| <= this fraction of maker.inventory_soft_cap (ratio)"
+    )
+
+    def problems(self, path: str) -> list[str]:
+        out: list[str] = []
+        _le(out, path, "low_bps", self.low_bps, "high_bps", self.high_bps)
+        _le(out, path, "min_spread_bps", self.min_spread_bps, "max_spread_bps", self.max_spread_bps)
+        _le(out, path, "min_size_multiplier", self.min_size_multiplier, "max_size_multiplier", self.max_size_multiplier)
+        _le(out, path, "resume_threshold_bps", self.resume_threshold_bps, "pause_threshold_bps", self.pause_threshold_bps)
+        return out
+
+
+class TrendConfig(_Model):
+    enabled: bool = Field(True, description="trend filter on/off")
+    lookback_seconds: PosFloat = Field(45.0, description="trend = mid change over this window (s)")
+    threshold_bps: PosFloat = Field(12.0, description="enter a trend when |change| >= this (bps)")
+    resume_threshold_bps: PosFloat = Field(6.0, description="leave the trend when |change| < this (bps)")
+    extra_spread_bps: NonNegFloat = Field(2.5, description="added to the full width while trending (bps)")
+    gate_sides: bool = Field(True, description="stop quoting the side that trades into the trend")
+
+    def problems(self, path: str) -> list[str]:
+        out: list[str] = []
+        _le(out, path, "resume_threshold_bps", self.resume_threshold_bps, "threshold_bps", self.threshold_bps)
+        return out
+
+
+class PnlGuardConfig(_Model):
+    enabled: bool = Field(True, description="realized-PnL watchdog on/off")
+    window_seconds: PosFloat = Field(300.0, description="realized-PnL slice length (s)")
+    realized_floor_quote: float = Field(-0.5, description="a slice at or below this realized PnL is bad (USD)")
+    trigger_consecutive: Annotated[int, Field(ge=1)] = Field(2, description="bad slices in a row to engage (count)")
+    widen_bps: NonNegFloat = Field(4.0, description="extra width per engaged step (bps)")
+    max_extra_bps: NonNegFloat = Field(8.0, description="cap on the guard's extra width (bps)")
+    size_multiplier: Annotated[float, Field(gt=0, le=1)] = Field(0.85, description="size factor per engaged step (x)")
+    min_size_multiplier: Annotated[float, Field(gt=0, le=1)] = Field(0.6, description="floor of the size factor (x)")
+    clear_consecutive: Annotated[int, Field(ge=1)] = Field(2, description="good slices in a row to step back (count)")
+
+
+class MakerConfig(_Model):
+    pair: str = Field("market:2", pattern=r"^market:\d+$", description="market id as market:<index>")
+    dry_run: bool = Field(False, description="log quotes, place nothing")
+    size: PosFloat = Field(0.064, description="nominal clip (base units)")
+    size_min: PosFloat = Field(0.061, description="smallest clip (base units)")
+    size_max: PosFloat = Field(0.072, description="largest clip (base units)")
+    exchange_min_size: PosFloat = Field(0.061, description="exchange minimum order size (base units)")
+    exchange_min_notional: PosFloat = Field(10.5, description="notional floor: size x price >= this (USD)")
+    inventory_soft_cap: PosFloat = Field(0.10, description="inventory scale for skew and resume rules (base units)")
+    spread_bps: PosFloat = Field(12.0, description="full quoted width when the volatility band is off (bps)")
+    price_scale: Annotated[int, Field(gt=0)] = Field(1000, description="10**price_decimals of the market (integer)")
+    size_scale: Annotated[int, Field(gt=0)] = Field(1000, description="10**size_decimals of the market (integer)")
+    inventory_skew_bps: NonNegFloat = Field(
+        3.0, description="reservation-price shift at |inventory| = soft cap, against the inventory (bps)"
+    )
+    requote_tolerance_bps: NonNegFloat = Field(
+        1.5, description="leave a working quote alone while within this of the desired price (bps)"
+    )
+    quote_expiry_seconds: PosFloat = Field(3600.0, description="lifetime of each quote, a backstop (s)")
+    volatility: VolatilityConfig = VolatilityConfig()
+    trend: TrendConfig = TrendConfig()
+    pnl_guard: PnlGuardConfig = PnlGuardConfig()
+
+    @property
+    def market_id(self) -> int:
+        return int(self.pair.split(":", 1)[1])
+
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        _le(out, "maker", "size_min", self.size_min, "size_max", self.size_max)
+        if not self.size_min <= self.size <= self.size_max:
+            out.append(
+                f"maker.size ({self.size:g}) must be between maker.size_min ({self.size_min:g}) "
+                f"and maker.size_max ({self.size_max:g})"
+            )
+        out += self.volatility.problems("maker.volatility")
+        out += self.trend.problems("maker.trend")
+        return out
+
+
+class HedgerConfig(_Model):
+    enabled: bool = Field(True, description="hedger on/off")
+    dry_run: bool = Field(False, description="plan hedges and log them, send nothing")
+    trigger_units: PosFloat = Field(0.07, description="hedge when |inventory| > this (base units)")
+    target_units: NonNegFloat = Field(0.03, description="hedge back toward this |inventory| (base units)")
+    max_clip_units: PosFloat = Field(0.08, description="largest hedge order (base units)")
+    max_slippage_bps: NonNegFloat = Field(7.0, description="crossing limit price at most this far from the mid (bps)")
+    prefer_passive: bool = Field(True, description="try a passive reduce-only order before crossing")
+    passive_wait_seconds: NonNegFloat = Field(0.4, description="how long the passive hedge rests before crossing (s)")
+    passive_offset_bps: NonNegFloat = Field(2.0, description="passive hedge distance from the mid (bps)")
+    cooldown_seconds: NonNegFloat = Field(1.0, description="minimum gap between hedge attempts (s)")
+
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        _le(out, "hedger", "target_units", self.target_units, "trigger_units", self.trigger_units)
+        return out
+
+
+class GuardConfig(_Model):
+    max_position_units: PosFloat = Field(0.3, description="hard cap on |position| incl. working orders (base units)")
+    max_inventory_notional: PosFloat = Field(50.0, description="hard cap on |position| x mid incl. working orders (USD)")
+    backoff_seconds_on_block: NonNegFloat = Field(5.0, description="after a blocked action, wait this long (s)")
+    max_book_age_seconds: PosFloat = Field(5.0, description="stop quoting when the book is older than this (s)")
+    max_account_age_seconds: PosFloat = Field(30.0, description="halt when account data is older than this (s)")
+    reject_storm_count: Annotated[int, Field(ge=1)] = Field(8, description="rejects within the window that halt (count)")
+    reject_storm_window_seconds: PosFloat = Field(30.0, description="window for the reject storm (s)")
+
+
+class MetricsConfig(_Model):
+    enabled: bool = Field(True, description="write the fills ledger")
+    ledger_path: str = Field("data/metrics/fills.jsonl", description="fills ledger (JSONL)")
+    archive_dir: str = Field("data/metrics/archive", description="where rotated ledgers go")
+    positions_path: str = Field("data/metrics/positions.jsonl", description="position snapshots (JSONL)")
+    max_bytes: Annotated[int, Field(gt=0)] = Field(5 * 1024 * 1024, description="rotate the ledger at this size (bytes)")
+    rolling_window_seconds: PosFloat = Field(21600.0, description="rolling metrics window (s), 6 h")
+    short_window_seconds: PosFloat = Field(300.0, description="short metrics window (s), 5 min")
+
+
+class TelemetryConfig(_Model):
+    enabled: bool = Field(True, description="serve /health, /metrics, /dashboard")
+    host: str = Field("127.0.0.1", description="bind address (0.0.0.0 in a container)")
+    port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port")
+    quote_stale_seconds: PosFloat = Field(20.0, description="/health fails if ACTIVE and no quote for this long (s)")
+
+
+class FeesConfig(_Model):
+    maker_actual_rate: float = Field(0.0, description="maker fee rate on our tier (fraction)")
+    taker_actual_rate: float = Field(0.0, description="taker fee rate on our tier (fraction)")
+    maker_premium_rate: float = Field(0.00004, description="Premium maker fee (fraction), 0.4 bps")
+    taker_premium_rate: float = Field(0.00028, description="Premium taker fee (fraction), 2.8 bps")
+
+
+class ApiConfig(_Model):
+    base_url: str = Field("https://mainnet.zklighter.elliot.ai", description="Lighter REST base URL")
+    ws_url: str | None = Field(None, description="WebSocket URL; derived from base_url when empty")
+    tier: Literal["standard", "premium"] = Field("standard", description="account tier (delays, fees, tx budget)")
+    tx_per_minute: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="transaction budget per minute; default by tier (standard 60)"
+    )
+
+
+class SimConfig(_Model):
+    scenario: str = Field("sol_day", description="synthetic market scenario for --venue sim")
+    seed: int = Field(7, description="random seed of the simulated market")
+    start_price: PosFloat = Field(170.0, description="initial SOL-like price (USD)")
+
+
+class AlertsConfig(_Model):
+    enabled: bool = Field(True, description="send alerts")
+    discord_webhook_url: str | None = Field(None, description="Discord-compatible webhook (or env DISCORD_WEBHOOK)")
+    min_interval_seconds: NonNegFloat = Field(60.0, description="same alert at most once per this (s)")
+
+
+class BotConfig(_Model):
+    maker: MakerConfig = MakerConfig()
+    hedger: HedgerConfig = HedgerConfig()
+    guard: GuardConfig = GuardConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    telemetry: TelemetryConfig = TelemetryConfig()
+    fees: FeesConfig = FeesConfig()
+    api: ApiConfig = ApiConfig()
+    sim: SimConfig = SimConfig()
+    alerts: AlertsConfig = AlertsConfig()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> BotConfig:
+        problems = self.maker.problems() + self.hedger.problems()
+        if self.guard.max_position_units < self.maker.size_max:
+            problems.append(
+                f"guard.max_position_units ({self.guard.max_position_units:g}) must be >= "
+                f"maker.size_max ({self.maker.size_max:g}) or no quote could ever be placed"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def config_hash(self) -> str:
+        """Stable short hash of the resolved config (no secrets live here)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+class Secrets(_Model):
+    """Credentials, only from the environment or files it names. Never logged (SecretStr)."""
+
+    api_private_key: SecretStr | None = None
+    account_index: int | None = None
+    api_key_index: int | None = None
+    ws_auth_token: SecretStr | None = None
+    api_bearer: SecretStr | None = None
+
+    def redacted(self) -> dict[str, Any]:
+        def mark(v: object) -> object:
+            return None if v is None else ("***" if isinstance(v, SecretStr) else v)
+
+        return {k: mark(getattr(self, k)) for k in type(self).model_fields}
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+def _format_errors(exc: ValidationError, data: Any) -> list[str]:
+    problems: list[str] = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        typ = err["type"]
+        if typ == "extra_forbidden":
+            problems.append(f"{loc}: unknown key (remove it or check its spelling)")
+        elif typ == "value_error" and not loc:
+            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+            problems.extend(p.strip() for p in msg.split("; "))
+        else:
+            shown = err.get("input")
+            problems.append(f"{loc or '(top level)'} ({shown!r}): {err['msg']}")
+    return problems
+
+
+def parse_config(data: Any, source: str = "") -> BotConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"the file must hold a mapping of sections, got {type(data).__name__}"], source)
+    try:
+        return BotConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, data), source) from None
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError([f"file not found: {path} (pass --config PATH or set LIGHTER_CONFIG)"]) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read {path}: {exc.strerror}"]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"], str(path)) from None
+
+
+PROFILE_SECTIONS = ("maker", "hedger", "guard")
+
+
+def merge_profile(data: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    """Overlay a market profile (`market`, `maker`, `hedger`, `guard`, `metadata`) onto config data.
+
+    Null profile values mean "leave as is"; a nested mapping (e.g. maker.volatility) is merged key by key.
+    """
+
+    def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+        out = dict(base)
+        for k, v in top.items():
+            if v is None:
+                continue
+            if isinstance(v, dict) and isinstance(out.get(k), dict):
+                out[k] = overlay(out[k], v)
+            else:
+                out[k] = v
+        return out
+
+    merged = dict(data)
+    for section in PROFILE_SECTIONS:
+        if isinstance(profile.get(section), dict):
+            merged[section] = overlay(dict(merged.get(section) or {}), profile[section])
+    market = profile.get("market")
+    if market is not None:
+        pair = market if isinstance(market, str) and market.startswith("market:") else f"market:{market}"
+        merged["maker"] = {**(merged.get("maker") or {}), "pair": pair}
+    meta = profile.get("metadata")
+    if isinstance(meta, dict) and meta.get("exchange_min_notional") is not None:
+        merged["maker"] = {**merged["maker"], "exchange_min_notional": meta["exchange_min_notional"]}
+    return merged
+
+
+def config_path(explicit: str | None = None) -> Path:
+    return Path(explicit or os.environ.get("LIGHTER_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: str | Path | None = None, profile: str | Path | None = None) -> BotConfig:
+    """Load config.yaml (or LIGHTER_CONFIG), optionally overlaid with a profile; raise ConfigError."""
+    p = config_path(str(path) if path else None)
+    data = read_yaml(p) if p.exists() or path else {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"the file must hold a mapping of sections, got {type(data).__name__}"], str(p))
+    if profile is not None:
+        prof = read_yaml(Path(profile))
+        if not isinstance(prof, dict):
+            raise ConfigError([f"profile {profile} must hold a mapping"], str(profile))
+        data = merge_profile(data, prof)
+    return parse_config(data, str(p))
+
+
+def _env(*names: str) -> str | None:
+    for n in names:
+        v = os.environ.get(n)
+        if v:
+            return v.strip()
+    return None
+
+
+def _read_token_file(path: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            k, _, v = line.partition("=")
+            out[k.strip()] = v.strip().strip('"').strip("'")
+    return out
+
+
+def load_secrets(env: dict[str, str] | None = None) -> Secrets:
+    """Secrets from the environment (new names first, the old bot's names accepted), then `.env.ws_token`."""
+    src = dict(os.environ) if env is None else env
+
+    def get(*names: str) -> str | None:
+        for n in names:
+            v = src.get(n)
+            if v:
+                return v.strip()
+        return None
+
+    token_file = _read_token_file(Path(get("WS_TOKEN_FILE") or ".env.ws_token"))
+    problems: list[str] = []
+
+    def as_int(name_val: tuple[str, str | None]) -> int | None:
+        name, val = name_val
+        if val is None:
+            return None
+        try:
+            return int(val)
+        except ValueError:
+            problems.append(f"environment {name} ({val!r}) must be an integer")
+            return None
+
+    acct = as_int(("LIGHTER_ACCOUNT_INDEX", get("LIGHTER_ACCOUNT_INDEX", "ACCOUNT_INDEX")))
+    key_idx = as_int(("LIGHTER_API_KEY_INDEX", get("LIGHTER_API_KEY_INDEX", "API_KEY_INDEX")))
+    if problems:
+        raise ConfigError(problems, "environment")
+    pk = get("LIGHTER_API_PRIVATE_KEY", "API_KEY_PRIVATE_KEY")
+    ws = get("WS_AUTH_TOKEN") or token_file.get("WS_AUTH_TOKEN")
+    bearer = get("LIGHTER_API_BEARER") or token_file.get("LIGHTER_API_BEARER")
+    return Secrets(
+        api_private_key=SecretStr(pk) if pk else None,
+        account_index=acct,
+        api_key_index=key_idx,
+        ws_auth_token=SecretStr(ws) if ws else None,
+        api_bearer=SecretStr(bearer) if bearer else None,
+    )
+
+
+def describe_fields(model: type[BaseModel] = BotConfig, prefix: str = "") -> list[tuple[str, str]]:
+    """(key path, description with unit) for every knob, for `config show`."""
+    out: list[tuple[str, str]] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += describe_fields(ann, path + ".")
+        else:
+            out.append((path, field.description or ""))
+    return out

@@ -1,0 +1,1 @@
+"""Domain values shared by every layer: stdlib only, frozen, integer ticks and lots."""

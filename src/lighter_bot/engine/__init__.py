@@ -1,0 +1,1 @@
+"""The engine: clock, state reducer, the synchronous core, and the asyncio runner."""

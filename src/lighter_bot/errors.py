@@ -1,0 +1,51 @@
+"""One exception tree for the whole bot.
+
+    LighterBotError
+    ├── ConfigError          bad config file / flags / env: shown as a list of problems, exit 2
+    ├── DataError            an input file (recording, ledger, profile) is unreadable or malformed
+    ├── RiskHalt             the risk guard stopped trading
+    └── VenueError
+        ├── RetryableVenueError   timeouts, 5xx, 429: back off and retry
+        ├── RejectedError         the venue refused a transaction (with Lighter's code)
+        └── FatalVenueError       credentials / signer / protocol: cannot continue
+"""
+
+from __future__ import annotations
+
+
+class LighterBotError(Exception):
+    """Base of every error lighter-bot raises on purpose."""
+
+
+class ConfigError(LighterBotError):
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        head = f"invalid configuration{f' in {source}' if source else ''}"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class DataError(LighterBotError):
+    """A file or payload we were asked to read is missing or malformed (message names it)."""
+
+
+class RiskHalt(LighterBotError):
+    pass
+
+
+class VenueError(LighterBotError):
+    pass
+
+
+class RetryableVenueError(VenueError):
+    pass
+
+
+class RejectedError(VenueError):
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        super().__init__(f"rejected by venue (code {code}): {message}")
+
+
+class FatalVenueError(VenueError):
+    pass

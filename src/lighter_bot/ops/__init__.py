@@ -1,0 +1,1 @@
+"""Operator tools: market profiles, suggestions, trade history + PnL, WS token refresh."""

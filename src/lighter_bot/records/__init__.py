@@ -1,0 +1,1 @@
+"""Records: the fills ledger, position snapshots and PnL reports."""

@@ -1,0 +1,1 @@
+"""Pure strategy: signals, maker quotes, hedger plans, PnL watchdogs, order planner."""

@@ -1,0 +1,1 @@
+"""Telemetry: Prometheus metrics, /health, /metrics and /dashboard over HTTP."""

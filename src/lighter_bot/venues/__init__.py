@@ -1,0 +1,1 @@
+"""Venues: where orders go. base.py is the protocol; sim/, lighter/ and emulator/ implement or serve it."""

@@ -1,0 +1,36 @@
+"""The Venue protocol: the one narrow interface the live runner talks to.
+
+A venue streams domain events (market data, acks, fills, status) and executes domain commands.
+Implementations: venues.sim.live.SimVenue (simulator paced in real time), venues.lighter (the real
+exchange over lighter-sdk). Backtests drive the synchronous simulator directly (backtest.runner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from lighter_bot.domain.commands import Command
+from lighter_bot.domain.events import Event
+from lighter_bot.domain.market import MarketSpec
+
+
+class Venue(Protocol):
+    @property
+    def market(self) -> MarketSpec: ...
+
+    async def start(self) -> list[Event]:
+        """Connect, load metadata, reconcile; return the initial events (position, book)."""
+        ...
+
+    def events(self) -> AsyncIterator[Event]:
+        """Events in the order the bot learns of them; ends when the venue is closed."""
+        ...
+
+    async def submit(self, commands: Sequence[Command]) -> None:
+        """Send commands; outcomes come back as events (acks, rejects, cancels, fills)."""
+        ...
+
+    async def shutdown(self) -> None:
+        """Cancel all our orders in this market, wait for the venue to confirm, and disconnect."""
+        ...

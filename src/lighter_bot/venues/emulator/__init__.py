@@ -1,0 +1,1 @@
+"""A Lighter-compatible REST + WS server on loopback, backed by the simulator."""
