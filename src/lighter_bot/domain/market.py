@@ -36,11 +36,11 @@ class MarketSpec:
 
     @property
     def price_scale(self) -> int:
-        return 10**self.price_decimals
+        return int(10**self.price_decimals)
 
     @property
     def size_scale(self) -> int:
-        return 10**self.size_decimals
+        return int(10**self.size_decimals)
 
     @property
     def min_size_lots(self) -> int:

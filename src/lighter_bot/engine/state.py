@@ -14,8 +14,8 @@ from lighter_bot.domain.book import EMPTY_BOOK, BookView
 from lighter_bot.domain.events import (
     BookUpdate,
     Event,
-    MarkPrice,
     MarketTrade,
+    MarkPrice,
     ModifyRejected,
     OrderAccepted,
     OrderCanceled,
