@@ -19,6 +19,8 @@ from lighter_bot.domain.position import PositionState, apply_fill
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.venues.sim.exchange import SimExchange
 
+DRAIN_S = 2.0  # after the last market row, run this long so in-flight orders and acks settle
+
 
 class DecisionCore(Protocol):
     """What the loop needs from the engine core (EngineCore satisfies it)."""
@@ -84,8 +86,8 @@ def run_backtest(
     next_tick = t0 + tick_s
     while True:
         nxt = ex.next_time()
-        if nxt is None:
-            break  # the market is over and every pending event has been delivered
+        if nxt is None or (ex.source_exhausted and nxt > ex.last_market_time + DRAIN_S):
+            break  # the market is over and what was in flight has been delivered
         t = next_tick if next_tick <= nxt else nxt
         if end is not None and t > end:
             break

@@ -143,6 +143,7 @@ class SimExchange:
         self._src: Iterator[Row] = iter(source)
         self._next_row: Row | None = next(self._src, None)
         self._now = self._next_row[0] if self._next_row is not None else 0.0
+        self._last_row_t = self._now
         self._bids: dict[int, int] = {}
         self._asks: dict[int, int] = {}
         self._taken: dict[tuple[int, int], int] = {}  # (side, price) -> lots we took since it last changed
@@ -171,6 +172,14 @@ class SimExchange:
         """Time of the last processed happening."""
         return self._now
 
+    @property
+    def source_exhausted(self) -> bool:
+        return self._next_row is None
+
+    @property
+    def last_market_time(self) -> float:
+        return self._last_row_t
+
     def next_time(self) -> float | None:
         t = _INF
         if self._next_row is not None:
@@ -197,7 +206,7 @@ class SimExchange:
             else:
                 if t_row > until or row is None:
                     break
-                self._now = t_row
+                self._now = self._last_row_t = t_row
                 self._on_row(row)
                 self._next_row = next(self._src, None)
         if until > self._now and until != _INF:
@@ -243,6 +252,13 @@ class SimExchange:
                 self._schedule(now + r.cancel_delay_s, _LAND_CANCEL_ALL, cmd)
             win.append(now)
             self.stats.tx_sent += 1
+
+    def tx_window_frees_at(self) -> float:
+        """When the rolling one-minute tx budget next has room (now-ish if it has room already)."""
+        win = self.stats.tx_times
+        if len(win) < self.rules.tx_per_minute:
+            return self._now
+        return win[len(win) - self.rules.tx_per_minute] + 60.0 + 1e-6
 
     def cancel_all(self, now: float) -> None:
         self.submit(now, [CancelAll()])
@@ -397,10 +413,8 @@ class SimExchange:
         for o in cands:
             if avail <= 0:
                 break
-            if o.price == price:
-                reach = int(self._queue.on_trade(o.queue, avail))
-            else:
-                reach = avail  # the trade went through our price: everything at it traded first
+            # A trade through our price means everything at our price traded first.
+            reach = int(self._queue.on_trade(o.queue, avail)) if o.price == price else avail
             q = min(reach, o.size, avail)
             if q > 0:
                 avail -= q

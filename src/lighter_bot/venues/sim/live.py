@@ -8,6 +8,7 @@ and yields what the bot has learned by then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from lighter_bot.domain.commands import CancelAll, Command
@@ -46,10 +47,8 @@ class SimVenue:
             wait = self.clock.wall_delay(nxt - self.clock.now())
             if wait > 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=min(wait, MAX_SLEEP_S))
-                except TimeoutError:
-                    pass
                 continue
             for e in ex.advance(self.clock.now()):
                 yield e
@@ -61,19 +60,25 @@ class SimVenue:
             self.exchange.submit(self.clock.now(), commands)
             self._wake.set()
 
-    async def shutdown(self) -> None:
-        """Cancel all ours and let the cancels land (in sim time), so nothing rests afterwards."""
+    async def shutdown(self) -> int:
+        """Cancel all ours and let the cancels land (in sim time), so nothing rests afterwards.
+
+        A cancel-all refused by the tx budget is retried once the rolling minute has room. Returns
+        how many of our orders still rest (0 when clean)."""
         ex = self.exchange
         r = ex.rules
         now = max(self.clock.now(), ex.now)
-        for _ in range(3):  # an order still in flight may land after the first cancel-all
+        settle = max(r.cancel_delay_s, r.maker_delay_s, r.taker_delay_s) + r.account_latency_s + 1e-6
+        for _ in range(5):  # an order still in flight may land after the first cancel-all
             ex.submit(now, [CancelAll()])
-            now += max(r.cancel_delay_s, r.maker_delay_s, r.taker_delay_s) + 1e-6
+            now += settle
             ex.advance(now)
             if not ex.resting_orders() and not ex.pending_commands():
                 break
+            now = max(now, ex.tx_window_frees_at())
         self._closed = True
         self._wake.set()
+        return len(ex.resting_orders())
 
 
 def make_sim_venue(
