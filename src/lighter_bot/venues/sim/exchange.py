@@ -16,6 +16,7 @@ a modify leaves the order fillable at its old price until the modify lands.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left, insort
 import random
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -146,6 +147,8 @@ class SimExchange:
         self._last_row_t = self._now
         self._bids: dict[int, int] = {}
         self._asks: dict[int, int] = {}
+        self._bid_px: list[int] = []  # sorted ascending (best bid last)
+        self._ask_px: list[int] = []  # sorted ascending (best ask first)
         self._taken: dict[tuple[int, int], int] = {}  # (side, price) -> lots we took since it last changed
         self._mark: int | None = None
         self._actions: list[tuple[float, int, int, Any]] = []
@@ -295,15 +298,16 @@ class SimExchange:
     def book(self, depth: int | None = None) -> BookView:
         """The current true market book (our orders are not in it)."""
         n = depth or self.rules.book_depth
-        bids = tuple(sorted(self._bids.items(), reverse=True)[:n])
-        asks = tuple(sorted(self._asks.items())[:n])
+        b, a = self._bids, self._asks
+        bids = tuple((p, b[p]) for p in reversed(self._bid_px[-n:]))
+        asks = tuple((p, a[p]) for p in self._ask_px[:n])
         return BookView(bids, asks)
 
     def best_bid(self) -> int | None:
-        return max(self._bids) if self._bids else None
+        return self._bid_px[-1] if self._bid_px else None
 
     def best_ask(self) -> int | None:
-        return min(self._asks) if self._asks else None
+        return self._ask_px[0] if self._ask_px else None
 
     @property
     def mark(self) -> int | None:
@@ -354,12 +358,18 @@ class SimExchange:
         t, kind, side, price, size = row
         self.stats.market_rows += 1
         if kind == DEPTH:
-            levels = self._bids if side == BID else self._asks
+            if side == BID:
+                levels, pxs = self._bids, self._bid_px
+            else:
+                levels, pxs = self._asks, self._ask_px
             prev = levels.get(price, 0)
             if size > 0:
+                if not prev:
+                    insort(pxs, price)
                 levels[price] = size
             elif prev:
                 del levels[price]
+                del pxs[bisect_left(pxs, price)]
             if prev != size:
                 self._taken.pop((side, price), None)
                 self._mark_dirty(t)
@@ -375,6 +385,7 @@ class SimExchange:
                 self._on_trade_for_orders(t, taker, price, size)
         elif kind == CLEAR:
             (self._bids if side == BID else self._asks).clear()
+            (self._bid_px if side == BID else self._ask_px).clear()
             self._taken.clear()
             self._mark_dirty(t)
         elif kind == MARK:
@@ -449,8 +460,8 @@ class SimExchange:
 
     def _crosses_market(self, side: Side, price: int) -> bool:
         if side is Side.BID:
-            return bool(self._asks) and price >= min(self._asks)
-        return bool(self._bids) and price <= max(self._bids)
+            return bool(self._ask_px) and price >= self._ask_px[0]
+        return bool(self._bid_px) and price <= self._bid_px[-1]
 
     def _own_cross(self, side: Side, price: int) -> bool:
         for o in self._orders.values():
@@ -498,9 +509,10 @@ class SimExchange:
         """Walk the visible opposite book up to the limit (levels we already took count as gone)."""
         book_side = ASK if o.is_bid else BID
         levels = self._asks if o.is_bid else self._bids
-        prices = sorted(p for p in levels if (p <= o.price if o.is_bid else p >= o.price))
-        if not o.is_bid:
-            prices.reverse()
+        if o.is_bid:
+            prices = self._ask_px[: bisect_left(self._ask_px, o.price + 1)]
+        else:
+            prices = self._bid_px[bisect_left(self._bid_px, o.price):][::-1]
         for p in prices:
             if o.size <= 0:
                 break
