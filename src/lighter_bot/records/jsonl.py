@@ -77,11 +77,11 @@ class JsonlFile:
         self.prefix = prefix
         self.fsync = fsync
         self.wall = wall
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -92,6 +92,8 @@ class JsonlFile:
     # -- repair ----------------------------------------------------------------------------------
     def repair(self) -> int:
         """Truncate a torn last line (no trailing newline). Returns the number of bytes dropped."""
+        if not self.path.exists():
+            return 0  # nothing to repair; do not create directories for a read
         with self.locked():
             return self._repair_unlocked()
 
