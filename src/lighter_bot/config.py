@@ -96,6 +96,53 @@ class PnlGuardConfig(_Model):
         return out
 
 
+class EdgeFirstConfig(_Model):
+    """Plan step 1 (strategy/edge_first.py): earn the right to tighten and to size up."""
+
+    enabled: bool = Field(True, description="edge-first gating on/off")
+    floor_spread_bps: PosFloat = Field(
+        13.0, description="full width the volatility band may not go below until recent fills are profitable (bps)"
+    )
+    markout_horizon_seconds: PosFloat = Field(5.0, description="fills are judged by their markout at this horizon (s)")
+    min_fills: Annotated[int, Field(ge=1)] = Field(
+        6, description="settled markouts needed before the band may tighten (count)"
+    )
+    window_fills: Annotated[int, Field(ge=1)] = Field(30, description="recent fills the markout average covers (count)")
+    tighten_above_bps: float = Field(
+        0.5, description="the band may tighten only while the recent mean markout is >= this (bps)"
+    )
+    min_size_until_proven: bool = Field(True, description="quote maker.size_min until realized PnL has held >= 0")
+    proof_seconds: PosFloat = Field(1800.0, description="how long realized PnL must hold >= 0 before sizes may grow (s)")
+
+
+class HitQualityConfig(_Model):
+    """Plan step 3 (strategy/hit_quality.py): per-side pick-off detection, real-time widening, safe-side quoting."""
+
+    enabled: bool = Field(True, description="hit-quality defence on/off")
+    immediate_seconds: PosFloat = Field(
+        1.0, description="a quote filled this soon after it was sent or moved counts as hit immediately (s)"
+    )
+    window_fills: Annotated[int, Field(ge=1)] = Field(12, description="recent fills per side the statistics cover (count)")
+    min_fills: Annotated[int, Field(ge=1)] = Field(3, description="fills on a side before it can be judged (count)")
+    markout_horizon_seconds: PosFloat = Field(5.0, description="markout horizon that judges a side (s)")
+    toxic_markout_bps: float = Field(
+        -1.5, description="a side whose recent mean markout is <= this is being picked off (bps)"
+    )
+    immediate_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.6, description="...or whose share of immediate hits is >= this (ratio)"
+    )
+    widen_bps: NonNegFloat = Field(4.0, description="extra distance from the mid of a picked-off side (bps)")
+    hold_seconds: PosFloat = Field(
+        60.0, description="a picked-off side stays defended this long after the last bad evidence (s)"
+    )
+    drop_toxic_side: bool = Field(
+        True, description="quote only the safe side while the other is picked off (unless it reduces inventory)"
+    )
+    no_lone_top: bool = Field(
+        True, description="never improve the touch on a defended side (join the best price instead)"
+    )
+
+
 class MakerConfig(_Model):
     pair: str = Field("market:2", pattern=r"^market:\d+$", description="market id as market:<index>")
     dry_run: bool = Field(False, description="log quotes, place nothing")
@@ -127,6 +174,8 @@ class MakerConfig(_Model):
     volatility: VolatilityConfig = VolatilityConfig()
     trend: TrendConfig = TrendConfig()
     pnl_guard: PnlGuardConfig = PnlGuardConfig()
+    edge_first: EdgeFirstConfig = EdgeFirstConfig()
+    hit_quality: HitQualityConfig = HitQualityConfig()
 
     @property
     def market_id(self) -> int:
@@ -146,6 +195,25 @@ class MakerConfig(_Model):
         return out
 
 
+class HedgeAlphaConfig(_Model):
+    """Plan step 4 (strategy/hedge_alpha.py): do not pay for a cross the market no longer justifies."""
+
+    enabled: bool = Field(True, description="hedger-as-alpha rules on/off")
+    max_spread_widening_bps: NonNegFloat = Field(
+        3.0, description="abandon the cross when the book spread widened by more than this since the plan (bps)"
+    )
+    kickback_move_bps: PosFloat = Field(
+        10.0, description="after a move against the position of at least this within the lookback, wait (bps)"
+    )
+    kickback_lookback_seconds: PosFloat = Field(20.0, description="window of that move (s)")
+    kickback_wait_seconds: NonNegFloat = Field(
+        20.0, description="how long the reducing quote rests for the kickback instead of crossing (s)"
+    )
+    kickback_max_inventory_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.7, description="never wait when |position| >= this fraction of guard.max_position_units (ratio)"
+    )
+
+
 class HedgerConfig(_Model):
     enabled: bool = Field(True, description="hedger on/off")
     dry_run: bool = Field(False, description="plan hedges and log them, send nothing")
@@ -160,6 +228,7 @@ class HedgerConfig(_Model):
     tx_reserve: Annotated[int, Field(ge=0)] = Field(
         6, description="transactions per minute that requotes leave free for hedges (tx)"
     )
+    alpha: HedgeAlphaConfig = HedgeAlphaConfig()
 
     def problems(self) -> list[str]:
         out: list[str] = []

@@ -1,0 +1,81 @@
+"""Recent fill quality per side: rolling markouts at several horizons and how fast our quotes got hit.
+
+Unlike `signals.Markouts` (running averages since the start, for reporting), this keeps only the
+last `window` settled fills per side and horizon, so the defences it feeds (edge-first gating, hit
+quality) react to what is happening now and recover once it stops. A fill's markout at horizon h is
+side * (mid(t + h) - price) / price in bps (+ = the mid moved our way), settled with the mid that
+held at t + h as soon as a later mid arrives.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from lighter_bot.domain.orders import Side
+
+
+class RecentFillQuality:
+    MAX_PENDING = 2_000
+
+    def __init__(self, horizons_s: tuple[float, ...], window: int) -> None:
+        if window < 1:
+            raise ValueError("window must be >= 1")
+        self.horizons = tuple(sorted(set(horizons_s)))
+        self.window = window
+        self._pending: deque[tuple[float, Side, float, int]] = deque()  # (ts, side, price, next horizon idx)
+        self._settled: dict[tuple[Side, float], deque[float]] = {
+            (s, h): deque(maxlen=window) for s in (Side.BID, Side.ASK) for h in self.horizons
+        }
+        self._ages: dict[Side, deque[float]] = {s: deque(maxlen=window) for s in (Side.BID, Side.ASK)}
+        self._mid: float | None = None
+        self.last_fill_ts: dict[Side, float] = {}
+
+    def on_fill(self, ts: float, side: Side, price: float, age_s: float | None) -> None:
+        """`age_s`: seconds since the order was sent or last moved (None when unknown)."""
+        if price <= 0:
+            return
+        self.last_fill_ts[side] = ts
+        if age_s is not None:
+            self._ages[side].append(age_s)
+        if self.horizons:
+            self._pending.append((ts, side, price, 0))
+            if len(self._pending) > self.MAX_PENDING:
+                self._pending.popleft()
+
+    def on_mid(self, ts: float, mid: float | None) -> None:
+        """Settle every horizon reached strictly before `ts` with the mid that held until now; note `mid`."""
+        p = self._pending
+        if p and self._mid is not None:
+            hs = self.horizons
+            for _ in range(len(p)):
+                t0, side, px, idx = p.popleft()
+                while idx < len(hs) and t0 + hs[idx] < ts:
+                    self._settled[(side, hs[idx])].append(side.sign * (self._mid - px) / px * 1e4)
+                    idx += 1
+                if idx < len(hs):
+                    p.append((t0, side, px, idx))
+        if mid is not None:
+            self._mid = mid
+
+    def markout(self, side: Side | None, horizon_s: float) -> tuple[float, int]:
+        """(mean markout in bps, number of settled fills) over the window; both sides when side is None."""
+        h = min(self.horizons, key=lambda x: abs(x - horizon_s)) if self.horizons else horizon_s
+        vals: list[float] = []
+        for s in (Side.BID, Side.ASK) if side is None else (side,):
+            vals.extend(self._settled.get((s, h), ()))
+        if side is None and len(vals) > self.window:
+            vals = vals[-self.window:]
+        return (sum(vals) / len(vals) if vals else 0.0), len(vals)
+
+    def immediate_share(self, side: Side, within_s: float) -> tuple[float, int]:
+        """(share of recent fills that came within `within_s` of sending the order, number of fills)."""
+        ages = self._ages[side]
+        if not ages:
+            return 0.0, 0
+        return sum(1 for a in ages if a <= within_s) / len(ages), len(ages)
+
+    def forget(self, side: Side) -> None:
+        """Drop a side's evidence (after a defence expired: judge it on fresh fills)."""
+        for h in self.horizons:
+            self._settled[(side, h)].clear()
+        self._ages[side].clear()

@@ -1,0 +1,84 @@
+"""Hedger as alpha (plan step 4): passive first, and do not pay for a cross the market no longer justifies.
+
+Two vetoes on the hedger's cross (the hedger's own plan check covers a mid move beyond the slippage
+cap; these come on top):
+* spread: the book spread widened by more than `max_spread_widening_bps` since the plan was made:
+  the cross would pay the widening, so it is abandoned and re-planned from the new book;
+* kickback: the mid just moved against the position by >= `kickback_move_bps` within
+  `kickback_lookback_seconds` (we were run over by a sweep): crossing now sells the low / buys the
+  high. Instead the hedger stands down for `kickback_wait_seconds` while the maker's reducing quote,
+  the second resting tier, rests to catch the kickback. Never while |position| is at or above
+  `kickback_max_inventory_ratio` of the hard cap: then the hedge goes through.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from lighter_bot.config import HedgeAlphaConfig
+from lighter_bot.domain.book import BookView
+from lighter_bot.domain.orders import Side
+
+
+def spread_bps(book: BookView) -> float | None:
+    bb, ba = book.best_bid, book.best_ask
+    if bb is None or ba is None or bb <= 0:
+        return None
+    return (ba - bb) / ((ba + bb) / 2.0) * 1e4
+
+
+class HedgeAlpha:
+    def __init__(self, cfg: HedgeAlphaConfig, max_position_lots: int) -> None:
+        self.cfg = cfg
+        self.max_position_lots = max_position_lots
+        self._mids: deque[tuple[float, float]] = deque()  # (ts, mid) on a 1 s grid
+        self._plan_key: object = None
+        self._plan_spread: float | None = None
+        self.hold_until = -math.inf
+        self.abandoned_spread = 0
+        self.kickback_waits = 0
+
+    def on_mid(self, ts: float, mid: float) -> None:
+        m = self._mids
+        if not m or ts - m[-1][0] >= 1.0:
+            m.append((ts, mid))
+        cutoff = ts - self.cfg.kickback_lookback_seconds
+        while len(m) > 1 and m[0][0] < cutoff:
+            m.popleft()
+
+    def big(self, position_lots: int) -> bool:
+        return abs(position_lots) >= self.cfg.kickback_max_inventory_ratio * self.max_position_lots
+
+    def holding(self, now: float, position_lots: int) -> bool:
+        """The hedger must stand down (a kickback wait is in force and the position is not too big)."""
+        return self.cfg.enabled and now < self.hold_until and not self.big(position_lots)
+
+    def move_against_bps(self, position_lots: int, mid: float) -> float:
+        """How far the mid moved against the position over the lookback (bps; <= 0 when it did not)."""
+        if not self._mids or position_lots == 0:
+            return 0.0
+        worst = max(x for _, x in self._mids) if position_lots > 0 else min(x for _, x in self._mids)
+        if worst <= 0:
+            return 0.0
+        return (worst - mid) / worst * 1e4 if position_lots > 0 else (mid - worst) / worst * 1e4
+
+    def veto_cross(self, now: float, plan_key: object, hedge_side: Side, position_lots: int, mid2: int,
+                   book: BookView) -> str | None:
+        """Called while the hedger is ready to cross the plan `plan_key`; a reason when it must not."""
+        c = self.cfg
+        if not c.enabled:
+            return None
+        sp = spread_bps(book)
+        if plan_key != self._plan_key:
+            self._plan_key, self._plan_spread = plan_key, sp
+        if sp is not None and self._plan_spread is not None and sp - self._plan_spread > c.max_spread_widening_bps:
+            self.abandoned_spread += 1
+            self._plan_key = None
+            return f"abandoned: spread widened {sp - self._plan_spread:.1f} bps since the plan"
+        if not self.big(position_lots) and self.move_against_bps(position_lots, mid2 / 2.0) >= c.kickback_move_bps:
+            self.kickback_waits += 1
+            self.hold_until = now + c.kickback_wait_seconds
+            self._plan_key = None
+            return "kickback: resting for the rebound instead of crossing after a sweep"
+        return None

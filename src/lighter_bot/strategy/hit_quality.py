@@ -1,0 +1,87 @@
+"""Hit quality (plan step 3): detect a side being picked off and defend it in real time.
+
+A side is picked off when, over its last fills (at least `min_fills`), the mean markout at
+`markout_horizon_seconds` is <= `toxic_markout_bps`, or the share of fills that came within
+`immediate_seconds` of sending or moving the quote is >= `immediate_share`. While defended (until
+`hold_seconds` after the last bad evidence, then its evidence is forgotten so it is judged afresh),
+the side's quote moves `widen_bps` further from the mid, may not improve the touch (being alone at
+the top of the book is how a lone maker gets picked off), and, with `drop_toxic_side`, is not quoted
+at all while the other side is safe, unless it is the side that reduces our inventory.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lighter_bot.config import HitQualityConfig
+from lighter_bot.domain.book import BookView
+from lighter_bot.domain.orders import Side
+from lighter_bot.strategy.fill_quality import RecentFillQuality
+from lighter_bot.strategy.quoting import QuoteIntent, SizeRules
+
+
+class HitQuality:
+    def __init__(self, cfg: HitQualityConfig) -> None:
+        self.cfg = cfg
+        self.defended_until: dict[Side, float] = {Side.BID: -math.inf, Side.ASK: -math.inf}
+        self.engagements: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
+        self.notes: tuple[str, ...] = ()
+
+    def defended(self, side: Side, now: float) -> bool:
+        return self.cfg.enabled and now < self.defended_until[side]
+
+    def update(self, now: float, quality: RecentFillQuality) -> None:
+        c = self.cfg
+        if not c.enabled:
+            return
+        for side in (Side.BID, Side.ASK):
+            was = now < self.defended_until[side]
+            mean, n = quality.markout(side, c.markout_horizon_seconds)
+            share, k = quality.immediate_share(side, c.immediate_seconds)
+            bad = (n >= c.min_fills and mean <= c.toxic_markout_bps) or (k >= c.min_fills and share >= c.immediate_share)
+            if bad:
+                if not was:
+                    self.engagements[side] += 1
+                self.defended_until[side] = now + c.hold_seconds
+                quality.forget(side)  # each engagement is judged on the fills that follow it
+            elif not was:
+                self.defended_until[side] = -math.inf  # expired: judged afresh from here
+
+    def apply(
+        self,
+        now: float,
+        desired: dict[Side, QuoteIntent | None],
+        book: BookView,
+        mid2: int,
+        position_lots: int,
+        sizes: SizeRules,
+    ) -> dict[Side, QuoteIntent | None]:
+        """The quotes after the defence of picked-off sides."""
+        if not self.cfg.enabled:
+            return desired
+        c = self.cfg
+        out = dict(desired)
+        notes: list[str] = []
+        reducing = Side.reducing(position_lots)
+        shift = math.ceil(mid2 / 2.0 * c.widen_bps / 1e4)
+        for side in (Side.BID, Side.ASK):
+            q = out[side]
+            if q is None or not self.defended(side, now):
+                continue
+            if c.drop_toxic_side and side is not reducing and not self.defended(side.opposite, now):
+                out[side] = None
+                notes.append(f"hit quality: {side.value} picked off, quoting the safe side")
+                continue
+            px = q.price - shift if side is Side.BID else q.price + shift
+            if c.no_lone_top:
+                touch = book.best_bid if side is Side.BID else book.best_ask
+                if touch is not None:
+                    px = min(px, touch) if side is Side.BID else max(px, touch)
+            if px <= 0:
+                out[side] = None
+                continue
+            lots = max(q.size, sizes.floor_lots(px))
+            out[side] = QuoteIntent(side, px, lots, q.reduce_only)
+            notes.append(f"hit quality: {side.value} widened {c.widen_bps:g} bps")
+        self.notes = tuple(notes)
+        return out
