@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import html
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -87,7 +88,7 @@ def sharpe_1m(series: Series) -> tuple[float, float]:
         if t >= nxt:
             marks.append(e)
             nxt = t + 60.0 - 1e-9
-    rets = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+    rets = [b - a for a, b in itertools.pairwise(marks)]
     if len(rets) < 2:
         return 0.0, 0.0
     mean = sum(rets) / len(rets)

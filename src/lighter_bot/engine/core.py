@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from lighter_bot.config import BotConfig
 from lighter_bot.domain.commands import CancelOrder, Command
-from lighter_bot.domain.events import BookUpdate, Event, MarketTrade
+from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, OrderFilled
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side
@@ -33,6 +33,7 @@ from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
 from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
 from lighter_bot.strategy.pnl_guard import PnlGuard
+from lighter_bot.strategy.pnl_program import PnlProgram
 from lighter_bot.strategy.quoting import QuoteIntent
 from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
@@ -100,6 +101,7 @@ class EngineCore:
             mk.requote_tolerance_bps, mk.requote_size_tolerance, mk.quote_expiry_seconds, g.stuck_order_seconds
         )
         self.blocked_until = {Side.BID: -math.inf, Side.ASK: -math.inf}
+        self.program = PnlProgram(config, self.caps.max_lots)  # plan steps 1-4 (docs/pnl-program.md)
         self._mem = _Memory()
 
     # -- public API ------------------------------------------------------------------------------
@@ -107,10 +109,14 @@ class EngineCore:
         s = self.state
         # PnL slices close on the realized PnL from before this event (a fill at ts belongs to the next slice).
         self.pnl_guard.roll(event.ts, s.pnl.realized)
+        pg = self.pnl_guard
+        self.program.on_guard(event.ts, pg.level, pg.last_slice_pnl, pg.extra_bps, pg.size_multiplier)
+        filled = s.orders.get(event.client_id) if isinstance(event, OrderFilled) else None
         applied = apply(s, event)
         f = applied.new_fill
         if f is not None:
             self._mem.fills.append(FillRecord(f, s.mid, s.position_lots))
+            self.program.on_fill(f.ts, f.side, f.price / 1.0, None if filled is None else f.ts - filled.sent_at)
             self.markouts.on_fill(f.ts, f.side, f.price / 1.0)
             self.hedger.on_fill(f.client_id, f.size)
         if applied.order_gone is not None:
@@ -118,6 +124,7 @@ class EngineCore:
         if isinstance(event, BookUpdate):
             m2 = event.book.mid2
             self.markouts.on_time(event.ts, None if m2 is None else m2 / 2.0)
+            self.program.on_mid(event.ts, None if m2 is None else m2 / 2.0)
             if m2 is not None:
                 self.volatility.update(event.ts, m2 / 2.0)
                 if self.config.maker.trend.enabled:
@@ -213,9 +220,12 @@ class EngineCore:
         vol = self.volatility.value_bps()
         trend = self.trend.state if cfg.maker.trend.enabled else Trend.NONE
         pg = self.pnl_guard
-        dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps, pg.size_multiplier)
+        ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
+                                                            self.maker.width_bps(vol, trend, pg.extra_bps))
+        dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps + ef_extra, pg.size_multiplier * ef_mult)
         mem.decision = dec
         desired: dict[Side, QuoteIntent | None] = {Side.BID: dec.bid, Side.ASK: dec.ask}
+        desired = self.program.defend(now, desired, book, mid2, pos, self.maker.sizes)
         if cfg.maker.dry_run:
             desired = {Side.BID: None, Side.ASK: None}
 
@@ -243,7 +253,12 @@ class EngineCore:
         out = self._send(plan.cancels, TxPriority.CANCEL)
         # Hedger: at most one command per step, and it steps only when the budget can send it (it
         # sees the quote it could hit as cancelling, and waits for it to be gone).
-        if self.budget.can_spend(now, TxPriority.HEDGE):
+        ready = self.hedger.phase is HedgePhase.CROSS_WAIT
+        hplan = self.hedger.plan
+        if self.program.hedge_veto(now, ready, hplan, hplan.side if hplan else None, pos, mid2, book):
+            if ready:
+                self.hedger.abort(now)  # re-planned from the new book once the veto ends
+        elif self.budget.can_spend(now, TxPriority.HEDGE):
             hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid)
             prio = TxPriority.CANCEL if self.hedger.phase is HedgePhase.CANCELLING else TxPriority.HEDGE
             out += self._send(hedge_cmds, prio)
