@@ -101,7 +101,7 @@ class EdgeFirstConfig(_Model):
 
     enabled: bool = Field(True, description="edge-first gating on/off")
     floor_spread_bps: PosFloat = Field(
-        13.0, description="full width the volatility band may not go below until recent fills are profitable (bps)"
+        12.0, description="full width the volatility band may not go below until recent fills are profitable (bps)"
     )
     markout_horizon_seconds: PosFloat = Field(5.0, description="fills are judged by their markout at this horizon (s)")
     min_fills: Annotated[int, Field(ge=1)] = Field(
@@ -123,10 +123,10 @@ class HitQualityConfig(_Model):
         1.0, description="a quote filled this soon after it was sent or moved counts as hit immediately (s)"
     )
     window_fills: Annotated[int, Field(ge=1)] = Field(12, description="recent fills per side the statistics cover (count)")
-    min_fills: Annotated[int, Field(ge=1)] = Field(3, description="fills on a side before it can be judged (count)")
+    min_fills: Annotated[int, Field(ge=1)] = Field(5, description="fills on a side before it can be judged (count)")
     markout_horizon_seconds: PosFloat = Field(5.0, description="markout horizon that judges a side (s)")
     toxic_markout_bps: float = Field(
-        -1.5, description="a side whose recent mean markout is <= this is being picked off (bps)"
+        -3.0, description="a side whose recent mean markout is <= this is being picked off (bps)"
     )
     immediate_share: Annotated[float, Field(gt=0, le=1)] = Field(
         0.6, description="...or whose share of immediate hits is >= this (ratio)"
@@ -211,6 +211,9 @@ class HedgeAlphaConfig(_Model):
     )
     kickback_max_inventory_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
         0.7, description="never wait when |position| >= this fraction of guard.max_position_units (ratio)"
+    )
+    trend_exit_tier: bool = Field(
+        True, description="while the trend runs against the position, the reducing quote rests at the touch (on/off)"
     )
 
 

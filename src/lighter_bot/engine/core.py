@@ -225,7 +225,7 @@ class EngineCore:
         dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps + ef_extra, pg.size_multiplier * ef_mult)
         mem.decision = dec
         desired: dict[Side, QuoteIntent | None] = {Side.BID: dec.bid, Side.ASK: dec.ask}
-        desired = self.program.defend(now, desired, book, mid2, pos, self.maker.sizes)
+        desired = self.program.defend(now, desired, book, mid2, pos, self.maker.sizes, trend.code)
         if cfg.maker.dry_run:
             desired = {Side.BID: None, Side.ASK: None}
 

@@ -9,6 +9,11 @@ cap; these come on top):
   high. Instead the hedger stands down for `kickback_wait_seconds` while the maker's reducing quote,
   the second resting tier, rests to catch the kickback. Never while |position| is at or above
   `kickback_max_inventory_ratio` of the hard cap: then the hedge goes through.
+
+And a resting exit tier (`trend_exit_tier`): while the trend filter says the market is trending
+against the position (slow drift, not a sweep: no kickback is coming), the reducing quote moves to
+the touch (one tick inside it when the spread allows), so noise flow takes the inventory off at
+about the mid instead of letting it bleed along the trend.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections import deque
 from lighter_bot.config import HedgeAlphaConfig
 from lighter_bot.domain.book import BookView
 from lighter_bot.domain.orders import Side
+from lighter_bot.strategy.quoting import QuoteIntent
 
 
 def spread_bps(book: BookView) -> float | None:
@@ -38,6 +44,7 @@ class HedgeAlpha:
         self.hold_until = -math.inf
         self.abandoned_spread = 0
         self.kickback_waits = 0
+        self.exit_tier_quotes = 0
 
     def on_mid(self, ts: float, mid: float) -> None:
         m = self._mids
@@ -82,3 +89,30 @@ class HedgeAlpha:
             self._plan_key = None
             return "kickback: resting for the rebound instead of crossing after a sweep"
         return None
+
+    def exit_tier(self, desired: dict[Side, QuoteIntent | None], book: BookView, position_lots: int,
+                  trend_code: int) -> dict[Side, QuoteIntent | None]:
+        """Move the reducing quote to the touch while the trend (+1 up, -1 down) runs against the position."""
+        if not self.cfg.enabled or not self.cfg.trend_exit_tier or position_lots == 0 or trend_code == 0:
+            return desired
+        if (position_lots > 0) != (trend_code < 0):
+            return desired  # the trend is in our favour
+        side = Side.ASK if position_lots > 0 else Side.BID
+        q = desired.get(side)
+        bb, ba = book.best_bid, book.best_ask
+        if q is None or bb is None or ba is None:
+            return desired
+        if side is Side.ASK:
+            px = ba - 1 if ba - bb > 2 else ba
+            px = max(px, bb + 1)
+            if px >= q.price:
+                return desired
+        else:
+            px = bb + 1 if ba - bb > 2 else bb
+            px = min(px, ba - 1)
+            if px <= q.price:
+                return desired
+        self.exit_tier_quotes += 1
+        out = dict(desired)
+        out[side] = QuoteIntent(side, px, q.size, q.reduce_only)
+        return out

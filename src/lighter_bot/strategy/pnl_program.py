@@ -102,8 +102,10 @@ class PnlProgram:
         return self.edge_first.extra_bps(band_width_bps), self.edge_first.size_multiplier(mk.size, mk.size_min)
 
     def defend(self, now: float, desired: dict[Side, QuoteIntent | None], book: BookView, mid2: int,
-               position_lots: int, sizes: SizeRules) -> dict[Side, QuoteIntent | None]:
-        return self.hit_quality.apply(now, desired, book, mid2, position_lots, sizes)
+               position_lots: int, sizes: SizeRules, trend_code: int = 0) -> dict[Side, QuoteIntent | None]:
+        """Hit quality's per-side defence, then hedge alpha's exit tier on the reducing side."""
+        out = self.hit_quality.apply(now, desired, book, mid2, position_lots, sizes)
+        return self.hedge_alpha.exit_tier(out, book, position_lots, trend_code)
 
     def hedge_veto(self, now: float, ready_to_cross: bool, plan_key: object, hedge_side: Side | None,
                    position_lots: int, mid2: int, book: BookView) -> bool:
