@@ -17,12 +17,12 @@ Rows hold the engine's own statistics (runner.summarize, from the exchange's fil
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
-from lighter_bot.config import BotConfig, parse_config
+from lighter_bot.config import BotConfig, merge_profile, parse_config
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
@@ -30,6 +30,7 @@ from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_regimes
+from lighter_bot.venues.sim.source import Row
 
 BASELINE: dict[str, Any] = {
     "maker": {
@@ -103,17 +104,14 @@ def _load_data(spec: str) -> replay.Replay:
     return _DATA_CACHE[spec]
 
 
-def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Iterable[Any], VenueRules]:
+def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Iterator[Row], VenueRules]:
     """Config (variant + instrument profile + tier), market, rows and venue rules of one case."""
     data = base.model_dump(mode="python")
     if case.scenario.startswith(DATA_PREFIX):
         rep = _load_data(case.scenario)
         market = rep.market
-        prof = replay.derive_profile(market, rep.mid_price())
-        from lighter_bot.config import merge_profile
-
-        data = merge_profile(data, prof)
-        rows: Iterable[Any] = iter(rep.rows)
+        data = merge_profile(data, replay.derive_profile(market, rep.mid_price()))
+        rows: Iterator[Row] = iter(rep.rows)
     else:
         market = SOL_PERP
         rows = make_scenario(case.scenario, case.seed, case.duration_s or 3600.0, market, base.sim.start_price)
