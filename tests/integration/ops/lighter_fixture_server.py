@@ -35,7 +35,8 @@ class FixtureLighter:
     books: dict[int, dict[str, Any]] = field(default_factory=dict)
     trades: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
-    page_size_cap: int = 100
+    page_size_cap: int = 100  # larger limits are refused, as Lighter does
+    serve_at_most: int = 100  # rows per page actually returned (forces next_cursor paging)
 
     def load(self) -> FixtureLighter:
         details = json.loads((self.fixtures / "http_order_book_details.json").read_text())
@@ -81,8 +82,9 @@ class FixtureLighter:
             rows = [t for t in rows if str(t["market_id"]) == q["market_id"]]
         rows.sort(key=lambda t: (t["timestamp"], t["trade_id"]), reverse=q.get("sort_dir") == "desc")
         start = int(q.get("cursor") or 0)
-        page = rows[start : start + limit]
-        nxt = str(start + limit) if start + limit < len(rows) else None
+        n = min(limit, self.serve_at_most)
+        page = rows[start : start + n]
+        nxt = str(start + n) if start + n < len(rows) else None
         return web.json_response({"code": 200, "trades": page, "next_cursor": nxt})
 
     def app(self) -> web.Application:
