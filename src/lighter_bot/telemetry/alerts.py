@@ -170,6 +170,7 @@ class AlertManager:
 
     def resolve(self, kind: AlertKind, key: str, message: str) -> bool:
         """The condition behind (kind, key) is over: log it, tell the webhook if it was told, re-arm."""
+        key = _redact(key)
         seen = self._seen.pop((kind, key), None)
         log.info(f"alert.{AlertKind.RESOLVED}", of=str(kind), key=key, message=message)
         if seen is None:
@@ -183,7 +184,7 @@ class AlertManager:
             self.stats.raised += 1
             message = _redact(message)
             flat = tuple((k, _redact(str(v))) for k, v in fields.items())
-            dedupe_key = key if key is not None else message
+            dedupe_key = _redact(key) if key is not None else message
             getattr(log, LEVELS[kind])(f"alert.{kind}", message=message, key=dedupe_key, **dict(flat))
             now = self.clock()
             seen = self._seen.get((kind, dedupe_key))
@@ -264,13 +265,16 @@ class AlertManager:
                 log.error("alert.webhook_error", kind=str(alert.kind), error=type(exc).__name__)
             if self._queue and self._queue[0] is alert:
                 self._queue.popleft()
-            await self.sleep(self.min_post_gap_s)
+            if self.min_post_gap_s > 0:
+                await self.sleep(self.min_post_gap_s)
 
     async def _deliver(self, alert: Alert) -> None:
         assert self._session is not None and self.webhook_url is not None
         body = alert.payload()
-        backoff = 1.0
+        backoff, wait = 1.0, 0.0
         for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                await self.sleep(wait)
             try:
                 async with self._session.post(self.webhook_url, json=body) as resp:
                     status = resp.status
@@ -278,8 +282,7 @@ class AlertManager:
                     header_retry = resp.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("alert.webhook_unreachable", kind=str(alert.kind), attempt=attempt, error=type(exc).__name__)
-                await self.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                wait, backoff = backoff, min(backoff * 2, 30.0)
                 continue
             if 200 <= status < 300:
                 self.stats.sent += 1
@@ -288,12 +291,10 @@ class AlertManager:
                 self.stats.retries_429 += 1
                 wait = min(_retry_after(text, header_retry), self.max_retry_after_s)
                 log.warning("alert.webhook_rate_limited", kind=str(alert.kind), retry_after_s=wait, attempt=attempt)
-                await self.sleep(wait)
                 continue
             if status >= 500:
                 log.warning("alert.webhook_server_error", kind=str(alert.kind), status=status, attempt=attempt)
-                await self.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                wait, backoff = backoff, min(backoff * 2, 30.0)
                 continue
             # Another 4xx: this alert is unacceptable to the webhook (or the URL is wrong). Drop it,
             # say so, and keep the webhook enabled for the next one.
