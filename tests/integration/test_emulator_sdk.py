@@ -69,7 +69,11 @@ def test_signer_client_order_lifecycle() -> None:
                 # post-only that would cross: accepted by sendTx, then canceled-post-only
                 _, resp, err = await c.create_order(M, 12, 100, backend.best_ask + 3, False, LIMIT, PO)
                 assert err is None and resp.code == 200
-                await wait_for(lambda: any(o.client_order_index == 12 and o.status == "canceled-post-only" for o in ex.orders.values()))
+                await wait_for(
+                    lambda: any(
+                        o.client_order_index == 12 and o.status == "canceled-post-only" for o in ex.orders.values()
+                    )
+                )
 
                 # cancel-all immediate
                 for coi in (21, 22):
@@ -133,7 +137,9 @@ def test_send_tx_batch_cancel_and_replace() -> None:
                 t4, i4, _, _ = c.sign_create_order(M, 43, 100, bid - 1, 0, LIMIT, PO, nonce=n3, api_key_index=key)
                 resp = await c.send_tx_batch([t3, t4], [i3, i4])
                 assert resp.code == 200
-                await wait_for(lambda: sorted(o.client_order_index for o in ex.open_orders(emu.account_index)) == [42, 43])
+                await wait_for(
+                    lambda: sorted(o.client_order_index for o in ex.open_orders(emu.account_index)) == [42, 43]
+                )
                 # a batch whose nonces don't continue the key's sequence is refused as a whole
                 t5, i5, _, _ = c.sign_cancel_order(M, 42, nonce=n3 + 5, api_key_index=key)
                 with pytest.raises(lighter.exceptions.BadRequestException, match="invalid nonce"):
@@ -159,7 +165,11 @@ def test_api_client_rest_calls() -> None:
                 order_api = lighter.OrderApi(api)
                 details = await order_api.order_book_details(market_id=M)
                 d = details.order_book_details[0]
-                assert (d.market_id, d.size_decimals, d.price_decimals) == (M, SOL_PERP.size_decimals, SOL_PERP.price_decimals)
+                assert (d.market_id, d.size_decimals, d.price_decimals) == (
+                    M,
+                    SOL_PERP.size_decimals,
+                    SOL_PERP.price_decimals,
+                )
                 assert d.min_base_amount == "0.061" and d.min_quote_amount == "10.000000"
                 books = await order_api.order_books()
                 assert books.order_books[0].symbol == "SOL"
@@ -180,12 +190,18 @@ def test_api_client_rest_calls() -> None:
 
                 token, err = c.create_auth_token_with_expiry()
                 assert err is None
-                active = await order_api.account_active_orders(account_index=emu.account_index, market_id=M, authorization=token)
+                active = await order_api.account_active_orders(
+                    account_index=emu.account_index, market_id=M, authorization=token
+                )
                 (o,) = active.orders
                 assert (o.client_order_index, o.remaining_base_amount, o.filled_base_amount) == (51, "0.050", "0.150")
-                inactive = await order_api.account_inactive_orders(account_index=emu.account_index, limit=10, authorization=token)
+                inactive = await order_api.account_inactive_orders(
+                    account_index=emu.account_index, limit=10, authorization=token
+                )
                 assert inactive.orders == []
-                trades = await order_api.trades(sort_by="timestamp", limit=10, account_index=emu.account_index, authorization=token)
+                trades = await order_api.trades(
+                    sort_by="timestamp", limit=10, account_index=emu.account_index, authorization=token
+                )
                 (t,) = trades.trades
                 assert t.bid_account_id == emu.account_index and t.size == "0.150" and t.bid_client_id == 51
 

@@ -43,7 +43,9 @@ def _config(
     if any(given) and not all(given):
         problems.append("--account-index, --api-key-index and --api-public-key go together (or omit all three)")
     if api_public_key is not None and not _PUBKEY.match(api_public_key):
-        problems.append("--api-public-key must be 80 hex characters (as create_api_key() returns), optionally 0x-prefixed")
+        problems.append(
+            "--api-public-key must be 80 hex characters (as create_api_key() returns), optionally 0x-prefixed"
+        )
     if api_key_index is not None and not 0 <= api_key_index <= 254:
         problems.append("--api-key-index must be 0..254")
     if account_index is not None and account_index < 0:
@@ -94,14 +96,20 @@ async def _serve(cfg: EmulatorConfig, scenario: str, duration: float | None) -> 
 def serve(
     port: Annotated[int, typer.Option(help="TCP port (0 = any free port)")] = 8787,
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    scenario: Annotated[str, typer.Option(help="simulator scenario, or 'memory' for the built-in test book")] = "memory",
+    scenario: Annotated[
+        str, typer.Option(help="simulator scenario, or 'memory' for the built-in test book")
+    ] = "memory",
     seed: Annotated[int, typer.Option(help="seed for the market and the faults")] = 1,
     speed: Annotated[float, typer.Option(help="simulated seconds per wall second")] = 1.0,
-    faults: Annotated[str, typer.Option(help="fault spec, e.g. ws_drop:every=30s,http5xx:p=0.02 (docs/emulator.md)")] = "",
+    faults: Annotated[
+        str, typer.Option(help="fault spec, e.g. ws_drop:every=30s,http5xx:p=0.02 (docs/emulator.md)")
+    ] = "",
     tier: Annotated[str, typer.Option(help="account tier: standard (60 tx/min) or premium")] = "standard",
     account_index: Annotated[int | None, typer.Option(help="register this account (with the two key flags)")] = None,
     api_key_index: Annotated[int | None, typer.Option(help="API key index to register")] = None,
-    api_public_key: Annotated[str | None, typer.Option(help="public key from lighter.signer_client.create_api_key()")] = None,
+    api_public_key: Annotated[
+        str | None, typer.Option(help="public key from lighter.signer_client.create_api_key()")
+    ] = None,
     duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
 ) -> None:
     """Serve Lighter's REST API and /stream WebSocket on loopback, backed by the simulator."""
@@ -109,4 +117,6 @@ def serve(
     try:
         asyncio.run(_serve(cfg, scenario, duration))
     except OSError as exc:
-        raise ConfigError([f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick another --port"], "emulator") from None
+        raise ConfigError(
+            [f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick another --port"], "emulator"
+        ) from None

@@ -319,7 +319,9 @@ class EmulatedExchange:
         txs = [decode_tx(t, i) for t, i in zip(types, infos, strict=True)]
         first = txs[0].header
         acc = self.account(first.account_index)
-        if any(t.header.account_index != first.account_index or t.header.api_key_index != first.api_key_index for t in txs):
+        if any(
+            t.header.account_index != first.account_index or t.header.api_key_index != first.api_key_index for t in txs
+        ):
             raise ApiError(21121, "all transactions in a batch must use the same account and api key")
         remaining = self._rate_limit(acc, len(txs))
         key = acc.keys.get(first.api_key_index)
@@ -501,7 +503,9 @@ class EmulatedExchange:
         if isinstance(ev, MarketTrade):
             self._public_trade(ev)
             return
-        if not isinstance(ev, OrderAccepted | OrderRejected | OrderCanceled | OrderModified | ModifyRejected | OrderFilled):
+        if not isinstance(
+            ev, OrderAccepted | OrderRejected | OrderCanceled | OrderModified | ModifyRejected | OrderFilled
+        ):
             return
         rec = self.orders.get(ev.client_id)
         if rec is None:
@@ -730,15 +734,27 @@ class EmulatedExchange:
             stats = self.market_stats_json()
             self.publish(
                 f"market_stats/{m.market_id}",
-                {"channel": f"market_stats:{m.market_id}", "market_stats": stats, "timestamp": now_ms, "type": "update/market_stats"},
+                {
+                    "channel": f"market_stats:{m.market_id}",
+                    "market_stats": stats,
+                    "timestamp": now_ms,
+                    "type": "update/market_stats",
+                },
             )
             self.publish(
                 "market_stats/all",
-                {"channel": "market_stats:all", "market_stats": {str(m.market_id): stats}, "timestamp": now_ms, "type": "update/market_stats"},
+                {
+                    "channel": "market_stats:all",
+                    "market_stats": {str(m.market_id): stats},
+                    "timestamp": now_ms,
+                    "type": "update/market_stats",
+                },
             )
             if self.height != self._last_height_pub:
                 self._last_height_pub = self.height
-                self.publish("height", {"channel": "height", "height": self.height, "timestamp": now_ms, "type": "update/height"})
+                self.publish(
+                    "height", {"channel": "height", "height": self.height, "timestamp": now_ms, "type": "update/height"}
+                )
 
     def _ticker(self, typ: str, now_ms: int) -> dict[str, Any]:
         m = self.market
@@ -856,7 +872,9 @@ class EmulatedExchange:
     def positions_map(self, account_index: int) -> dict[str, Any]:
         acc = self.account(account_index)
         open_n = len(self.account_orders(account_index, True))
-        return {str(self.market.market_id): P.position_json(self.market, acc, self.mark or self._mid(), open_n, ws=True)}
+        return {
+            str(self.market.market_id): P.position_json(self.market, acc, self.mark or self._mid(), open_n, ws=True)
+        }
 
     def account_all_json(self, account_index: int, typ: str, trades: list[TradeRecord]) -> dict[str, Any]:
         m = self.market
@@ -895,7 +913,13 @@ class EmulatedExchange:
                 acc_nonce = max(self.orders[i].nonce for i in ids)
                 self.publish(
                     f"account_orders/{m.market_id}/{a}",
-                    {"type": "update/account_orders", "channel": f"account_orders:{m.market_id}:{a}", "account": a, "nonce": acc_nonce, "orders": {mk: orders}},
+                    {
+                        "type": "update/account_orders",
+                        "channel": f"account_orders:{m.market_id}:{a}",
+                        "account": a,
+                        "nonce": acc_nonce,
+                        "orders": {mk: orders},
+                    },
                 )
                 self.publish(
                     f"account_all_orders/{a}",
@@ -909,15 +933,32 @@ class EmulatedExchange:
             if trades or a in self._dirty_accounts:
                 self.publish(
                     f"account_all_positions/{a}",
-                    {"type": "update/account_all_positions", "channel": f"account_all_positions:{a}", "positions": self.positions_map(a), "shares": [], "last_funding_round": None, "last_funding_discount": None},
+                    {
+                        "type": "update/account_all_positions",
+                        "channel": f"account_all_positions:{a}",
+                        "positions": self.positions_map(a),
+                        "shares": [],
+                        "last_funding_round": None,
+                        "last_funding_discount": None,
+                    },
                 )
                 self.publish(
                     f"account_all_assets/{a}",
-                    {"assets": {str(P.USDC_ASSET_ID): P.asset_json(self.accounts[a])}, "channel": f"account_all_assets:{a}", "timestamp": now_ms, "type": "update/account_all_assets"},
+                    {
+                        "assets": {str(P.USDC_ASSET_ID): P.asset_json(self.accounts[a])},
+                        "channel": f"account_all_assets:{a}",
+                        "timestamp": now_ms,
+                        "type": "update/account_all_assets",
+                    },
                 )
                 self.publish(
                     f"user_stats/{a}",
-                    {"channel": f"user_stats:{a}", "stats": P.user_stats_json(m, self.accounts[a], self.mark or self._mid()), "timestamp": now_ms, "type": "update/user_stats"},
+                    {
+                        "channel": f"user_stats:{a}",
+                        "stats": P.user_stats_json(m, self.accounts[a], self.mark or self._mid()),
+                        "timestamp": now_ms,
+                        "type": "update/user_stats",
+                    },
                 )
             self.publish(f"account_all/{a}", self.account_all_json(a, "update/account_all", fills))
             self.publish(
@@ -971,9 +1012,19 @@ class EmulatedExchange:
         if name == "market_stats" and len(parts) == 2:
             stats = self.market_stats_json()
             if parts[1] == "all":
-                return {"channel": "market_stats:all", "market_stats": {mk: stats}, "timestamp": now_ms, "type": "subscribed/market_stats"}
+                return {
+                    "channel": "market_stats:all",
+                    "market_stats": {mk: stats},
+                    "timestamp": now_ms,
+                    "type": "subscribed/market_stats",
+                }
             market_arg(1)
-            return {"channel": f"market_stats:{mk}", "market_stats": stats, "timestamp": now_ms, "type": "subscribed/market_stats"}
+            return {
+                "channel": f"market_stats:{mk}",
+                "market_stats": stats,
+                "timestamp": now_ms,
+                "type": "subscribed/market_stats",
+            }
         if name == "height" and len(parts) == 1:
             return {"channel": "height", "height": self.height, "timestamp": now_ms, "type": "subscribed/height"}
         if name == "account_all" and len(parts) == 2:
@@ -981,25 +1032,56 @@ class EmulatedExchange:
             return self.account_all_json(a, "subscribed/account_all", self.fills.get(a, [])[-50:])
         if name == "user_stats" and len(parts) == 2:
             a = account_arg(1)
-            return {"channel": f"user_stats:{a}", "stats": P.user_stats_json(m, self.accounts[a], self.mark or self._mid()), "timestamp": now_ms, "type": "subscribed/user_stats"}
+            return {
+                "channel": f"user_stats:{a}",
+                "stats": P.user_stats_json(m, self.accounts[a], self.mark or self._mid()),
+                "timestamp": now_ms,
+                "type": "subscribed/user_stats",
+            }
         if name == "account_orders" and len(parts) == 3:
             market_arg(1)
             a = account_arg(2)
             orders = [P.order_json(m, r) for r in self.account_orders(a, True)]
-            return {"type": "subscribed/account_orders", "channel": f"account_orders:{mk}:{a}", "account": a, "nonce": self.accounts[a].keys and max(k.nonce for k in self.accounts[a].keys.values()), "orders": {mk: orders}}
+            return {
+                "type": "subscribed/account_orders",
+                "channel": f"account_orders:{mk}:{a}",
+                "account": a,
+                "nonce": self.accounts[a].keys and max(k.nonce for k in self.accounts[a].keys.values()),
+                "orders": {mk: orders},
+            }
         if name == "account_all_orders" and len(parts) == 2:
             a = account_arg(1)
             orders = [P.order_json(m, r) for r in self.account_orders(a, True)]
-            return {"type": "subscribed/account_all_orders", "channel": f"account_all_orders:{a}", "orders": {mk: orders}}
+            return {
+                "type": "subscribed/account_all_orders",
+                "channel": f"account_all_orders:{a}",
+                "orders": {mk: orders},
+            }
         if name == "account_all_trades" and len(parts) == 2:
             a = account_arg(1)
-            return {"type": "subscribed/account_all_trades", "channel": f"account_all_trades:{a}", "trades": {mk: [P.trade_json(m, t) for t in self.fills.get(a, [])[-50:]]}}
+            return {
+                "type": "subscribed/account_all_trades",
+                "channel": f"account_all_trades:{a}",
+                "trades": {mk: [P.trade_json(m, t) for t in self.fills.get(a, [])[-50:]]},
+            }
         if name == "account_all_positions" and len(parts) == 2:
             a = account_arg(1)
-            return {"type": "subscribed/account_all_positions", "channel": f"account_all_positions:{a}", "positions": self.positions_map(a), "shares": [], "last_funding_round": None, "last_funding_discount": None}
+            return {
+                "type": "subscribed/account_all_positions",
+                "channel": f"account_all_positions:{a}",
+                "positions": self.positions_map(a),
+                "shares": [],
+                "last_funding_round": None,
+                "last_funding_discount": None,
+            }
         if name == "account_all_assets" and len(parts) == 2:
             a = account_arg(1)
-            return {"assets": {str(P.USDC_ASSET_ID): P.asset_json(self.accounts[a])}, "channel": f"account_all_assets:{a}", "timestamp": now_ms, "type": "subscribed/account_all_assets"}
+            return {
+                "assets": {str(P.USDC_ASSET_ID): P.asset_json(self.accounts[a])},
+                "channel": f"account_all_assets:{a}",
+                "timestamp": now_ms,
+                "type": "subscribed/account_all_assets",
+            }
         if name == "account_market" and len(parts) == 3:
             market_arg(1)
             a = account_arg(2)
@@ -1015,7 +1097,15 @@ class EmulatedExchange:
         raise ApiError(30012, f"failed to subscribe: unknown channel {channel}")
 
 
-PRIVATE_CHANNELS = ("account_orders", "account_all_orders", "account_all_trades", "account_all_positions", "account_all_assets", "account_market", "account_tx")
+PRIVATE_CHANNELS = (
+    "account_orders",
+    "account_all_orders",
+    "account_all_trades",
+    "account_all_positions",
+    "account_all_assets",
+    "account_market",
+    "account_tx",
+)
 
 
 def channel_account(channel: str) -> int | None:

@@ -116,7 +116,7 @@ class MemoryBackend:
         price = self.best_ask if taker_side is Side.BID else self._bid0
         self._out.append(MarketTrade(self._t, price, size, taker_side))
         left = size
-        for r in sorted(self._resting.values(), key=lambda r: (-r.price if r.side is Side.BID else r.price)):
+        for r in sorted(self._resting.values(), key=lambda r: -r.price if r.side is Side.BID else r.price):
             if left <= 0:
                 break
             if r.side is taker_side:

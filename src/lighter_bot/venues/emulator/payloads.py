@@ -111,7 +111,9 @@ def trade_json(m: MarketSpec, t: TradeRecord, with_before: bool = False) -> dict
     return d
 
 
-def position_json(m: MarketSpec, a: AccountState, mark: int | None, open_orders: int, ws: bool = False) -> dict[str, Any]:
+def position_json(
+    m: MarketSpec, a: AccountState, mark: int | None, open_orders: int, ws: bool = False
+) -> dict[str, Any]:
     mark_px = m.px(mark) if mark is not None else a.pnl.avg_price
     qty = m.sz(a.position)
     value = abs(qty) * mark_px

@@ -305,7 +305,9 @@ class EmulatorServer:
                 infos = json.loads(data["tx_infos"]) if isinstance(data.get("tx_infos"), str) else data.get("tx_infos")
                 if not isinstance(types, list) or not isinstance(infos, list):
                     raise ApiError(20001, "invalid param: tx_types/tx_infos")
-                resp = ex.send_tx_batch([int(t) for t in types], [i if isinstance(i, str) else json.dumps(i) for i in infos])
+                resp = ex.send_tx_batch(
+                    [int(t) for t in types], [i if isinstance(i, str) else json.dumps(i) for i in infos]
+                )
         except ApiError as err:
             conn.send({"type": typ, "data": {"id": ident, **err.body()}})
             return
@@ -351,7 +353,9 @@ class EmulatorServer:
         r.add_post("/api/v1/sendTxBatch", self._wrap(self._send_tx_batch, endpoint="sendTxBatch"))
         return app
 
-    def _wrap(self, fn: Handler, faults: bool = True, endpoint: str = "") -> Callable[[web.Request], Awaitable[web.Response]]:
+    def _wrap(
+        self, fn: Handler, faults: bool = True, endpoint: str = ""
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
             ex = self.exchange
             if faults:
@@ -438,7 +442,9 @@ class EmulatorServer:
         for is_ask, levels in ((False, ex.market_book.bids), (True, ex.market_book.asks)):
             base = 2**48 if is_ask else 2**49
             for price, size in levels:
-                sides[is_ask].append((price, simple(base + 900_000_000 + price, 281474976600000 + price % 1000, size, size, price)))
+                sides[is_ask].append(
+                    (price, simple(base + 900_000_000 + price, 281474976600000 + price % 1000, size, size, price))
+                )
         for r in mine:
             sides[r.is_ask].append((r.price, simple(r.order_index, r.account_index, r.initial, r.remaining, r.price)))
         asks = [d for _, d in sorted(sides[True], key=lambda x: x[0])][:limit]
@@ -483,7 +489,11 @@ class EmulatorServer:
             pool = [t for t in pool if (t.trade_id < c if desc else t.trade_id > c)]
         page = pool[:limit]
         next_cursor = str(page[-1].trade_id) if len(pool) > limit else None
-        return {"code": 200, "next_cursor": next_cursor, "trades": [P.trade_json(ex.market, t, with_before=True) for t in page]}
+        return {
+            "code": 200,
+            "next_cursor": next_cursor,
+            "trades": [P.trade_json(ex.market, t, with_before=True) for t in page],
+        }
 
     def _account_by(self, request: web.Request) -> int:
         ex = self.exchange
@@ -511,7 +521,24 @@ class EmulatorServer:
         for acc in ex.accounts.values():
             if acc.l1_address.lower() == addr.lower():
                 full = ex.account_json(acc.index)
-                subs.append({k: full[k] for k in ("code", "account_type", "index", "l1_address", "cancel_all_time", "total_order_count", "total_isolated_order_count", "pending_order_count", "available_balance", "status", "collateral")})
+                subs.append(
+                    {
+                        k: full[k]
+                        for k in (
+                            "code",
+                            "account_type",
+                            "index",
+                            "l1_address",
+                            "cancel_all_time",
+                            "total_order_count",
+                            "total_isolated_order_count",
+                            "pending_order_count",
+                            "available_balance",
+                            "status",
+                            "collateral",
+                        )
+                    }
+                )
         if not subs:
             raise ApiError(21100, "account not found")
         return {"code": 200, "l1_address": addr, "sub_accounts": subs}
@@ -562,7 +589,8 @@ class EmulatorServer:
             raise ApiError(20001, "invalid param: 1..20 client_order_indexes")
         ex.account(account)
         orders = [
-            r for r in ex.orders.values()
+            r
+            for r in ex.orders.values()
             if r.account_index == account and r.visible and r.status != "rejected" and r.client_order_index in wanted
         ]
         return {"code": 200, "next_cursor": None, "orders": [P.order_json(ex.market, r) for r in orders]}
@@ -624,7 +652,17 @@ class EmulatorServer:
         ex = self.exchange
         self._check_market(request, True)
         res = request.query.get("resolution", "1m")
-        seconds = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "12h": 43200, "1d": 86400, "1w": 604800}
+        seconds = {
+            "1m": 60,
+            "5m": 300,
+            "15m": 900,
+            "30m": 1800,
+            "1h": 3600,
+            "4h": 14400,
+            "12h": 43200,
+            "1d": 86400,
+            "1w": 604800,
+        }
         if res not in seconds:
             raise ApiError(22402, "unsupported resolution")
         start = _qint(request, "start_timestamp", 0)
@@ -674,12 +712,17 @@ class EmulatorServer:
         return {
             "code": 200,
             "resolution": res,
-            "fundings": [{"timestamp": s, "value": "0.00000000", "rate": "0.0000", "direction": "long"} for s in stamps],
+            "fundings": [
+                {"timestamp": s, "value": "0.00000000", "rate": "0.0000", "direction": "long"} for s in stamps
+            ],
         }
 
     async def _funding_rates(self, request: web.Request) -> dict[str, Any]:
         m = self.exchange.market
-        return {"code": 200, "funding_rates": [{"market_id": m.market_id, "exchange": "lighter", "symbol": m.symbol, "rate": 0.0}]}
+        return {
+            "code": 200,
+            "funding_rates": [{"market_id": m.market_id, "exchange": "lighter", "symbol": m.symbol, "rate": 0.0}],
+        }
 
     async def _current_height(self, request: web.Request) -> dict[str, Any]:
         return {"code": 200, "height": self.exchange.height}
