@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from lighter_bot.cli import config_cmd, emulator
+from lighter_bot.cli import config_cmd, run_cmd
+from lighter_bot.cli import emulator as emulator_cmd
 
 app = typer.Typer(
     name="lighter-bot",
@@ -14,7 +15,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(config_cmd.app, name="config")
-app.command("emulator")(emulator.serve)
+app.command("run")(run_cmd.run)
+app.command("emulator")(emulator_cmd.serve)
 
 
 def main() -> None:
