@@ -74,7 +74,7 @@ def _config(
 
 
 async def _serve(cfg: EmulatorConfig, scenario: str, duration: float | None) -> None:
-    backend = make_backend(scenario, cfg.seed)
+    backend = make_backend(scenario, cfg.seed, cfg.tier)
     async with running_emulator(backend, config=cfg) as emu:
         print(json.dumps(emu.credentials_json()), flush=True)
         print(

@@ -17,6 +17,7 @@ from lighter_bot.venues.emulator.faults import FaultPlan, parse_faults
 from lighter_bot.venues.emulator.memory import MemoryBackend
 from lighter_bot.venues.emulator.server import EmulatorServer
 from lighter_bot.venues.emulator.settings import EmulatorConfig
+from lighter_bot.venues.emulator.sim_backend import sim_backend
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,11 @@ def memory_backend(market: MarketSpec = SOL_PERP, seed: int = 1, **kw: Any) -> M
     return MemoryBackend(market, mid, seed=seed, **opts)
 
 
-def make_backend(scenario: str, seed: int, market: MarketSpec = SOL_PERP) -> ExchangeBackend:
+def make_backend(scenario: str, seed: int, tier: str = "standard", market: MarketSpec = SOL_PERP) -> ExchangeBackend:
     """`memory` is the built-in protocol backend; any other name is a simulator scenario."""
     if scenario == "memory":
         return memory_backend(market, seed)
-    from lighter_bot.venues.emulator.sim_backend import sim_backend
-
-    return sim_backend(scenario, seed, market)
+    return sim_backend(scenario, seed, market, tier)
 
 
 @asynccontextmanager
@@ -71,7 +70,7 @@ async def running_emulator(
     backend: ExchangeBackend | None = None,
     *,
     config: EmulatorConfig | None = None,
-    scenario: str = "memory",
+    scenario: str = "sol_day",
     wall: Clock | None = None,
     **overrides: Any,
 ) -> AsyncIterator[EmulatorHandle]:
@@ -88,7 +87,7 @@ async def running_emulator(
     public_key = cfg.api_public_key
     if public_key is None:
         private_key, public_key = generate_api_key()
-    be = backend if backend is not None else make_backend(scenario, cfg.seed)
+    be = backend if backend is not None else make_backend(scenario, cfg.seed, cfg.tier)
     exchange = EmulatedExchange(be, cfg, wall or LiveClock(), faults)
     exchange.register_key(cfg.account_index, cfg.api_key_index, public_key)
     server = EmulatorServer(exchange)
