@@ -75,7 +75,9 @@ def _q(v: Any) -> str:
 
 def _decode(url: str, status: int, body: str, auth: bool) -> dict[str, Any]:
     message = _message(body)
-    if status in (401, 403) and auth:
+    # Lighter (and the emulator) may answer a bad token with 400 "invalid auth": name the fix either way.
+    auth_problem = status in (401, 403) or (status == 400 and any(w in message.lower() for w in ("auth", "token")))
+    if auth and auth_problem:
         raise ConfigError([f"{url} rejected the auth token (HTTP {status}{message}): refresh it with "
                            "`python scripts/refresh_ws_token.py --config config.yaml`"])
     if status in (400, 404):
