@@ -272,7 +272,8 @@ def to_npz_array(rep: Replay) -> np.ndarray:
             continue
         ns = round(t * 1e9)
         arr[i] = (ev, ns, ns, m.px(p), m.sz(s), 0, 0, 0.0)
-    return arr[arr["ev"] != 0]
+    out: np.ndarray = arr[arr["ev"] != 0]
+    return out
 
 
 def save_npz(rep: Replay, path: Path) -> None:
@@ -303,7 +304,7 @@ def load_npz(paths: list[Path], market: MarketSpec | None = None) -> Replay:
     kinds = (a["ev"] & 0xFF).astype(np.int64)
     t = (a["exch_ts"] // 1000).astype(np.float64) / 1e6  # µs are exact in a double; ns are not
     side = np.where((a["ev"] & HBT_BUY) != 0, BID, ASK)
-    px = np.rint(a["px"] * ps).astype(np.int64)
+    ticks = np.rint(a["px"] * ps).astype(np.int64)
     qty = np.rint(a["qty"] * ss).astype(np.int64)
     kind = np.full(len(a), -1, dtype=np.int64)
     kind[kinds == HBT_DEPTH] = DEPTH
@@ -312,7 +313,7 @@ def load_npz(paths: list[Path], market: MarketSpec | None = None) -> Replay:
     kind[kinds == HBT_CLEAR] = CLEAR
     keep = kind >= 0
     order = np.argsort(t[keep], kind="stable")
-    cols = [c[keep][order].tolist() for c in (t, kind, side, px, qty)]
+    cols = [c[keep][order].tolist() for c in (t, kind, side, ticks, qty)]
     rows: list[Row] = list(zip(*cols, strict=True))
     return Replay(rows, spec, ", ".join(p.name for p in paths))
 
