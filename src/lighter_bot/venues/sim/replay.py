@@ -203,8 +203,8 @@ def load_binance(paths: list[Path]) -> Replay:
     pd = sd = 0
     for k, d, _, _ in msgs[:2000]:
         if k == "depthUpdate":
-            for px, qty in d["b"][:5] + d["a"][:5]:
-                pd, sd = max(pd, _decimals(px)), max(sd, _decimals(qty))
+            for p_s, q_s in d["b"][:5] + d["a"][:5]:
+                pd, sd = max(pd, _decimals(p_s)), max(sd, _decimals(q_s))
         elif k == "trade":
             pd, sd = max(pd, _decimals(d["p"])), max(sd, _decimals(d["q"]))
     spec = spec_for(symbol, 0, pd, sd)
