@@ -75,10 +75,13 @@ class Replay:
         raise DataError(f"{self.source}: no two-sided book in the data")
 
 
-def _decimals(s: str) -> int:
+def _decimals(s: str, padded: bool = False) -> int:
+    """Decimals of a number string; Binance pads with zeros (strip them), Lighter pads to its
+    size/price decimals exactly (`padded`: keep them)."""
     if "." not in s:
         return 0
-    return len(s.rstrip("0").split(".")[1])
+    frac = s.split(".")[1]
+    return len(frac if padded else frac.rstrip("0"))
 
 
 def spec_for(symbol: str, market_id: int = 0, seen_price_decimals: int = 0, seen_size_decimals: int = 0) -> MarketSpec:
@@ -362,8 +365,10 @@ def load_lighter(paths: list[Path]) -> Replay:
                     elif int(mid) != market_id:
                         continue
                 raw.append((ts, ftype, frame))
-                for lvl in (frame.get("order_book") or {}).get("asks", [])[:3]:
-                    pd, sd = max(pd, _decimals(str(lvl["price"]))), max(sd, _decimals(str(lvl["size"])))
+                ob_ = frame.get("order_book") or {}
+                for lvl in [*ob_.get("asks", [])[:3], *ob_.get("bids", [])[:3]]:
+                    pd = max(pd, _decimals(str(lvl["price"]), True))
+                    sd = max(sd, _decimals(str(lvl["size"]), True))
     if not raw:
         raise DataError(f"{', '.join(map(str, paths))}: no order_book or trade frames in the recording")
     mid_ = market_id if market_id is not None else 0
