@@ -40,7 +40,7 @@ async def book_frames(emu: EmulatorHandle, seconds: float) -> list[tuple[float, 
         while (left := end - time.monotonic()) > 0:
             try:
                 msg = await ws.receive_json(timeout=left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if msg.get("type", "").endswith("order_book"):
                 out.append((emu.exchange.elapsed(), msg))
@@ -120,7 +120,7 @@ def test_pings_pongs_and_no_pong() -> None:
             await ws.send_json({"type": "ping"})
             try:
                 return bool((await ws.receive_json(timeout=0.5)) == {"type": "pong"})
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return False
 
     async def frame_pong(emu: EmulatorHandle) -> bool:
@@ -129,7 +129,7 @@ def test_pings_pongs_and_no_pong() -> None:
             await ws.ping(b"hb")
             try:
                 msg = await ws.receive(timeout=0.5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return False
             return msg.type == aiohttp.WSMsgType.PONG
 
