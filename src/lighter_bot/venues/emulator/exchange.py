@@ -1019,6 +1019,7 @@ class EmulatedExchange:
                     "type": "subscribed/market_stats",
                 }
             market_arg(1)
+            stats["base_interest_rate"] = "0.0100"  # only the subscribe snapshot carries it
             return {
                 "channel": f"market_stats:{mk}",
                 "market_stats": stats,
