@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from lighter.signer_client import SignerClient
 
 from lighter_bot.domain.market import SOL_PERP
