@@ -267,3 +267,16 @@ def test_timer_faults_fire_on_schedule() -> None:
     assert [t for t in range(0, 60) if plan.fired("shutdown", t)] == [25]
     window = FaultPlan(parse_faults("frozen_book:at=5s:for=3s:every=10s"), 1)
     assert [t for t in range(0, 30) if window.active("frozen_book", t)] == [5, 6, 7, 15, 16, 17, 25, 26, 27]
+
+
+def test_simulator_backed_book_stream_is_continuous_and_matches_the_sim() -> None:
+    async def body() -> None:
+        async with running_emulator(scenario="calm", seed=4, speed=2.0) as emu:
+            frames = await book_frames(emu, 1.5)
+            updates = [f for _, f in frames if f["type"] == "update/order_book"]
+            assert len(updates) >= 5 and gaps(frames) == 0
+            # the published levels are the simulator's book (no orders of ours rest)
+            sim_book = emu.exchange.market_book
+            assert sim_book.best_bid is not None and emu.exchange.book().best_bid == sim_book.best_bid
+
+    run(body())
