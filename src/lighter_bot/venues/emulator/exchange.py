@@ -103,6 +103,8 @@ class EmulatedExchange:
         self.accounts: dict[int, AccountState] = {}
         self.orders: dict[int, OrderRecord] = {}  # internal id -> record
         self._by_order_index: dict[int, OrderRecord] = {}
+        self.active: dict[int, OrderRecord] = {}  # pending or open orders, by internal id
+        self._unexecuted: list[TxRecord] = []
         self._next_internal = 1
         self._next_ask_index = ORDER_INDEX_MIN + 1_000_000
         self._next_bid_index = 2 * ORDER_INDEX_MIN + 1_000_000
@@ -259,11 +261,12 @@ class EmulatedExchange:
         if index >= ORDER_INDEX_MIN:
             rec = self._by_order_index.get(index)
             return rec if rec is not None and rec.account_index == account_index else None
-        found = None
-        for rec in self.orders.values():
+        for rec in self.active.values():
             if rec.account_index == account_index and rec.client_order_index == index:
-                if rec.active:
-                    return rec
+                return rec
+        found = None
+        for rec in self.orders.values():  # only when no active order has it (error paths)
+            if rec.account_index == account_index and rec.client_order_index == index:
                 found = rec
         return found
 
@@ -378,6 +381,7 @@ class EmulatedExchange:
             self.txs[h] = TxRecord(
                 h, a.tx_type, a.info, hd.account_index, hd.api_key_index, hd.nonce, hd.expired_at, self.now_ms()
             )
+            self._unexecuted.append(self.txs[h])
             cmds.extend(self._commands_for(acc, a.tx, hd, h))
         if cmds:
             self.backend.submit(self.sim_time(), cmds)
@@ -413,11 +417,11 @@ class EmulatedExchange:
         return []
 
     def _cancel_all_commands(self, account_index: int, reason: str | None) -> list[Command]:
-        mine = [r for r in self.orders.values() if r.active and r.account_index == account_index]
+        mine = [r for r in self.active.values() if r.account_index == account_index]
         for r in mine:
             if reason and r.cancel_reason is None:
                 r.cancel_reason = reason
-        others = any(r.active and r.account_index != account_index for r in self.orders.values())
+        others = any(r.account_index != account_index for r in self.active.values())
         if not mine:
             return []
         if others:  # the backend's CancelAll would hit other accounts' orders too
@@ -457,6 +461,7 @@ class EmulatedExchange:
             tx_us=now_ms * 1000,
         )
         self.orders[iid] = rec
+        self.active[iid] = rec
         self._by_order_index[oidx] = rec
         self._pending_tx[iid] = h
         return PlaceOrder(
@@ -477,9 +482,10 @@ class EmulatedExchange:
             self.height += 1
         for ev in events:
             self._on_event(ev)
-        for tx in self.txs.values():
-            if tx.status == 1 and tx.queued_ms <= int(wall * 1000):
+        for tx in self._unexecuted:
+            if tx.status == 1:
                 tx.status, tx.executed_ms, tx.block_height = 2, int(wall * 1000), self.height
+        self._unexecuted = []
         self._timers(wall)
         self._publish_market(wall)
         self._publish_accounts()
@@ -532,6 +538,8 @@ class EmulatedExchange:
             self._fail_tx(rec.internal_id, ev.reason)
         elif isinstance(ev, OrderFilled):
             self._fill(rec, ev)
+        if not rec.active:
+            self.active.pop(rec.internal_id, None)
 
     def _fail_tx(self, internal_id: int, reason: str) -> None:
         h = self._pending_tx.get(internal_id)
@@ -630,8 +638,8 @@ class EmulatedExchange:
     def _timers(self, wall: float) -> None:
         now_ms = int(wall * 1000)
         cmds: list[Command] = []
-        for rec in self.orders.values():
-            if rec.active and rec.order_expiry and rec.order_expiry <= now_ms and rec.cancel_reason is None:
+        for rec in self.active.values():
+            if rec.order_expiry and rec.order_expiry <= now_ms and rec.cancel_reason is None:
                 rec.cancel_reason = "canceled-expired"
                 cmds.append(CancelOrder(rec.internal_id))
         for acc in self.accounts.values():
@@ -655,7 +663,7 @@ class EmulatedExchange:
         bids = dict(self.market_book.bids)
         asks = dict(self.market_book.asks)
         if self.config.show_own_orders:
-            for r in self.orders.values():
+            for r in self.active.values():
                 if r.status == "open" and r.visible and r.remaining > 0 and r.tif != 0:
                     side = asks if r.is_ask else bids
                     side[r.price] = side.get(r.price, 0) + r.remaining
@@ -846,9 +854,10 @@ class EmulatedExchange:
 
     # -- account views ----------------------------------------------------------------------------
     def account_orders(self, account_index: int, active: bool, market_id: int | None = None) -> list[OrderRecord]:
+        pool = self.active.values() if active else self.orders.values()
         return [
             r
-            for r in self.orders.values()
+            for r in pool
             if r.account_index == account_index
             and r.visible
             and (r.status == "open") == active
@@ -858,7 +867,7 @@ class EmulatedExchange:
 
     def open_orders(self, account_index: int) -> list[OrderRecord]:
         """Orders resting on the book for this account (introspection for tests)."""
-        return [r for r in self.orders.values() if r.account_index == account_index and r.active]
+        return [r for r in self.active.values() if r.account_index == account_index]
 
     def position(self, account_index: int) -> int:
         return self.account(account_index).position
@@ -866,7 +875,7 @@ class EmulatedExchange:
     def account_json(self, account_index: int) -> dict[str, Any]:
         acc = self.account(account_index)
         open_n = len(self.account_orders(account_index, True))
-        pending = len([r for r in self.orders.values() if r.account_index == account_index and r.status == "pending"])
+        pending = len([r for r in self.active.values() if r.account_index == account_index and r.status == "pending"])
         return P.account_json(self.market, acc, self.mark or self._mid(), open_n, pending)
 
     def positions_map(self, account_index: int) -> dict[str, Any]:
@@ -1019,6 +1028,7 @@ class EmulatedExchange:
                     "type": "subscribed/market_stats",
                 }
             market_arg(1)
+            stats["base_interest_rate"] = "0.0100"  # only the subscribe snapshot carries it
             return {
                 "channel": f"market_stats:{mk}",
                 "market_stats": stats,
