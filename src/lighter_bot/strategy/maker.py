@@ -12,7 +12,7 @@ reduce-only order on the reducing side meanwhile so that the inventory condition
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lighter_bot.config import MakerConfig
 from lighter_bot.domain.book import BookView
@@ -22,8 +22,7 @@ from lighter_bot.strategy.quoting import QuoteIntent, SizeRules, ask_ticks, bid_
 from lighter_bot.strategy.signals import Trend
 
 
-@dataclass(frozen=True, slots=True)
-class MakerDecision:
+class MakerDecision(NamedTuple):
     bid: QuoteIntent | None
     ask: QuoteIntent | None
     width_bps: float  # full width quoted (0 when nothing is computed)
@@ -51,6 +50,8 @@ class Maker:
         self.sizes = SizeRules(market, cfg.exchange_min_size, cfg.exchange_min_notional)
         self.paused = False
         self._scale = float(market.size_scale)
+        self._memo_key: tuple[object, ...] | None = None
+        self._memo: MakerDecision | None = None
 
     def width_bps(self, vol_bps: float, trend: Trend, guard_extra_bps: float) -> float:
         c, v = self.cfg, self.cfg.volatility
@@ -98,6 +99,25 @@ class Maker:
         trend: Trend,
         guard_extra_bps: float = 0.0,
         guard_size_mult: float = 1.0,
+    ) -> MakerDecision:
+        # Same inputs (and pause state) => same decision: most events move nothing the maker reads.
+        key = (mid2, book.best_bid, book.best_ask, position_lots, vol_bps, trend, guard_extra_bps, guard_size_mult,
+               self.paused)
+        if key == self._memo_key and self._memo is not None:
+            return self._memo
+        d = self._decide(mid2, book, position_lots, vol_bps, trend, guard_extra_bps, guard_size_mult)
+        self._memo_key, self._memo = key, d
+        return d
+
+    def _decide(
+        self,
+        mid2: int,
+        book: BookView,
+        position_lots: int,
+        vol_bps: float,
+        trend: Trend,
+        guard_extra_bps: float,
+        guard_size_mult: float,
     ) -> MakerDecision:
         c = self.cfg
         paused = self.update_pause(vol_bps, position_lots)

@@ -42,7 +42,8 @@ _URGENT, _MISSING, _LAGGING = 0, 1, 2
 
 
 def plan_quotes(
-    desired: dict[Side, QuoteIntent | None],
+    bid: QuoteIntent | None,
+    ask: QuoteIntent | None,
     orders: Iterable[WorkingOrder],
     now: float,
     mid2: int,
@@ -50,17 +51,17 @@ def plan_quotes(
     sizes: SizeRules,
     new_cid: Callable[[], int],
 ) -> Plan:
-    by_side: dict[Side, list[WorkingOrder]] = {Side.BID: [], Side.ASK: []}
+    bids: list[WorkingOrder] = []
+    asks: list[WorkingOrder] = []
     for o in orders:
         if o.purpose is Purpose.QUOTE:
-            by_side[o.side].append(o)
+            (bids if o.side is Side.BID else asks).append(o)
     cancels: list[Command] = []
     ranked: list[tuple[int, float, Command]] = []
     tol_ticks = settings.tolerance_bps * mid2 / 2e4
-    for side in (Side.BID, Side.ASK):
-        q = desired.get(side)
+    for side, q, mine in ((Side.BID, bid, bids), (Side.ASK, ask, asks)):
         live: list[WorkingOrder] = []
-        for o in by_side[side]:
+        for o in mine:
             stuck = now - o.sent_at > settings.stuck_after_s
             if o.status is OrderStatus.PENDING_CANCEL:
                 if stuck:
@@ -76,7 +77,8 @@ def plan_quotes(
             ranked.append((_MISSING, 0.0, _place(q, new_cid, settings)))
             continue
         # Keep the order that is acknowledged (prefer OPEN), cancel the others.
-        live.sort(key=lambda o: (o.status is not OrderStatus.OPEN, -o.sent_at))
+        if len(live) > 1:
+            live.sort(key=lambda o: (o.status is not OrderStatus.OPEN, -o.sent_at))
         keep, extra = live[0], live[1:]
         for o in extra:
             if o.status is not OrderStatus.PENDING_NEW:
@@ -95,7 +97,8 @@ def plan_quotes(
             continue
         aggressive = off > tol_ticks if side is Side.BID else -off > tol_ticks
         ranked.append((_URGENT if aggressive else _LAGGING, -abs(off), ModifyOrder(keep.client_id, q.price, q.size)))
-    ranked.sort(key=lambda r: (r[0], r[1]))
+    if len(ranked) > 1:
+        ranked.sort(key=lambda r: (r[0], r[1]))
     return Plan(cancels, [r[2] for r in ranked])
 
 
