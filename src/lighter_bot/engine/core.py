@@ -105,6 +105,10 @@ class EngineCore:
         # caps and planner. `_dirty` marks events that change our orders or account.
         self._dirty = True
         self._quiet_key: tuple[object, ...] | None = None
+        self._max_book_age = g.max_book_age_seconds
+        self._reject_window = g.reject_storm_window_seconds
+        self._trend_on = mk.trend.enabled
+        self._maker_dry = mk.dry_run
 
     # -- public API ------------------------------------------------------------------------------
     def on_event(self, event: Event) -> list[Command]:
@@ -124,7 +128,7 @@ class EngineCore:
             self.markouts.on_time(event.ts, None if m2 is None else m2 / 2.0)
             if m2 is not None:
                 self.volatility.update(event.ts, m2 / 2.0)
-                if self.config.maker.trend.enabled:
+                if self._trend_on:
                     self.trend.update(event.ts, m2 / 2.0)
         elif isinstance(event, MarketTrade):
             return []
@@ -205,24 +209,32 @@ class EngineCore:
         now = s.now
         book = s.book
         mid2 = book.mid2
-        mode, reasons = evaluate(
-            cfg.guard,
-            self.caps,
-            GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
-                        self._rejects_in_window(), s.position_lots, -(-mid2 // 2) if mid2 is not None else 0),
-        )
+        pos = s.position_lots
+        mid_ticks = -(-mid2 // 2) if mid2 is not None else 0
+        reasons: tuple[str, ...]
+        if (s.venue_connected and s.account_ok and mid2 is not None and s.book_ts is not None
+                and now - s.book_ts <= self._max_book_age and not book.crossed
+                and (not s.rejects or s.rejects[-1] <= now - self._reject_window)
+                and self.caps.within(pos, mid_ticks)):
+            mode, reasons = TradingState.ACTIVE, ()  # the common case, without building the guard's inputs
+        else:
+            mode, reasons = evaluate(
+                cfg.guard,
+                self.caps,
+                GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
+                            self._rejects_in_window(), pos, mid_ticks),
+            )
         mem.trading_state, mem.reasons = mode, reasons
         if mode is TradingState.HALTED or mid2 is None:
             self.hedger.abort(now)
             return self._send(self._cancel_all_live(now), TxPriority.CANCEL)
-        pos = s.position_lots
         self.volatility.advance(now)
         vol = self.volatility.value_bps()
-        trend = self.trend.state if cfg.maker.trend.enabled else Trend.NONE
+        trend = self.trend.state if self._trend_on else Trend.NONE
         pg = self.pnl_guard
         dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps, pg.size_multiplier)
         mem.decision = dec
-        bid, ask = (None, None) if cfg.maker.dry_run else (dec.bid, dec.ask)
+        bid, ask = (None, None) if self._maker_dry else (dec.bid, dec.ask)
         bu = self.blocked_until
         quiet_key = (dec, mid2, mode, now < bu[0], now < bu[1])
         if not self._dirty and quiet_key == self._quiet_key:
@@ -245,7 +257,7 @@ class EngineCore:
         if mode is TradingState.REDUCING:
             bid, ask = self._reducing_only(bid, ask, pos)
         if bid is not None or ask is not None:
-            bid, ask = self._apply_caps(bid, ask, pos, -(-mid2 // 2), now)
+            bid, ask = self._apply_caps(bid, ask, pos, mid_ticks, now)
 
         plan = plan_quotes(bid, ask, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid)
         out = self._send(plan.cancels, TxPriority.CANCEL) if plan.cancels else []
@@ -289,11 +301,12 @@ class EngineCore:
     ) -> tuple[QuoteIntent | None, QuoteIntent | None]:
         """Drop a quote whose worst case (every working and in-flight order filled, its own modify counted
         at max(old, new)) would break a cap; a blocked side then backs off for backoff_seconds_on_block."""
-        orders = self.state.orders
-        long_wc, short_wc = worst_case(pos, orders.values())
+        orders = self.state.orders.values()
+        long_wc, short_wc = worst_case(pos, orders)
         cur_bid = cur_ask = None
-        for o in orders.values():
-            if o.purpose is Purpose.QUOTE and o.status is not OrderStatus.PENDING_CANCEL and not o.reduce_only:
+        quote, pending_cancel = Purpose.QUOTE, OrderStatus.PENDING_CANCEL
+        for o in orders:
+            if o.purpose is quote and o.status is not pending_cancel and not o.reduce_only:
                 if o.side is Side.BID:
                     cur_bid = o
                 else:

@@ -51,26 +51,25 @@ def plan_quotes(
     sizes: SizeRules,
     new_cid: Callable[[], int],
 ) -> Plan:
+    stuck_before = now - settings.stuck_after_s
+    cancels: list[Command] = []
     bids: list[WorkingOrder] = []
     asks: list[WorkingOrder] = []
+    quote, pending_cancel, pending_new = Purpose.QUOTE, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_NEW
     for o in orders:
-        if o.purpose is Purpose.QUOTE:
-            (bids if o.side is Side.BID else asks).append(o)
-    cancels: list[Command] = []
+        if o.purpose is not quote:
+            continue
+        if o.status is pending_cancel:
+            if o.sent_at < stuck_before:
+                cancels.append(CancelOrder(o.client_id))  # the cancel's answer was lost: ask again
+            continue
+        (bids if o.side is Side.BID else asks).append(o)
     ranked: list[tuple[int, float, Command]] = []
     tol_ticks = settings.tolerance_bps * mid2 / 2e4
-    for side, q, mine in ((Side.BID, bid, bids), (Side.ASK, ask, asks)):
-        live: list[WorkingOrder] = []
-        for o in mine:
-            stuck = now - o.sent_at > settings.stuck_after_s
-            if o.status is OrderStatus.PENDING_CANCEL:
-                if stuck:
-                    cancels.append(CancelOrder(o.client_id))  # the cancel's answer was lost: ask again
-                continue
-            live.append(o)
+    for q, live in ((bid, bids), (ask, asks)):
         if q is None:
             for o in live:
-                if o.status is not OrderStatus.PENDING_NEW or now - o.sent_at > settings.stuck_after_s:
+                if o.status is not pending_new or o.sent_at < stuck_before:
                     cancels.append(CancelOrder(o.client_id))
             continue
         if not live:
@@ -81,9 +80,9 @@ def plan_quotes(
             live.sort(key=lambda o: (o.status is not OrderStatus.OPEN, -o.sent_at))
         keep, extra = live[0], live[1:]
         for o in extra:
-            if o.status is not OrderStatus.PENDING_NEW:
+            if o.status is not pending_new:
                 cancels.append(CancelOrder(o.client_id))
-        if keep.status is not OrderStatus.OPEN and now - keep.sent_at <= settings.stuck_after_s:
+        if keep.status is not OrderStatus.OPEN and keep.sent_at >= stuck_before:
             continue  # wait for the ack before touching it again
         if keep.reduce_only != q.reduce_only:
             cancels.append(CancelOrder(keep.client_id))
@@ -92,10 +91,10 @@ def plan_quotes(
         price = keep.pending_price if keep.pending_price is not None else keep.price
         size = keep.pending_size if keep.pending_size is not None else keep.size
         off = price - q.price
-        size_ok = abs(size - q.size) <= settings.size_tolerance * q.size and sizes.valid(price, size)
-        if abs(off) <= tol_ticks and size_ok:
+        if -tol_ticks <= off <= tol_ticks and abs(size - q.size) <= settings.size_tolerance * q.size and \
+                sizes.valid(price, size):
             continue
-        aggressive = off > tol_ticks if side is Side.BID else -off > tol_ticks
+        aggressive = off > tol_ticks if q.side is Side.BID else -off > tol_ticks
         ranked.append((_URGENT if aggressive else _LAGGING, -abs(off), ModifyOrder(keep.client_id, q.price, q.size)))
     if len(ranked) > 1:
         ranked.sort(key=lambda r: (r[0], r[1]))
