@@ -29,7 +29,7 @@ from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
 from lighter_bot.risk.caps import Caps, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
-from lighter_bot.strategy.hedger import HedgePhase, Hedger
+from lighter_bot.strategy.hedger import Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
 from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
 from lighter_bot.strategy.pnl_guard import PnlGuard
@@ -88,7 +88,7 @@ class EngineCore:
         per_min = config.api.tx_per_minute or (60 if config.api.tier == "standard" else 4000)
         self.budget = TxBudget(per_min, g.tx_reserve_for_cancels, h.tx_reserve, quote_burst=mk.requote_burst_tx)
         self.maker = Maker(mk, market)
-        self.hedger = Hedger(h, market, self.maker.sizes)
+        self.hedger = Hedger(h, market, self.maker.sizes, g.stuck_order_seconds)
         self.pnl_guard = PnlGuard(mk.pnl_guard)
         v, t = mk.volatility, mk.trend
         self.volatility = EwmaVolatility(v.ema_halflife_seconds, v.horizon_seconds, v.sample_seconds, v.low_bps)
@@ -144,7 +144,6 @@ class EngineCore:
         m, s = self._mem, self.state
         d = m.decision
         pg, hs = self.pnl_guard, self.hedger.stats
-        self.volatility.advance(s.now)
         quoted = tuple(
             side
             for side in (Side.BID, Side.ASK)
@@ -157,7 +156,7 @@ class EngineCore:
             last_quote_ts=m.last_quote_ts,
             quoted_sides=quoted,
             spread_bps=d.width_bps if d is not None else None,
-            volatility_bps=self.volatility.value_bps(),
+            volatility_bps=self.volatility.value_at(s.now),  # status() must not change the core's state
             trend=self.trend.state.value,
             trend_change_bps=self.trend.change_bps,
             paused=self.maker.paused,
@@ -267,7 +266,7 @@ class EngineCore:
                 self.budget.can_spend(now, TxPriority.HEDGE):
             hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid)
             if hedge_cmds:
-                prio = TxPriority.CANCEL if self.hedger.phase is HedgePhase.CANCELLING else TxPriority.HEDGE
+                prio = TxPriority.CANCEL if isinstance(hedge_cmds[0], CancelOrder) else TxPriority.HEDGE
                 out += self._send(hedge_cmds, prio)
         quotes = plan.quotes
         if quotes:
