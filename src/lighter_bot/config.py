@@ -356,6 +356,24 @@ def merge_profile(data: dict[str, Any], profile: dict[str, Any]) -> dict[str, An
     return merged
 
 
+# Deployment-only overrides (runtime toggles, not trading parameters): the container binds the
+# telemetry server to 0.0.0.0 without editing config.yaml (Dockerfile sets TELEMETRY_HOST).
+ENV_OVERRIDES = {"TELEMETRY_HOST": ("telemetry", "host"), "TELEMETRY_PORT": ("telemetry", "port")}
+
+
+def apply_env_overrides(data: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, Any]:
+    src = dict(os.environ) if env is None else env
+    out = dict(data)
+    for name, (section, key) in ENV_OVERRIDES.items():
+        value = (src.get(name) or "").strip()
+        if not value:
+            continue
+        if key == "port" and not value.isdigit():
+            raise ConfigError([f"environment {name} ({value!r}) must be a port number"], "environment")
+        out[section] = {**(out.get(section) or {}), key: int(value) if key == "port" else value}
+    return out
+
+
 def config_path(explicit: str | None = None) -> Path:
     return Path(explicit or os.environ.get("LIGHTER_CONFIG") or DEFAULT_CONFIG_PATH)
 
@@ -373,7 +391,7 @@ def load_config(path: str | Path | None = None, profile: str | Path | None = Non
         if not isinstance(prof, dict):
             raise ConfigError([f"profile {profile} must hold a mapping"], str(profile))
         data = merge_profile(data, prof)
-    return parse_config(data, str(p))
+    return parse_config(apply_env_overrides(data), str(p))
 
 
 def _env(*names: str) -> str | None:
