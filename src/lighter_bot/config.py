@@ -37,6 +37,9 @@ class VolatilityConfig(_Model):
     horizon_seconds: PosFloat = Field(
         60.0, description="volatility is reported as the std-dev of mid returns over this horizon (s)"
     )
+    sample_seconds: PosFloat = Field(
+        1.0, description="the mid is sampled on this time grid, so the estimate ignores the event rate (s)"
+    )
     low_bps: NonNegFloat = Field(6.0, description="volatility (bps) at or below which the band is at its calm end")
     high_bps: NonNegFloat = Field(22.0, description="volatility (bps) at or above which the band is at its wide end")
     min_spread_bps: PosFloat = Field(7.0, description="full quoted width in calm markets (bps)")
@@ -82,6 +85,15 @@ class PnlGuardConfig(_Model):
     size_multiplier: Annotated[float, Field(gt=0, le=1)] = Field(0.85, description="size factor per engaged step (x)")
     min_size_multiplier: Annotated[float, Field(gt=0, le=1)] = Field(0.6, description="floor of the size factor (x)")
     clear_consecutive: Annotated[int, Field(ge=1)] = Field(2, description="good slices in a row to step back (count)")
+    clear_above_quote: float = Field(
+        0.0, description="a slice counts as good when its realized PnL is >= this; above the floor = hysteresis (USD)"
+    )
+
+    def problems(self, path: str) -> list[str]:
+        out: list[str] = []
+        _le(out, path, "realized_floor_quote", self.realized_floor_quote, "clear_above_quote", self.clear_above_quote)
+        _le(out, path, "min_size_multiplier", self.min_size_multiplier, "size_multiplier", self.size_multiplier)
+        return out
 
 
 class MakerConfig(_Model):
@@ -102,7 +114,16 @@ class MakerConfig(_Model):
     requote_tolerance_bps: NonNegFloat = Field(
         1.5, description="leave a working quote alone while within this of the desired price (bps)"
     )
+    requote_size_tolerance: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.15, description="...and while its size is within this fraction of the desired size (ratio)"
+    )
+    requote_burst_tx: Annotated[int, Field(ge=1)] = Field(
+        6, description="requotes may burst this many transactions, then are paced evenly over the minute (tx)"
+    )
     quote_expiry_seconds: PosFloat = Field(3600.0, description="lifetime of each quote, a backstop (s)")
+    markout_horizons_seconds: tuple[PosFloat, ...] = Field(
+        (1.0, 5.0, 30.0, 60.0), description="horizons at which fills are marked out against the mid (s)"
+    )
     volatility: VolatilityConfig = VolatilityConfig()
     trend: TrendConfig = TrendConfig()
     pnl_guard: PnlGuardConfig = PnlGuardConfig()
@@ -121,6 +142,7 @@ class MakerConfig(_Model):
             )
         out += self.volatility.problems("maker.volatility")
         out += self.trend.problems("maker.trend")
+        out += self.pnl_guard.problems("maker.pnl_guard")
         return out
 
 
@@ -135,6 +157,9 @@ class HedgerConfig(_Model):
     passive_wait_seconds: NonNegFloat = Field(0.4, description="how long the passive hedge rests before crossing (s)")
     passive_offset_bps: NonNegFloat = Field(2.0, description="passive hedge distance from the mid (bps)")
     cooldown_seconds: NonNegFloat = Field(1.0, description="minimum gap between hedge attempts (s)")
+    tx_reserve: Annotated[int, Field(ge=0)] = Field(
+        6, description="transactions per minute that requotes leave free for hedges (tx)"
+    )
 
     def problems(self) -> list[str]:
         out: list[str] = []
@@ -143,13 +168,24 @@ class HedgerConfig(_Model):
 
 
 class GuardConfig(_Model):
-    max_position_units: PosFloat = Field(0.3, description="hard cap on |position| incl. working orders (base units)")
-    max_inventory_notional: PosFloat = Field(50.0, description="hard cap on |position| x mid incl. working orders (USD)")
-    backoff_seconds_on_block: NonNegFloat = Field(5.0, description="after a blocked action, wait this long (s)")
-    max_book_age_seconds: PosFloat = Field(5.0, description="stop quoting when the book is older than this (s)")
-    max_account_age_seconds: PosFloat = Field(30.0, description="halt when account data is older than this (s)")
+    max_position_units: PosFloat = Field(
+        0.3, description="hard cap on |position| counting every working and in-flight order filled (base units)"
+    )
+    max_inventory_notional: PosFloat = Field(
+        50.0, description="hard cap on |position| x mid counting every working and in-flight order filled (USD)"
+    )
+    backoff_seconds_on_block: NonNegFloat = Field(
+        5.0, description="after the caps block a quote, leave that side unquoted this long (s)"
+    )
+    max_book_age_seconds: PosFloat = Field(5.0, description="halt (cancel all) when the book is older than this (s)")
     reject_storm_count: Annotated[int, Field(ge=1)] = Field(8, description="rejects within the window that halt (count)")
     reject_storm_window_seconds: PosFloat = Field(30.0, description="window for the reject storm (s)")
+    stuck_order_seconds: PosFloat = Field(
+        5.0, description="an order whose ack or cancel answer has not come back after this long is acted on again (s)"
+    )
+    tx_reserve_for_cancels: Annotated[int, Field(ge=0)] = Field(
+        6, description="transactions per minute that hedges and requotes leave free for cancels (tx)"
+    )
 
 
 class MetricsConfig(_Model):
@@ -320,6 +356,24 @@ def merge_profile(data: dict[str, Any], profile: dict[str, Any]) -> dict[str, An
     return merged
 
 
+# Deployment-only overrides (runtime toggles, not trading parameters): the container binds the
+# telemetry server to 0.0.0.0 without editing config.yaml (Dockerfile sets TELEMETRY_HOST).
+ENV_OVERRIDES = {"TELEMETRY_HOST": ("telemetry", "host"), "TELEMETRY_PORT": ("telemetry", "port")}
+
+
+def apply_env_overrides(data: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, Any]:
+    src = dict(os.environ) if env is None else env
+    out = dict(data)
+    for name, (section, key) in ENV_OVERRIDES.items():
+        value = (src.get(name) or "").strip()
+        if not value:
+            continue
+        if key == "port" and not value.isdigit():
+            raise ConfigError([f"environment {name} ({value!r}) must be a port number"], "environment")
+        out[section] = {**(out.get(section) or {}), key: int(value) if key == "port" else value}
+    return out
+
+
 def config_path(explicit: str | None = None) -> Path:
     return Path(explicit or os.environ.get("LIGHTER_CONFIG") or DEFAULT_CONFIG_PATH)
 
@@ -337,7 +391,7 @@ def load_config(path: str | Path | None = None, profile: str | Path | None = Non
         if not isinstance(prof, dict):
             raise ConfigError([f"profile {profile} must hold a mapping"], str(profile))
         data = merge_profile(data, prof)
-    return parse_config(data, str(p))
+    return parse_config(apply_env_overrides(data), str(p))
 
 
 def _env(*names: str) -> str | None:

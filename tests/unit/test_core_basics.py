@@ -84,5 +84,5 @@ def test_requote_uses_modify_not_cancel_replace() -> None:
     for c in cmds:
         if isinstance(c, PlaceOrder):
             core.on_event(OrderAccepted(1.2, c.client_id))
-    moved = core.on_event(BookUpdate(2.0, book(170_400)))
+    moved = core.on_event(BookUpdate(2.0, book(170_040)))  # 2.4 bps: beyond the 1.5 bps tolerance
     assert moved and all(isinstance(c, ModifyOrder) for c in moved)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from lighter_bot.cli import backtest, config_cmd, run_cmd
+from lighter_bot.cli import backtest, config_cmd, metrics_cmd, ops_cmds, run_cmd
+from lighter_bot.cli import emulator as emulator_cmd
 
 app = typer.Typer(
     name="lighter-bot",
@@ -16,6 +17,9 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.command("run")(run_cmd.run)
 app.command("backtest")(backtest.backtest)
+app.command("emulator")(emulator_cmd.serve)
+app.add_typer(ops_cmds.app, name="ops")
+metrics_cmd.register(app)
 
 
 def main() -> None:

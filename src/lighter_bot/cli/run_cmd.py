@@ -1,4 +1,4 @@
-"""`lighter-bot run`: the bot on the simulator (default) or on Lighter, with /health and /metrics."""
+"""`lighter-bot run`: the bot on the simulator (default) or on Lighter, with /health, /metrics, /dashboard."""
 
 from __future__ import annotations
 
@@ -16,10 +16,8 @@ from lighter_bot.cli.wiring import VenueChoice, build_venue
 from lighter_bot.config import BotConfig, load_config, load_secrets
 from lighter_bot.engine.core import EngineCore
 from lighter_bot.engine.runner import EngineRunner, RunSummary
-from lighter_bot.records.ledger import Ledger
-from lighter_bot.telemetry.bridge import TelemetryBridge
-from lighter_bot.telemetry.http import start_server
 from lighter_bot.telemetry.logs import configure_logging, register_secrets
+from lighter_bot.telemetry.services import BotServices
 
 log = structlog.get_logger("run")
 
@@ -65,22 +63,14 @@ async def _run(
     )
     built = await build_venue(cfg, secrets, venue_choice, scenario=scenario, seed=seed, speed=speed, base_url=base_url)
     core = EngineCore(cfg, built.venue.market, built.clock, client_id_base=built.client_id_base)
-    sinks = []
-    if cfg.metrics.enabled:
-        ledger = Ledger(cfg.metrics.ledger_path, built.venue.market, cfg.config_hash(), source=built.source)
-        sinks.append(ledger.append)
-    runner = EngineRunner(core, built.venue, built.clock, sinks=sinks)
-    bridge = TelemetryBridge(core, runner, built.clock, cfg)
-    runner.sinks.append(bridge.on_fills)
-    http = None
-    if cfg.telemetry.enabled:
-        bind_host, bind_port = host or cfg.telemetry.host, cfg.telemetry.port if port is None else port
-        try:
-            http = await start_server(bridge.app(), bind_host, bind_port)
-        except OSError as exc:
-            hint = " (another process is using it: stop it or pass --port)" if exc.errno == errno.EADDRINUSE else ""
-            raise fail(f"cannot listen on {bind_host}:{bind_port}: {exc.strerror}{hint}") from None
-        log.info("http_listening", url=f"http://{bind_host}:{bind_port}", endpoints=["/health", "/metrics"])
+    services = BotServices(cfg, core, built.venue, built.clock, built.source)
+    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks)
+    bind_host, bind_port = host or cfg.telemetry.host, cfg.telemetry.port if port is None else port
+    try:
+        await services.start(bind_host, bind_port, serve=cfg.telemetry.enabled)
+    except OSError as exc:
+        hint = " (another process is using it: stop it or pass --port)" if exc.errno == errno.EADDRINUSE else ""
+        raise fail(f"cannot listen on {bind_host}:{bind_port}: {exc.strerror}{hint}") from None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runner.stop)
@@ -91,8 +81,7 @@ async def _run(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        if http is not None:
-            await http.cleanup()
+        await services.close()
     log.info("bot_stopped", **{k: getattr(summary, k) for k in summary.__dataclass_fields__})
     sys.stdout.flush()
     return summary

@@ -1,33 +1,42 @@
 """The synchronous, deterministic decision core: `on_event(event) -> list[Command]`.
 
-It folds each event into EngineState (engine.state), then, on events that can change a decision,
-runs: trading-state check -> maker quotes -> hedger -> caps -> planner -> tx budget. It never awaits,
-never reads a wall clock (time comes from the events and the injected Clock), and draws no random
+It folds each event into EngineState (engine.state) and the signals (strategy.signals), then, on
+every event except public trades, decides:
+
+  risk guard (ACTIVE / REDUCING / HALTED)  -> HALTED: cancel everything, nothing else
+  maker quotes (vol band, trend, skew, PnL guard, pause)
+  hedger step (passive -> cross), which blocks the maker's side it would trade against
+  REDUCING: only the reducing side, reduce-only;  caps incl. every working and in-flight order
+  planner (tolerance, modify over cancel+place)  -> tx budget by priority: cancels, hedges, requotes
+
+It never awaits, never reads a wall clock (time comes from the events' `ts`), and draws no random
 numbers: same events in, same commands out.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from enum import Enum
 
 from lighter_bot.config import BotConfig
-from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
-from lighter_bot.domain.events import Event, MarketTrade
+from lighter_bot.domain.commands import CancelOrder, Command
+from lighter_bot.domain.events import BookUpdate, Event, MarketTrade
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
-from lighter_bot.domain.orders import OrderStatus, Purpose, Side, TimeInForce, WorkingOrder
+from lighter_bot.domain.orders import OrderStatus, Purpose, Side
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
-from lighter_bot.risk.caps import allows
-from lighter_bot.strategy.quoting import QuoteIntent, ask_price, bid_price, quote_size
+from lighter_bot.risk.caps import Caps
+from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
+from lighter_bot.strategy.hedger import HedgePhase, Hedger
+from lighter_bot.strategy.maker import Maker, MakerDecision
+from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
+from lighter_bot.strategy.pnl_guard import PnlGuard
+from lighter_bot.strategy.quoting import QuoteIntent
+from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
-
-class TradingState(Enum):
-    ACTIVE = "ACTIVE"
-    REDUCING = "REDUCING"  # only exposure-reducing orders
-    HALTED = "HALTED"  # cancels only
+__all__ = ["CoreStatus", "EngineCore", "TradingState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,30 +44,37 @@ class CoreStatus:
     trading_state: TradingState
     reasons: tuple[str, ...]
     last_quote_ts: float | None
-    quoted_sides: tuple[Side, ...]
-    spread_bps: float | None
-
-
-@dataclass
-class _Hedge:
-    client_id: int | None = None
-    phase: str = "idle"  # idle | passive | cross
-    started: float = 0.0
-    plan_mid: float = 0.0
-    last_attempt: float = -1e18
+    quoted_sides: tuple[Side, ...]  # sides with a live quote order of ours
+    spread_bps: float | None  # full width the maker wants (bps)
+    volatility_bps: float = 0.0  # EWMA std-dev over maker.volatility.horizon_seconds (bps)
+    trend: str = "none"  # none | up | down
+    trend_change_bps: float = 0.0  # mid change over the trend lookback (bps)
+    paused: bool = False  # volatility pause in force
+    pnl_guard_level: int = 0
+    pnl_guard_extra_bps: float = 0.0
+    pnl_guard_size_multiplier: float = 1.0
+    pnl_guard_last_slice: float | None = None  # realized PnL of the last closed slice (USD)
+    size_multiplier: float = 1.0  # volatility x PnL-guard multiplier on maker.size
+    maker_notes: tuple[str, ...] = ()  # why a side is not quoted or is reduce-only
+    desired_bid: int | None = None  # ticks
+    desired_ask: int | None = None
+    blocked_sides: tuple[Side, ...] = ()  # sides the caps blocked (backing off)
+    hedger_phase: str = "idle"
+    hedger_note: str = ""
+    hedges_planned: int = 0
+    hedges_abandoned: int = 0
+    hedge_filled_lots: int = 0
+    tx_used_last_minute: int = 0
+    markouts: tuple[MarkoutStats, ...] = ()
 
 
 @dataclass
 class _Memory:
     fills: list[FillRecord] = field(default_factory=list)
     last_quote_ts: float | None = None
-    quoted: tuple[Side, ...] = ()
-    spread_bps: float | None = None
-    blocked_until: float = -1e18
+    decision: MakerDecision | None = None
     trading_state: TradingState = TradingState.ACTIVE
     reasons: tuple[str, ...] = ()
-
-
 
 
 class EngineCore:
@@ -68,20 +84,44 @@ class EngineCore:
         self.clock = clock
         self.state = EngineState(market=market, now=clock.now())
         self._next_cid = client_id_base
+        mk, g, h = config.maker, config.guard, config.hedger
         per_min = config.api.tx_per_minute or (60 if config.api.tier == "standard" else 4000)
-        self.budget = TxBudget(per_min)
-        self._hedge = _Hedge()
+        self.budget = TxBudget(per_min, g.tx_reserve_for_cancels, h.tx_reserve, quote_burst=mk.requote_burst_tx)
+        self.maker = Maker(mk, market)
+        self.hedger = Hedger(h, market, self.maker.sizes)
+        self.pnl_guard = PnlGuard(mk.pnl_guard)
+        v, t = mk.volatility, mk.trend
+        self.volatility = EwmaVolatility(v.ema_halflife_seconds, v.horizon_seconds, v.sample_seconds, v.low_bps)
+        self.trend = TrendFilter(t.lookback_seconds, t.threshold_bps, t.resume_threshold_bps)
+        self.markouts = Markouts(tuple(mk.markout_horizons_seconds))
+        scale = market.price_scale * market.size_scale
+        self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
+        self.planner_settings = PlannerSettings(
+            mk.requote_tolerance_bps, mk.requote_size_tolerance, mk.quote_expiry_seconds, g.stuck_order_seconds
+        )
+        self.blocked_until = {Side.BID: -math.inf, Side.ASK: -math.inf}
         self._mem = _Memory()
 
     # -- public API ------------------------------------------------------------------------------
     def on_event(self, event: Event) -> list[Command]:
-        applied = apply(self.state, event)
-        if applied.new_fill is not None:
-            self._mem.fills.append(FillRecord(applied.new_fill, self.state.mid, self.state.position_lots))
-            if self._hedge.client_id == applied.new_fill.client_id and applied.order_gone is not None:
-                self._hedge = _Hedge(last_attempt=self.state.now)
-        if applied.order_gone is not None and applied.order_gone == self._hedge.client_id:
-            self._hedge.client_id = None
+        s = self.state
+        # PnL slices close on the realized PnL from before this event (a fill at ts belongs to the next slice).
+        self.pnl_guard.roll(event.ts, s.pnl.realized)
+        applied = apply(s, event)
+        f = applied.new_fill
+        if f is not None:
+            self._mem.fills.append(FillRecord(f, s.mid, s.position_lots))
+            self.markouts.on_fill(f.ts, f.side, f.price / 1.0)
+            self.hedger.on_fill(f.client_id, f.size)
+        if applied.order_gone is not None:
+            self.hedger.on_order_gone(applied.order_gone, s.now)
+        if isinstance(event, BookUpdate):
+            m2 = event.book.mid2
+            self.markouts.on_time(event.ts, None if m2 is None else m2 / 2.0)
+            if m2 is not None:
+                self.volatility.update(event.ts, m2 / 2.0)
+                if self.config.maker.trend.enabled:
+                    self.trend.update(event.ts, m2 / 2.0)
         if isinstance(event, MarketTrade):
             return []
         return self._decide()
@@ -91,8 +131,43 @@ class EngineCore:
         return out
 
     def status(self) -> CoreStatus:
-        m = self._mem
-        return CoreStatus(m.trading_state, m.reasons, m.last_quote_ts, m.quoted, m.spread_bps)
+        m, s = self._mem, self.state
+        d = m.decision
+        pg, hs = self.pnl_guard, self.hedger.stats
+        self.volatility.advance(s.now)
+        quoted = tuple(
+            side
+            for side in (Side.BID, Side.ASK)
+            if any(o.purpose is Purpose.QUOTE and o.side is side and o.status is not OrderStatus.PENDING_CANCEL
+                   for o in s.orders.values())
+        )
+        return CoreStatus(
+            trading_state=m.trading_state,
+            reasons=m.reasons,
+            last_quote_ts=m.last_quote_ts,
+            quoted_sides=quoted,
+            spread_bps=d.width_bps if d is not None else None,
+            volatility_bps=self.volatility.value_bps(),
+            trend=self.trend.state.value,
+            trend_change_bps=self.trend.change_bps,
+            paused=self.maker.paused,
+            pnl_guard_level=pg.level,
+            pnl_guard_extra_bps=pg.extra_bps,
+            pnl_guard_size_multiplier=pg.size_multiplier,
+            pnl_guard_last_slice=pg.last_slice_pnl,
+            size_multiplier=d.size_multiplier if d is not None else 1.0,
+            maker_notes=d.notes if d is not None else (),
+            desired_bid=d.bid.price if d is not None and d.bid is not None else None,
+            desired_ask=d.ask.price if d is not None and d.ask is not None else None,
+            blocked_sides=tuple(side for side, t in self.blocked_until.items() if t > s.now),
+            hedger_phase=self.hedger.phase.value,
+            hedger_note=self.hedger.last_note,
+            hedges_planned=hs.planned,
+            hedges_abandoned=hs.abandoned,
+            hedge_filled_lots=hs.filled_lots,
+            tx_used_last_minute=self.budget.used(s.now),
+            markouts=self.markouts.stats(),
+        )
 
     def shutdown_commands(self) -> list[Command]:
         """Cancel every order we believe is live (the venue's shutdown also cancels all)."""
@@ -108,163 +183,111 @@ class EngineCore:
         self._next_cid += 1
         return cid
 
-    def _trading_state(self) -> tuple[TradingState, tuple[str, ...]]:
-        s, g = self.state, self.config.guard
-        reasons: list[str] = []
-        if not s.venue_connected:
-            reasons.append("venue disconnected")
-        if not s.account_ok:
-            reasons.append("account stream lost")
-        age = s.book_age()
-        if age is None or age > g.max_book_age_seconds:
-            reasons.append("stale book" if age is not None else "no book yet")
-        if s.book.crossed:
-            reasons.append("crossed book")
-        recent = [t for t in s.rejects if t > s.now - g.reject_storm_window_seconds]
-        if len(recent) >= g.reject_storm_count:
-            reasons.append("reject storm")
-        if reasons:
-            return TradingState.HALTED, tuple(reasons)
-        mid = s.mid or 0.0
-        pos = abs(self.market.sz(s.position_lots))
-        if pos > g.max_position_units or pos * mid > g.max_inventory_notional:
-            return TradingState.REDUCING, ("cap breach",)
-        return TradingState.ACTIVE, ()
+    def _rejects_in_window(self) -> int:
+        s = self.state
+        cutoff = s.now - self.config.guard.reject_storm_window_seconds
+        n = 0
+        for t in reversed(s.rejects):
+            if t <= cutoff:
+                break
+            n += 1
+        return n
 
     def _decide(self) -> list[Command]:
-        s = self.state
-        mode, reasons = self._trading_state()
-        self._mem.trading_state, self._mem.reasons = mode, reasons
-        if mode is TradingState.HALTED:
-            return self._send(self._cancel_all_live(), TxPriority.CANCEL)
-        mid = s.mid
-        assert mid is not None  # not HALTED => book has both sides
-        desired = self._maker_quotes(mid) if mode is TradingState.ACTIVE else []
-        hedge_cmds = self._hedger(mid, desired)
+        s, cfg, mem = self.state, self.config, self._mem
+        now = s.now
+        book = s.book
+        mid2 = book.mid2
+        mode, reasons = evaluate(
+            cfg.guard,
+            self.caps,
+            GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
+                        self._rejects_in_window(), s.position_lots, -(-mid2 // 2) if mid2 is not None else 0),
+        )
+        mem.trading_state, mem.reasons = mode, reasons
+        if mode is TradingState.HALTED or mid2 is None:
+            self.hedger.abort(now)
+            return self._send(self._cancel_all_live(now), TxPriority.CANCEL)
+        pos = s.position_lots
+        self.volatility.advance(now)
+        vol = self.volatility.value_bps()
+        trend = self.trend.state if cfg.maker.trend.enabled else Trend.NONE
+        pg = self.pnl_guard
+        dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps, pg.size_multiplier)
+        mem.decision = dec
+        desired: dict[Side, QuoteIntent | None] = {Side.BID: dec.bid, Side.ASK: dec.ask}
+        if cfg.maker.dry_run:
+            desired = {Side.BID: None, Side.ASK: None}
+
+        h = cfg.hedger
+        if h.enabled and not h.dry_run and (self.hedger.active or self.hedger.needs_hedge(pos)):
+            # Never add to inventory we are hedging, and never leave a quote our hedge could hit.
+            reducing = Side.reducing(pos)
+            blocked = self.hedger.blocked_side(pos) or (reducing.opposite if reducing is not None else None)
+            if blocked is not None:
+                desired[blocked] = None
+
         if mode is TradingState.REDUCING:
-            reducing = Side.reducing(s.position_lots)
-            desired = [q for q in desired if q.side is reducing]
-        desired = [q for q in desired if self._cap_ok(q.side, q.size, mid)]
-        quote_cmds, cancels = self._plan(desired)
-        out = self._send(cancels, TxPriority.CANCEL)
-        out += self._send(hedge_cmds, TxPriority.HEDGE)
-        out += self._send(quote_cmds, TxPriority.QUOTE)
-        if desired:
-            self._mem.last_quote_ts = s.now
-        self._mem.quoted = tuple(q.side for q in desired)
+            desired = self._reducing_only(desired, pos)
+        mid_ticks = -(-mid2 // 2)
+        for side in (Side.BID, Side.ASK):
+            q = desired[side]
+            if q is None or q.reduce_only:
+                continue
+            if now < self.blocked_until[side] or not self._caps_allow(q, pos, mid_ticks):
+                desired[side] = None
+                if now >= self.blocked_until[side]:
+                    self.blocked_until[side] = now + cfg.guard.backoff_seconds_on_block
+
+        plan = plan_quotes(desired, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid)
+        out = self._send(plan.cancels, TxPriority.CANCEL)
+        # Hedger: at most one command per step, and it steps only when the budget can send it (it
+        # sees the quote it could hit as cancelling, and waits for it to be gone).
+        if self.budget.can_spend(now, TxPriority.HEDGE):
+            hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid)
+            prio = TxPriority.CANCEL if self.hedger.phase is HedgePhase.CANCELLING else TxPriority.HEDGE
+            out += self._send(hedge_cmds, prio)
+        quotes = plan.quotes
+        if mode is TradingState.REDUCING:
+            quotes = [c for c in quotes if not increases_exposure(c, pos, s.orders)]
+        out += self._send(quotes, TxPriority.QUOTE)
+        if dec.paused or any(o.purpose is Purpose.QUOTE for o in s.orders.values()):
+            mem.last_quote_ts = now
         return out
 
-    def _maker_quotes(self, mid: float) -> list[QuoteIntent]:
-        m, s = self.config.maker, self.state
-        if m.dry_run or s.now < self._mem.blocked_until:
-            return []
-        width = m.volatility.min_spread_bps if m.volatility.enabled else m.spread_bps
-        self._mem.spread_bps = width
-        inv_ratio = self.market.sz(s.position_lots) / m.inventory_soft_cap
-        fair = mid * (1 - max(-1.0, min(1.0, inv_ratio)) * m.inventory_skew_bps / 1e4)
-        out: list[QuoteIntent] = []
-        hedging = abs(self.market.sz(s.position_lots)) > self.config.hedger.trigger_units
-        for side in (Side.BID, Side.ASK):
-            if hedging and side is not Side.reducing(s.position_lots):
-                continue  # never add to inventory we are hedging, and never trade against our hedge
-            px = (bid_price if side is Side.BID else ask_price)(fair, width / 2, s.book, self.market)
-            if px is None:
-                continue
-            size = quote_size(m.size, m.size_min, m.size_max, m.exchange_min_size, m.exchange_min_notional, px,
-                              self.market)
-            out.append(QuoteIntent(side, px, size))
+    def _reducing_only(self, desired: dict[Side, QuoteIntent | None], pos: int) -> dict[Side, QuoteIntent | None]:
+        reducing = Side.reducing(pos)
+        out: dict[Side, QuoteIntent | None] = {Side.BID: None, Side.ASK: None}
+        if reducing is not None:
+            q = desired[reducing]
+            if q is not None:
+                lots = max(min(q.size, abs(pos)), self.maker.sizes.floor_lots(q.price))
+                out[reducing] = QuoteIntent(q.side, q.price, lots, True)
         return out
 
-    def _cap_ok(self, side: Side, size: int, mid: float) -> bool:
-        g, s = self.config.guard, self.state
-        ok = allows(s.position_lots, s.orders.values(), side, size, self.market.size_to_lots_down(g.max_position_units),
-                    g.max_inventory_notional, mid, self.market.sz(1) * mid)
-        if not ok:
-            self._mem.blocked_until = max(self._mem.blocked_until, s.now + g.backoff_seconds_on_block)
-        return ok
+    def _caps_allow(self, q: QuoteIntent, pos: int, mid_ticks: int) -> bool:
+        s = self.state
+        existing = next((o.client_id for o in s.orders.values()
+                         if o.purpose is Purpose.QUOTE and o.side is q.side
+                         and o.status is not OrderStatus.PENDING_CANCEL), None)
+        price = max(mid_ticks, q.price)  # value the position at the dearer of mid and our price
+        return self.caps.allows(pos, s.orders.values(), q.side, q.size, price, False, existing)
 
-    def _hedger(self, mid: float, desired: list[QuoteIntent]) -> list[Command]:
-        h, s, mk = self.config.hedger, self.state, self.market
-        if not h.enabled or h.dry_run:
-            return []
-        pos = mk.sz(s.position_lots)
-        hs = self._hedge
-        if hs.client_id is not None:
-            o = s.orders.get(hs.client_id)
-            if o is None:
-                hs.client_id = None
-            elif hs.phase == "passive" and s.now - hs.started >= h.passive_wait_seconds and \
-                    o.status is OrderStatus.OPEN:
-                hs.phase = "cancelling"
-                return [CancelOrder(hs.client_id)]
-            return []
-        if abs(pos) <= h.trigger_units or s.now - hs.last_attempt < h.cooldown_seconds:
-            if abs(pos) <= h.trigger_units:
-                hs.phase = "idle"
-            return []
-        side = Side.ASK if pos > 0 else Side.BID
-        clip = min(abs(pos) - h.target_units, h.max_clip_units)
-        lots = max(mk.size_to_lots_down(clip), mk.min_size_lots)
-        lots = min(lots, abs(s.position_lots))  # reduce-only: never flip
-        # Our own resting quotes on the side the hedge would hit must be gone first (no self-trade).
-        conflict = [o for o in s.orders.values() if o.side is side.opposite and o.purpose is Purpose.QUOTE]
-        if conflict:
-            return []
-        passive = h.prefer_passive and hs.phase in ("idle",)
-        cid = self._cid()
-        if passive:
-            price = (mk.price_to_ticks_up(mid * (1 + h.passive_offset_bps / 1e4)) if side is Side.ASK
-                     else mk.price_to_ticks_down(mid * (1 - h.passive_offset_bps / 1e4)))
-            if side is Side.ASK and s.book.best_bid is not None:
-                price = max(price, s.book.best_bid + 1)
-            if side is Side.BID and s.book.best_ask is not None:
-                price = min(price, s.book.best_ask - 1)
-            self._hedge = _Hedge(cid, "passive", s.now, mid, s.now)
-            return [PlaceOrder(cid, side, price, lots, TimeInForce.POST_ONLY, True, Purpose.HEDGE_PASSIVE)]
-        price = (mk.price_to_ticks_up(mid * (1 - h.max_slippage_bps / 1e4)) if side is Side.ASK
-                 else mk.price_to_ticks_down(mid * (1 + h.max_slippage_bps / 1e4)))
-        self._hedge = _Hedge(cid, "cross", s.now, mid, s.now)
-        return [PlaceOrder(cid, side, price, lots, TimeInForce.IOC, True, Purpose.HEDGE_CROSS)]
-
-    def _plan(self, desired: list[QuoteIntent]) -> tuple[list[Command], list[Command]]:
-        """Desired quotes vs working quote orders -> (modifies/places, cancels)."""
-        s, m = self.state, self.config.maker
-        tol = m.requote_tolerance_bps
-        quotes: dict[Side, list[WorkingOrder]] = {Side.BID: [], Side.ASK: []}
-        for o in s.orders.values():
-            if o.purpose is Purpose.QUOTE:
-                quotes[o.side].append(o)
-        want = {q.side: q for q in desired}
-        acts: list[Command] = []
-        cancels: list[Command] = []
-        for side in (Side.BID, Side.ASK):
-            live = [o for o in quotes[side] if o.status is not OrderStatus.PENDING_CANCEL]
-            q = want.get(side)
-            if q is None:
-                cancels += [CancelOrder(o.client_id) for o in live if o.status is not OrderStatus.PENDING_NEW]
-                continue
-            if not live:
-                acts.append(PlaceOrder(self._cid(), side, q.price, q.size, TimeInForce.POST_ONLY, False, Purpose.QUOTE,
-                                       m.quote_expiry_seconds))
-                continue
-            keep, *extra = live
-            cancels += [CancelOrder(o.client_id) for o in extra if o.status is not OrderStatus.PENDING_NEW]
-            if keep.status is not OrderStatus.OPEN:
-                continue  # wait for the ack before touching it again
-            off_bps = abs(keep.price - q.price) / max(q.price, 1) * 1e4
-            if off_bps > tol or keep.size != q.size:
-                acts.append(ModifyOrder(keep.client_id, q.price, q.size))
-        return acts, cancels
-
-    def _cancel_all_live(self) -> list[Command]:
-        return [CancelOrder(cid) for cid, o in self.state.orders.items()
-                if o.status in (OrderStatus.OPEN, OrderStatus.PENDING_MODIFY)]
+    def _cancel_all_live(self, now: float) -> list[Command]:
+        stuck = self.config.guard.stuck_order_seconds
+        out: list[Command] = []
+        for cid, o in self.state.orders.items():
+            if o.status in (OrderStatus.OPEN, OrderStatus.PENDING_MODIFY) or now - o.sent_at > stuck:
+                out.append(CancelOrder(cid))
+        return out
 
     def _send(self, cmds: list[Command], prio: TxPriority) -> list[Command]:
         out: list[Command] = []
+        s = self.state
         for c in cmds:
-            if not self.budget.try_spend(self.state.now, prio):
+            if not self.budget.try_spend(s.now, prio):
                 break
-            register_sent(self.state, c, self.state.now)
+            register_sent(s, c, s.now)
             out.append(c)
         return out
+

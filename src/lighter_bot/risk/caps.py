@@ -1,46 +1,92 @@
-"""Position and notional caps that count the worst case of every working and in-flight order."""
+"""Position and notional caps that count the worst case of every working and in-flight order.
+
+The old guard looked at the position only (seed-system.md 8.A.10), so a burst of resting orders
+could all fill past the cap. Here the worst case is the position after every buy (resp. every sell)
+of ours filled completely: an order with a modify in flight counts at the larger of its old and new
+size (either can fill, Lighter semantics), a reduce-only order can at most bring the position to zero.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from lighter_bot.domain.orders import Side, WorkingOrder
 
 
-def worst_case(position: int, orders: Iterable[WorkingOrder]) -> tuple[int, int]:
+def exposure_size(o: WorkingOrder) -> int:
+    """Lots this order could still fill (old or pending size, whichever is larger)."""
+    p = o.pending_size
+    return o.size if p is None or p < o.size else p
+
+
+def worst_case(position: int, orders: Iterable[WorkingOrder], skip: int | None = None) -> tuple[int, int]:
     """(max long, max short) position in lots if every buy (resp. sell) order filled completely.
 
-    An order with a modify in flight counts at the larger of its old and new size.
+    `skip` leaves one order out (the one about to be replaced by a modify).
     """
-    buys = sells = 0
+    buys = sells = ro_buys = ro_sells = 0
     for o in orders:
-        size = max(o.size, o.pending_size or 0)
+        if o.client_id == skip:
+            continue
+        s = exposure_size(o)
         if o.side is Side.BID:
-            buys += size
+            if o.reduce_only:
+                ro_buys += s
+            else:
+                buys += s
+        elif o.reduce_only:
+            ro_sells += s
         else:
-            sells += size
-    return position + buys, position - sells
+            sells += s
+    # Reduce-only fills first is the worst ordering: they can take a short position up to flat only.
+    long_wc = position + (min(ro_buys, -position) if position < 0 else 0) + buys
+    short_wc = position - (min(ro_sells, position) if position > 0 else 0) - sells
+    return long_wc, short_wc
 
 
-def allows(
-    position: int,
-    orders: Iterable[WorkingOrder],
-    side: Side,
-    size: int,
-    max_lots: int,
-    max_notional: float,
-    price_for_notional: float,
-    lot_value: float,
-) -> bool:
-    """Would adding `size` lots on `side` keep the worst case within both caps?
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """The guard's two caps in core units: lots, and USD at a price (ticks) via lots x ticks."""
 
-    `lot_value` is the quote value of one lot at `price_for_notional` (market.sz(1) * price).
-    Orders that reduce |position| within the caps are always allowed.
-    """
-    long_wc, short_wc = worst_case(position, orders)
-    extreme = long_wc + size if side is Side.BID else short_wc - size
-    if abs(extreme) <= max_lots and abs(extreme) * lot_value <= max_notional:
-        return True
-    # Still allow an order that strictly shrinks the worst-case exposure on its side.
-    before = long_wc if side is Side.BID else short_wc
-    return abs(extreme) < abs(before)
+    max_lots: int
+    max_value: float  # max |lots| x ticks, i.e. max notional x price_scale x size_scale
+
+    def within(self, lots: int, price_ticks: int) -> bool:
+        a = abs(lots)
+        return a <= self.max_lots and a * price_ticks <= self.max_value
+
+    def allows(
+        self,
+        position: int,
+        orders: Iterable[WorkingOrder],
+        side: Side,
+        size: int,
+        price_ticks: int,
+        reduce_only: bool = False,
+        replacing: int | None = None,
+    ) -> bool:
+        """Would one more order (or `replacing`'s modify to this size) keep the worst case within the caps?
+
+        Every order counts at its worst case: a modify in flight at max(old, new), so a modify of
+        order `replacing` is judged with that order at max(its current size, `size`). An order that
+        does not make its side's worst case larger in absolute value is always allowed (it reduces).
+        """
+        ords = list(orders)
+        long0, short0 = worst_case(position, ords)
+        if replacing is not None:
+            cur = next((o for o in ords if o.client_id == replacing), None)
+            long_wc, short_wc = worst_case(position, ords, skip=replacing)
+            if cur is not None:
+                size = max(size, exposure_size(cur))
+        else:
+            long_wc, short_wc = long0, short0
+        if side is Side.BID:
+            add = min(size, -position) if reduce_only and position < 0 else (0 if reduce_only else size)
+            after, before = long_wc + add, long0
+        else:
+            add = min(size, position) if reduce_only and position > 0 else (0 if reduce_only else size)
+            after, before = short_wc - add, short0
+        if self.within(after, price_ticks):
+            return True
+        return abs(after) <= abs(before)

@@ -1,7 +1,14 @@
-"""The /health verdict: every critical check ANDed, the failing ones named."""
+"""The /health verdict: every critical check ANDed, the failing ones named.
+
+Checks: venue_connected, book_fresh (book age <= guard.max_book_age_seconds), account_stream_fresh
+(the venue reports the account stream healthy), quotes_fresh (while ACTIVE, quotes decided within
+telemetry.quote_stale_seconds; a grace period after start), plus any extra checks the caller adds
+(the running bot adds ledger_writable).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +22,14 @@ class HealthReport:
     body: dict[str, Any]
 
 
-def evaluate(core: EngineCore, now: float, started_at: float, config_hash: str, quote_stale_s: float) -> HealthReport:
+def evaluate(
+    core: EngineCore,
+    now: float,
+    started_at: float,
+    config_hash: str,
+    quote_stale_s: float,
+    extra: Mapping[str, bool] | None = None,
+) -> HealthReport:
     s = core.state
     st = core.status()
     book_age = s.book_age()
@@ -23,15 +37,17 @@ def evaluate(core: EngineCore, now: float, started_at: float, config_hash: str, 
     checks = {
         "venue_connected": s.venue_connected,
         "book_fresh": book_age is not None and book_age <= core.config.guard.max_book_age_seconds,
-        "account_stream": s.account_ok,
+        "account_stream_fresh": s.account_ok,
         "quotes_fresh": st.trading_state is not TradingState.ACTIVE
         or (quote_age is not None and quote_age <= quote_stale_s)
         or now - started_at < quote_stale_s,
+        **(extra or {}),
     }
     failing = tuple(k for k, ok in checks.items() if not ok)
     body: dict[str, Any] = {
         "status": "healthy" if not failing else "unhealthy",
         "failing": list(failing),
+        "reason": "ok" if not failing else "failing: " + ", ".join(failing),
         "checks": checks,
         "trading_state": st.trading_state.value,
         "trading_state_reasons": list(st.reasons),

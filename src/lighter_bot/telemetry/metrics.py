@@ -1,25 +1,147 @@
-"""Every Prometheus metric the bot exports, defined in one place on a private registry."""
+"""Every Prometheus metric the bot exports, defined in one place on a private registry.
+
+Families (docs/monitoring/README.md lists each with its meaning):
+`portfolio_*` (ledger PnL, all time), `metrics_total_*` / `metrics_rolling_6h_*` / `metrics_window_5m_*`
+(ledger snapshots over all time, the rolling and the short window), `session_*` (since start),
+`maker_*`, `hedger_*`, `guard_*`, `venue_*` (health, tx budget, ack latency, rejects), `markout_*`,
+`ledger_*`, `health_*`.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Keys of records.accounting.Accountant.snapshot exported per window (inventory gets a market label).
+WINDOW_KEYS: dict[str, str] = {
+    "realized_quote": "Realized PnL by average cost, fees included (USD)",
+    "unrealized_quote": "Unrealized PnL of the open position at the mid (USD)",
+    "total_quote": "Realized in the window + unrealized now (USD)",
+    "fees_paid": "Fees paid, negative = rebates (USD)",
+    "maker_volume": "Maker notional (USD)",
+    "taker_volume": "Taker notional (USD)",
+    "hedger_volume": "Hedge notional (USD)",
+    "volume_base": "Traded size (base units)",
+    "fills": "Fills",
+    "maker_fills": "Maker fills",
+    "taker_fills": "Taker fills",
+    "hedger_fills": "Hedge fills",
+    "start_ts": "Window start (unix s)",
+    "end_ts": "Window end (unix s)",
+}
+
+MARKOUT_HORIZONS: tuple[float, ...] = (5.0, 30.0, 60.0)
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0)
+_MARKOUT_BUCKETS = (-50.0, -20.0, -10.0, -5.0, -2.0, -1.0, 0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+
+# Optional CoreStatus fields (strategy branch) exported as maker_* gauges when present:
+# gauge name -> (help, attribute names tried in order).
+STATUS_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "maker_volatility_bps": ("Volatility estimate (bps over the horizon)", ("volatility_bps", "vol_bps")),
+    "maker_volatility_paused": ("1 while quoting is paused for volatility", ("paused", "volatility_paused")),
+    "maker_trend_bps": ("Mid change over the trend lookback (bps)", ("trend_change_bps", "trend_bps")),
+    "maker_pnl_guard_level": ("PnL guard steps engaged (0 = off)", ("pnl_guard_level",)),
+    "maker_pnl_guard_extra_bps": ("Width added by the PnL guard (bps)", ("pnl_guard_extra_bps",)),
+    "maker_pnl_guard_size_multiplier": ("Size factor of the PnL guard (x)", ("pnl_guard_size_multiplier",)),
+    "maker_pnl_guard_last_slice_quote": ("Realized PnL of the last closed guard slice (USD)", ("pnl_guard_last_slice",)),
+    "maker_size_multiplier": ("Clip size multiplier in force (x)", ("size_multiplier",)),
+    "hedger_hedges_planned": ("Hedges planned since start", ("hedges_planned",)),
+    "hedger_hedges_abandoned": ("Hedges abandoned since start (slippage cap, ...)", ("hedges_abandoned",)),
+    "venue_tx_used_last_minute": ("Transactions sent in the last minute", ("tx_used_last_minute",)),
+}
+TREND_CODE = {"up": 1.0, "down": -1.0, "none": 0.0}
 
 
 class BotMetrics:
-    def __init__(self) -> None:
+    def __init__(self, rolling_label: str = "6h", short_label: str = "5m") -> None:
         r = self.registry = CollectorRegistry()
-        self.portfolio_realized = Gauge("portfolio_realized_quote", "Realized PnL, average cost, fees included (USD)",
-                                        registry=r)
-        self.portfolio_unrealized = Gauge("portfolio_unrealized_quote", "Unrealized PnL at the mid (USD)", registry=r)
-        self.portfolio_total = Gauge("portfolio_total_quote", "Realized + unrealized PnL (USD)", registry=r)
-        self.portfolio_fees = Gauge("portfolio_fees_paid", "Fees paid (USD)", registry=r)
-        self.portfolio_inventory = Gauge("portfolio_inventory_units", "Signed position (base units)", registry=r)
-        self.fills_total = Counter("metrics_total_fills", "Fills recorded", registry=r)
-        self.volume_total = Counter("metrics_total_volume_quote", "Traded notional (USD)", registry=r)
-        self.maker_spread = Gauge("maker_spread_bps", "Current full quoted width (bps)", registry=r)
-        self.maker_quoting = Gauge("maker_quoted_sides", "Number of sides quoted", registry=r)
-        self.trading_state = Gauge("guard_trading_state", "0 ACTIVE, 1 REDUCING, 2 HALTED", registry=r)
-        self.book_age = Gauge("venue_book_age_seconds", "Age of the order book (s)", registry=r)
-        self.venue_connected = Gauge("venue_connected", "1 when the venue is connected", registry=r)
-        self.tx_budget_left = Gauge("venue_tx_budget_left", "Transactions left in the rolling minute", registry=r)
-        self.uptime = Gauge("uptime_seconds", "Seconds since start", registry=r)
+
+        def g(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+            return Gauge(name, doc, labels, registry=r)
+
+        # -- portfolio (ledger, all time; inventory is the engine's venue-reconciled position) -----
+        self.portfolio_realized = g("portfolio_realized_quote", "Realized PnL, average cost, fees included (USD)")
+        self.portfolio_unrealized = g("portfolio_unrealized_quote", "Unrealized PnL at the mid (USD)")
+        self.portfolio_total = g("portfolio_total_quote", "Realized + unrealized PnL (USD)")
+        self.portfolio_fees = g("portfolio_fees_paid", "Fees paid (USD)")
+        self.portfolio_inventory = g("portfolio_inventory_units", "Signed position (base units)")
+        self.portfolio_inventory_notional = g("portfolio_inventory_notional", "|position| x mid (USD)")
+        self.portfolio_avg_entry = g("portfolio_avg_entry_price", "Average entry price of the open position (USD)")
+        self.portfolio_mid = g("portfolio_mid_price", "Current mid (USD)")
+
+        # -- ledger windows ------------------------------------------------------------------------
+        self.window_prefixes = {"total": "metrics_total", "rolling": f"metrics_rolling_{rolling_label}",
+                                "short": f"metrics_window_{short_label}"}
+        self.windows: dict[str, dict[str, Gauge]] = {}
+        self.window_inventory: dict[str, Gauge] = {}
+        for key, prefix in self.window_prefixes.items():
+            self.windows[key] = {k: g(f"{prefix}_{k}", doc) for k, doc in WINDOW_KEYS.items()}
+            self.window_inventory[key] = g(f"{prefix}_inventory_units", "Position at the window end (base units)",
+                                           ("market",))
+
+        # -- session (engine state since start) ----------------------------------------------------
+        self.session_realized = g("session_realized_quote", "Realized PnL since start (USD)")
+        self.session_fills = g("session_fills", "Fills since start")
+        self.session_duplicate_fills = g("session_duplicate_fills", "Replayed fills ignored since start")
+
+        # -- maker ---------------------------------------------------------------------------------
+        self.maker_spread = g("maker_spread_bps", "Current full quoted width (bps)")
+        self.maker_quoted_sides = g("maker_quoted_sides", "Number of sides quoted")
+        self.maker_quote_age = g("maker_quote_age_seconds", "Seconds since quotes were last (re)decided")
+        self.maker_quote_price = g("maker_quote_price", "Working quote price (USD)", ("side",))
+        self.maker_quote_distance = g("maker_quote_distance_bps", "Working quote distance from the mid (bps)",
+                                      ("side",))
+        self.maker_working_orders = g("maker_working_orders", "Working quote orders")
+        self.maker_fills = Counter("maker_fills", "Quote fills", registry=r)
+        self.maker_volume = Counter("maker_volume_quote", "Quote fill notional (USD)", registry=r)
+        self.status_gauges = {name: g(name, doc) for name, (doc, _) in STATUS_GAUGES.items()}
+        self.maker_trend = g("maker_trend_direction", "Trend filter: 1 up, -1 down, 0 none")
+        self.maker_core_markout = g("maker_core_markout_bps", "Engine's mean markout of our fills (bps)", ("horizon",))
+        self.hedger_phase = g("hedger_phase", "1 for the hedger's current phase", ("phase",))
+
+        # -- hedger --------------------------------------------------------------------------------
+        self.hedger_working_orders = g("hedger_working_orders", "Working hedge orders")
+        self.hedger_excess_units = g("hedger_excess_units", "|position| - trigger_units, > 0 means a hedge is due")
+        self.hedger_fills = Counter("hedger_fills", "Hedge fills", ("kind",), registry=r)
+        self.hedger_volume = Counter("hedger_volume_quote", "Hedge fill notional (USD)", ("kind",), registry=r)
+        self.hedger_orders = Counter("hedger_orders", "Hedge orders sent", ("kind",), registry=r)
+
+        # -- guard ---------------------------------------------------------------------------------
+        self.guard_state = g("guard_trading_state", "0 ACTIVE, 1 REDUCING, 2 HALTED")
+        self.guard_state_flag = g("guard_state", "1 for the current trading state", ("state",))
+        self.guard_reason = g("guard_reason", "1 for each reason the bot is not ACTIVE", ("reason",))
+        self.guard_max_position = g("guard_max_position_units", "Hard cap on |position| (base units)")
+        self.guard_max_notional = g("guard_max_inventory_notional", "Hard cap on |position| x mid (USD)")
+        self.guard_utilization = g("guard_cap_utilization", "max(|pos|/unit cap, |pos|*mid/notional cap)")
+        self.guard_rejects_recent = g("guard_recent_rejects", "Rejects inside the reject-storm window")
+
+        # -- venue ---------------------------------------------------------------------------------
+        self.venue_connected = g("venue_connected", "1 when the venue is connected")
+        self.venue_account_ok = g("venue_account_stream_ok", "1 when the account stream is healthy")
+        self.book_age = g("venue_book_age_seconds", "Age of the order book (s), -1 before the first")
+        self.account_age = g("venue_account_age_seconds", "Age of the last account data (s), -1 before the first")
+        self.nonce_gaps = g("venue_nonce_gaps", "Nonce gaps/resyncs reported by the venue adapter")
+        self.tx_budget_left = g("venue_tx_budget_left", "Transactions left in the rolling minute")
+        self.tx_budget_per_minute = g("venue_tx_budget_per_minute", "Transaction budget per minute")
+        self.ack_latency = Histogram("venue_ack_latency_seconds", "Command sent -> venue acknowledgement (s)",
+                                     ("kind",), buckets=_LATENCY_BUCKETS, registry=r)
+        self.rejects = Counter("venue_rejects", "Rejected transactions", ("code", "reason"), registry=r)
+        self.reconnects = Counter("venue_reconnects", "Venue reconnections", registry=r)
+        self.commands = Counter("venue_commands", "Commands sent", ("kind",), registry=r)
+
+        # -- markouts ------------------------------------------------------------------------------
+        self.markout = Histogram("markout_bps", "Mid move after our fill in our favour (bps)", ("horizon",),
+                                 buckets=_MARKOUT_BUCKETS, registry=r)
+        self.markout_avg = g("markout_avg_bps", "Average markout of the window's fills (bps)", ("horizon", "window"))
+
+        # -- ledger and process --------------------------------------------------------------------
+        self.ledger_rows = Counter("ledger_rows_written", "Fill rows durably written", registry=r)
+        self.ledger_errors = g("ledger_write_errors", "Failed ledger writes since start")
+        self.ledger_queue = g("ledger_queue_depth", "Fill rows waiting to be written")
+        self.ledger_write_seconds = Histogram("ledger_write_seconds", "One batch write + fsync (s)",
+                                              buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
+                                              registry=r)
+        self.health_ok = g("health_ok", "1 when /health is green")
+        self.health_check = g("health_check", "1 per passing /health check", ("check",))
+        self.uptime = g("uptime_seconds", "Seconds since start")
+        self.start_ts = g("app_start_ts", "Start time (unix s)")
+        self.info = g("bot_info", "Constant 1 with the build's identity", ("market", "config_hash", "source"))

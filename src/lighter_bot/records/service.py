@@ -1,0 +1,173 @@
+"""The running bot's records: ledger writes off the event loop, in-memory books for the metrics,
+and periodic position snapshots.
+
+`sink` (the runner's fill sink) only converts and queues rows; a writer task appends each batch in
+a worker thread (one write + fsync per batch, records.jsonl) so the event loop never blocks on disk.
+Durability first: a batch that fails to write stays queued and is retried; `close()` flushes
+everything before the bot exits. The books are fed only rows the ledger actually wrote, so metrics
+and the ledger can never disagree about duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+
+from lighter_bot.config import MetricsConfig
+from lighter_bot.domain.fills import FillRecord
+from lighter_bot.domain.market import MarketSpec
+from lighter_bot.records.accounting import Accountant, LedgerFill, parse_fill, parse_fills
+from lighter_bot.records.ledger import Ledger, PositionsLog, PurposeOf, fill_row
+
+log = structlog.get_logger("records")
+
+RETRY_SECONDS = 1.0
+
+
+class RecordsService:
+    def __init__(
+        self,
+        cfg: MetricsConfig,
+        market: MarketSpec,
+        config_hash: str,
+        source: str,
+        purpose_of: PurposeOf | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.cfg = cfg
+        self.market = market
+        self.config_hash = config_hash
+        self.source = source
+        self.purpose_of = purpose_of
+        self.wall = wall
+        self.books = Accountant(keep_seconds=max(cfg.rolling_window_seconds, cfg.short_window_seconds))
+        self.ledger: Ledger | None = None
+        self.positions: PositionsLog | None = None
+        self.recent: list[LedgerFill] = []  # last fills, newest last (dashboard)
+        self._pending: list[dict[str, Any]] = []
+        self._pending_positions: list[dict[str, Any]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.write_errors = 0
+        self.last_error: str | None = None
+        self.write_seconds: list[float] = []  # drained by telemetry
+        self.rows_written = 0
+        self.on_written: list[Callable[[Sequence[LedgerFill]], None]] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open (repair) the ledger and seed the books from it. Blocking: call before the loop runs
+        or through `await asyncio.to_thread(service.open)`."""
+        if self.cfg.enabled:
+            self.ledger = Ledger.from_config(self.cfg, self.market, self.config_hash, self.source,
+                                             purpose_of=self.purpose_of)
+            self.positions = PositionsLog.from_config(self.cfg)
+            fills, bad = parse_fills(self.ledger.rows())
+            self.books.extend(fills)
+            self.books.prune(self.wall())
+            self.recent = fills[-200:]
+            log.info("ledger_opened", path=str(self.ledger.path), fills=len(fills), unreadable=bad,
+                     repaired_bytes=self.ledger.repaired_bytes)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.open)
+        self._task = asyncio.create_task(self._writer(), name="ledger-writer")
+
+    async def close(self) -> None:
+        """Flush every queued row (retrying while the disk refuses, for a bounded time) and stop."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pending or self._pending_positions:
+            log.error("ledger_rows_lost_at_exit", fills=len(self._pending), positions=len(self._pending_positions),
+                      error=self.last_error)
+
+    # -- inputs ----------------------------------------------------------------------------------
+    def sink(self, records: Sequence[FillRecord]) -> None:
+        """Runner fill sink: convert now (the purpose lookup is fresh), write later."""
+        rows = [fill_row(r, self.market, self.config_hash, self.source,
+                         self.purpose_of(r.fill.client_id) if self.purpose_of else None) for r in records]
+        if self.ledger is None:
+            self._book(rows)
+            return
+        self._pending.extend(rows)
+        self._wake.set()
+
+    def snapshot_position(self, row: dict[str, Any]) -> None:
+        if self.positions is not None:
+            self._pending_positions.append(row)
+            self._wake.set()
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._pending)
+
+    # -- writer ----------------------------------------------------------------------------------
+    def _book(self, rows: Sequence[dict[str, Any]]) -> None:
+        fills = [f for f in (parse_fill(r) for r in rows) if f is not None]
+        self.books.extend(fills)
+        self.recent.extend(fills)
+        del self.recent[:-200]
+        for cb in self.on_written:
+            cb(fills)
+
+    async def _flush_once(self) -> bool:
+        """Write what is queued; True when everything queued at the start got written."""
+        ok = True
+        if self._pending and self.ledger is not None:
+            batch, self._pending = self._pending, []
+            t0 = time.perf_counter()
+            try:
+                written = await asyncio.to_thread(self.ledger.write_new, batch)
+            except OSError as exc:
+                self._pending = batch + self._pending  # keep order; retry
+                self.write_errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("ledger_write_failed", error=self.last_error, queued=len(self._pending))
+                ok = False
+            else:
+                self.write_seconds.append(time.perf_counter() - t0)
+                self.rows_written += len(written)
+                self.last_error = None
+                self._book(written)
+        if self._pending_positions and self.positions is not None:
+            prow, self._pending_positions = self._pending_positions, []
+            try:
+                await asyncio.to_thread(self.positions.append, prow)
+            except OSError as exc:
+                self._pending_positions = prow + self._pending_positions
+                self.write_errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("positions_write_failed", error=self.last_error)
+                ok = False
+        return ok
+
+    async def _writer(self) -> None:
+        failures_at_close = 0
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            ok = await self._flush_once()
+            if self._closing and not self._pending and not self._pending_positions:
+                return
+            if not ok:
+                if self._closing:
+                    failures_at_close += 1
+                    if failures_at_close >= 5:
+                        return
+                await asyncio.sleep(RETRY_SECONDS)
+                self._wake.set()
+            elif self._closing:
+                self._wake.set()
+
+    @property
+    def healthy(self) -> bool:
+        return self.last_error is None

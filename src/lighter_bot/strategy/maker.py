@@ -1,0 +1,158 @@
+"""The maker: from mid, volatility, trend, inventory and the PnL guard to the two quotes we want resting.
+
+Widths are FULL widths in bps (each side sits half of it from the reservation price), as in the
+operator's config: the volatility band (min_spread_bps in calm -> max_spread_bps in high volatility;
+`spread_bps` when the band is off) + the trend extra while trending + the PnL guard's extra. The
+reservation price is the mid shifted against the inventory (skew). Sizes follow the volatility
+multiplier and the PnL guard, then the exchange minimums. Side gating: a trend stops the side that
+trades into it (ask in an up-trend, bid in a down-trend) unless that side reduces inventory; a
+volatility pause stops quoting until volatility has recovered AND inventory is small, posting only a
+reduce-only order on the reducing side meanwhile so that the inventory condition can be met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lighter_bot.config import MakerConfig
+from lighter_bot.domain.book import BookView
+from lighter_bot.domain.market import MarketSpec
+from lighter_bot.domain.orders import Side
+from lighter_bot.strategy.quoting import QuoteIntent, SizeRules, ask_ticks, bid_ticks
+from lighter_bot.strategy.signals import Trend
+
+
+@dataclass(frozen=True, slots=True)
+class MakerDecision:
+    bid: QuoteIntent | None
+    ask: QuoteIntent | None
+    width_bps: float  # full width quoted (0 when nothing is computed)
+    fair_ticks: float  # reservation price
+    size_multiplier: float  # volatility x PnL-guard multiplier applied to maker.size
+    paused: bool  # volatility pause in force
+    notes: tuple[str, ...]  # why a side is missing or reduced
+
+
+def band_factor(vol_bps: float, low: float, high: float) -> float:
+    """0 at or below `low`, 1 at or above `high`, linear between."""
+    if vol_bps <= low:
+        return 0.0
+    if vol_bps >= high or high <= low:
+        return 1.0
+    return (vol_bps - low) / (high - low)
+
+
+class Maker:
+    """Stateful only in the volatility pause (hysteresis); everything else is a function of its inputs."""
+
+    def __init__(self, cfg: MakerConfig, market: MarketSpec) -> None:
+        self.cfg = cfg
+        self.market = market
+        self.sizes = SizeRules(market, cfg.exchange_min_size, cfg.exchange_min_notional)
+        self.paused = False
+        self._scale = float(market.size_scale)
+
+    def width_bps(self, vol_bps: float, trend: Trend, guard_extra_bps: float) -> float:
+        c, v = self.cfg, self.cfg.volatility
+        if v.enabled:
+            w = v.min_spread_bps + (v.max_spread_bps - v.min_spread_bps) * band_factor(vol_bps, v.low_bps, v.high_bps)
+        else:
+            w = c.spread_bps
+        if c.trend.enabled and trend is not Trend.NONE:
+            w += c.trend.extra_spread_bps
+        return w + guard_extra_bps
+
+    def size_multiplier(self, vol_bps: float, guard_size_mult: float) -> float:
+        v = self.cfg.volatility
+        m = 1.0
+        if v.enabled:
+            f = band_factor(vol_bps, v.low_bps, v.high_bps)
+            m = v.max_size_multiplier - (v.max_size_multiplier - v.min_size_multiplier) * f
+        return m * guard_size_mult
+
+    def update_pause(self, vol_bps: float, position_lots: int) -> bool:
+        """Pause at vol >= pause threshold; resume only when vol <= resume threshold AND |inventory| is below
+        resume_inventory_ratio x soft cap (or as flat as the exchange minimum allows: no order could
+        bring it closer to zero)."""
+        v = self.cfg.volatility
+        if not v.enabled:
+            self.paused = False
+            return False
+        if not self.paused:
+            if vol_bps >= v.pause_threshold_bps:
+                self.paused = True
+        elif vol_bps <= v.resume_threshold_bps and self._inventory_ok(position_lots):
+            self.paused = False
+        return self.paused
+
+    def _inventory_ok(self, position_lots: int) -> bool:
+        inv = abs(position_lots) / self._scale
+        return inv < self.cfg.volatility.resume_inventory_ratio * self.cfg.inventory_soft_cap or position_lots == 0
+
+    def decide(
+        self,
+        mid2: int,
+        book: BookView,
+        position_lots: int,
+        vol_bps: float,
+        trend: Trend,
+        guard_extra_bps: float = 0.0,
+        guard_size_mult: float = 1.0,
+    ) -> MakerDecision:
+        c = self.cfg
+        paused = self.update_pause(vol_bps, position_lots)
+        width = self.width_bps(vol_bps, trend, guard_extra_bps)
+        mult = self.size_multiplier(vol_bps, guard_size_mult)
+        mid = mid2 / 2.0
+        inv = position_lots / self._scale
+        ratio = inv / c.inventory_soft_cap
+        ratio = -1.0 if ratio < -1.0 else (1.0 if ratio > 1.0 else ratio)
+        fair = mid * (1.0 - ratio * c.inventory_skew_bps / 1e4)  # long -> lower prices (skew opposes inventory)
+        half = width / 2e4
+        notes: list[str] = []
+        reducing = Side.reducing(position_lots)
+        want_bid = want_ask = True
+        ro_bid = ro_ask = False
+        if paused:
+            want_bid = want_ask = False
+            notes.append("volatility pause")
+            if not self._inventory_ok(position_lots):
+                # Unwind passively so the resume rule's inventory condition can be met.
+                if reducing is Side.BID:
+                    want_bid = ro_bid = True
+                elif reducing is Side.ASK:
+                    want_ask = ro_ask = True
+        elif c.trend.enabled and c.trend.gate_sides and trend is not Trend.NONE:
+            gated = Side.ASK if trend is Trend.UP else Side.BID
+            if reducing is gated:
+                notes.append(f"trend {trend.value}: {gated.value} reduce-only")
+            else:
+                notes.append(f"trend {trend.value}: {gated.value} gated")
+            if gated is Side.ASK:
+                want_ask, ro_ask = reducing is Side.ASK, True
+            else:
+                want_bid, ro_bid = reducing is Side.BID, True
+        if c.dry_run:
+            notes.append("maker dry run")
+        size_units = c.size * mult
+        bid = ask = None
+        if want_bid:
+            px = bid_ticks(fair * (1.0 - half), book)
+            if px is not None:
+                bid = QuoteIntent(Side.BID, px, self._lots(size_units, px, ro_bid, position_lots), ro_bid)
+        if want_ask:
+            px = ask_ticks(fair * (1.0 + half), book)
+            if px is not None:
+                ask = QuoteIntent(Side.ASK, px, self._lots(size_units, px, ro_ask, position_lots), ro_ask)
+        if bid is not None and ask is not None and bid.price >= ask.price:  # cannot happen with width > 0
+            bid = ask = None
+            notes.append("bid >= ask")
+        return MakerDecision(bid, ask, width, fair, mult, paused, tuple(notes))
+
+    def _lots(self, size_units: float, px: int, reduce_only: bool, position_lots: int) -> int:
+        c = self.cfg
+        lots = self.sizes.quote_lots(size_units, c.size_min, c.size_max, px)
+        if reduce_only:
+            # Never more than the position when the exchange minimum allows it (the venue trims the rest).
+            lots = max(min(lots, abs(position_lots)), self.sizes.floor_lots(px))
+        return lots

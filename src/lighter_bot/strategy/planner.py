@@ -1,0 +1,104 @@
+"""The order planner: desired quotes vs our working quote orders -> the fewest commands, most urgent first.
+
+* A working quote within `tolerance` of the desired price (and size within the size tolerance, still
+  valid for the exchange) is left alone: no transaction.
+* A quote that must change is MODIFIED (one transaction; the order rests at its old price until the
+  modify lands) rather than cancelled and re-placed: the book is never empty on a side that still
+  wants a quote. Cancel + place only when a modify cannot express the change (reduce-only flag).
+* A side that should not be quoted is cancelled; extra orders on a side are cancelled.
+* Orders in flight (new, modify, cancel) are not touched again until acknowledged, unless they have
+  been in flight for longer than `stuck_after_s` (a lost response).
+
+Urgency (the budget may not allow everything): cancels first (separate list), then quotes that sit
+too aggressively (the market moved toward them: adverse selection risk), then missing sides, then
+quotes that merely lag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
+from lighter_bot.domain.orders import OrderStatus, Purpose, Side, TimeInForce, WorkingOrder
+from lighter_bot.strategy.quoting import QuoteIntent, SizeRules
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerSettings:
+    tolerance_bps: float
+    size_tolerance: float  # fraction of the desired size
+    expiry_s: float | None
+    stuck_after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    cancels: list[Command]
+    quotes: list[Command]  # places and modifies, most urgent first
+
+
+_URGENT, _MISSING, _LAGGING = 0, 1, 2
+
+
+def plan_quotes(
+    desired: dict[Side, QuoteIntent | None],
+    orders: Iterable[WorkingOrder],
+    now: float,
+    mid2: int,
+    settings: PlannerSettings,
+    sizes: SizeRules,
+    new_cid: Callable[[], int],
+) -> Plan:
+    by_side: dict[Side, list[WorkingOrder]] = {Side.BID: [], Side.ASK: []}
+    for o in orders:
+        if o.purpose is Purpose.QUOTE:
+            by_side[o.side].append(o)
+    cancels: list[Command] = []
+    ranked: list[tuple[int, float, Command]] = []
+    tol_ticks = settings.tolerance_bps * mid2 / 2e4
+    for side in (Side.BID, Side.ASK):
+        q = desired.get(side)
+        live: list[WorkingOrder] = []
+        for o in by_side[side]:
+            stuck = now - o.sent_at > settings.stuck_after_s
+            if o.status is OrderStatus.PENDING_CANCEL:
+                if stuck:
+                    cancels.append(CancelOrder(o.client_id))  # the cancel's answer was lost: ask again
+                continue
+            live.append(o)
+        if q is None:
+            for o in live:
+                if o.status is not OrderStatus.PENDING_NEW or now - o.sent_at > settings.stuck_after_s:
+                    cancels.append(CancelOrder(o.client_id))
+            continue
+        if not live:
+            ranked.append((_MISSING, 0.0, _place(q, new_cid, settings)))
+            continue
+        # Keep the order that is acknowledged (prefer OPEN), cancel the others.
+        live.sort(key=lambda o: (o.status is not OrderStatus.OPEN, -o.sent_at))
+        keep, extra = live[0], live[1:]
+        for o in extra:
+            if o.status is not OrderStatus.PENDING_NEW:
+                cancels.append(CancelOrder(o.client_id))
+        if keep.status is not OrderStatus.OPEN and now - keep.sent_at <= settings.stuck_after_s:
+            continue  # wait for the ack before touching it again
+        if keep.reduce_only != q.reduce_only:
+            cancels.append(CancelOrder(keep.client_id))
+            ranked.append((_MISSING, 0.0, _place(q, new_cid, settings)))
+            continue
+        price = keep.pending_price if keep.pending_price is not None else keep.price
+        size = keep.pending_size if keep.pending_size is not None else keep.size
+        off = price - q.price
+        size_ok = abs(size - q.size) <= settings.size_tolerance * q.size and sizes.valid(price, size)
+        if abs(off) <= tol_ticks and size_ok:
+            continue
+        aggressive = off > tol_ticks if side is Side.BID else -off > tol_ticks
+        ranked.append((_URGENT if aggressive else _LAGGING, -abs(off), ModifyOrder(keep.client_id, q.price, q.size)))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return Plan(cancels, [r[2] for r in ranked])
+
+
+def _place(q: QuoteIntent, new_cid: Callable[[], int], s: PlannerSettings) -> PlaceOrder:
+    return PlaceOrder(new_cid(), q.side, q.price, q.size, TimeInForce.POST_ONLY, q.reduce_only, Purpose.QUOTE,
+                      s.expiry_s)

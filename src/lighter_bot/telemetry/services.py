@@ -1,0 +1,79 @@
+"""The services around one running engine: the venue tap, the records (ledger writer, books,
+position snapshots), the telemetry bridge and its tick task, and the HTTP server.
+
+    services = BotServices(cfg, core, venue, clock, source)
+    runner = EngineRunner(core, services.venue, clock, sinks=services.sinks)
+    await services.start(host, port)      # opens the ledger, serves /health /metrics /dashboard
+    try: await runner.run(...)
+    finally: await services.close()       # flushes the ledger (durability first)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiohttp import web
+
+from lighter_bot.config import BotConfig
+from lighter_bot.engine.clock import Clock
+from lighter_bot.engine.core import EngineCore
+from lighter_bot.engine.runner import FillSink
+from lighter_bot.records.report import window_label
+from lighter_bot.records.service import RecordsService
+from lighter_bot.telemetry.bridge import TelemetryBridge
+from lighter_bot.telemetry.http import bound_port, start_server
+from lighter_bot.telemetry.metrics import BotMetrics
+from lighter_bot.telemetry.tap import VenueTap
+from lighter_bot.venues.base import Venue
+
+log = structlog.get_logger("telemetry")
+
+
+class BotServices:
+    def __init__(self, cfg: BotConfig, core: EngineCore, venue: Venue, clock: Clock, source: str,
+                 tick_seconds: float = 1.0) -> None:
+        self.cfg = cfg
+        self.metrics = BotMetrics(window_label(cfg.metrics.rolling_window_seconds),
+                                  window_label(cfg.metrics.short_window_seconds))
+        self.tap = VenueTap(venue, clock, self.metrics)
+        self.records = RecordsService(cfg.metrics, venue.market, cfg.config_hash(), source,
+                                      purpose_of=self.tap.purpose_of)
+        self.bridge = TelemetryBridge(core, clock, cfg, self.records, self.tap, metrics=self.metrics)
+        self.tick_seconds = tick_seconds
+        self.http: web.AppRunner | None = None
+        self.port: int | None = None
+        self._tick: asyncio.Task[None] | None = None
+
+    @property
+    def venue(self) -> VenueTap:
+        return self.tap
+
+    @property
+    def sinks(self) -> list[FillSink]:
+        return [self.records.sink, self.bridge.on_fills]
+
+    async def start(self, host: str, port: int, serve: bool = True) -> None:
+        await self.records.start()
+        try:
+            if serve:
+                self.http = await start_server(self.bridge.app(), host, port)
+                self.port = bound_port(self.http)
+                log.info("http_listening", url=f"http://{host}:{self.port}",
+                         endpoints=["/health", "/metrics", "/dashboard"])
+        except BaseException:
+            await self.records.close()
+            raise
+        self._tick = asyncio.create_task(self.bridge.run(self.tick_seconds), name="telemetry")
+
+    async def close(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick
+        with contextlib.suppress(Exception):
+            self.records.snapshot_position(self.bridge.position_row(self.bridge.clock.now()))
+        if self.http is not None:
+            await self.http.cleanup()
+        await self.records.close()
