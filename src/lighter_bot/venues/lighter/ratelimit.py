@@ -89,8 +89,8 @@ class TxBudget:
         # Reserves scale with the budget: on standard (60/min) quotes keep 12 back, hedges 4.
         self.floors = {
             TxPriority.CANCEL: 0.0,
-            TxPriority.HEDGE: max(2.0, per_minute * 0.07),
-            TxPriority.QUOTE: max(6.0, per_minute * 0.2),
+            TxPriority.HEDGE: float(max(2, round(per_minute * 0.07))),
+            TxPriority.QUOTE: float(max(6, round(per_minute * 0.2))),
         }
 
     @classmethod
