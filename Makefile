@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/lighter-bot run $(RUN_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests $(wildcard benchmarks scripts)
 	$(BIN)/mypy
 
 test: lint

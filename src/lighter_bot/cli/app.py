@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lighter_bot.cli import config_cmd
+from lighter_bot.cli import config_cmd, run_cmd
 
 app = typer.Typer(
     name="lighter-bot",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(config_cmd.app, name="config")
+app.command("run")(run_cmd.run)
 
 
 def main() -> None:

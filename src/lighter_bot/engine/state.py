@@ -168,3 +168,34 @@ def _fill(state: EngineState, f: OrderFilled) -> Applied:
         else:
             state.orders[f.client_id] = replace(o, size=f.remaining)
     return Applied(new_fill=f, order_gone=gone)
+
+
+def register_sent(state: EngineState, cmd: object, now: float) -> None:
+    """Record a command we are about to send, so caps and the planner count it while in flight."""
+    from lighter_bot.domain.commands import CancelAll, CancelOrder, ModifyOrder, PlaceOrder
+
+    if isinstance(cmd, PlaceOrder):
+        state.orders[cmd.client_id] = WorkingOrder(
+            client_id=cmd.client_id,
+            side=cmd.side,
+            price=cmd.price,
+            size=cmd.size,
+            tif=cmd.tif,
+            reduce_only=cmd.reduce_only,
+            purpose=cmd.purpose,
+            status=OrderStatus.PENDING_NEW,
+            sent_at=now,
+        )
+    elif isinstance(cmd, ModifyOrder):
+        o = state.orders.get(cmd.client_id)
+        if o is not None:
+            state.orders[cmd.client_id] = replace(
+                o, status=OrderStatus.PENDING_MODIFY, pending_price=cmd.price, pending_size=cmd.size, sent_at=now
+            )
+    elif isinstance(cmd, CancelOrder):
+        o = state.orders.get(cmd.client_id)
+        if o is not None:
+            state.orders[cmd.client_id] = replace(o, status=OrderStatus.PENDING_CANCEL, sent_at=now)
+    elif isinstance(cmd, CancelAll):
+        for cid, o in list(state.orders.items()):
+            state.orders[cid] = replace(o, status=OrderStatus.PENDING_CANCEL, sent_at=now)

@@ -31,6 +31,8 @@ class Venue(Protocol):
         """Send commands; outcomes come back as events (acks, rejects, cancels, fills)."""
         ...
 
-    async def shutdown(self) -> None:
-        """Cancel all our orders in this market, wait for the venue to confirm, and disconnect."""
+    async def shutdown(self) -> int:
+        """Cancel all our orders in this market, wait for the venue to confirm, and disconnect.
+
+        Returns how many of our orders still rest on the venue afterwards (0 when all is clean)."""
         ...

@@ -1,0 +1,1 @@
+"""Reproducible speed and memory benchmarks: `make bench` runs them and writes JSON."""

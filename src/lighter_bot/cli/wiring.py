@@ -1,0 +1,44 @@
+"""The composition root: the only module that names concrete venues and clocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lighter_bot.config import BotConfig, Secrets
+from lighter_bot.engine.clock import Clock
+from lighter_bot.errors import ConfigError
+from lighter_bot.venues.base import Venue
+
+
+class VenueChoice(StrEnum):
+    sim = "sim"
+    lighter = "lighter"
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltVenue:
+    venue: Venue
+    clock: Clock
+    client_id_base: int
+    source: str  # ledger `source` column
+    description: str
+
+
+async def build_venue(
+    cfg: BotConfig,
+    secrets: Secrets,
+    choice: VenueChoice,
+    *,
+    scenario: str | None = None,
+    seed: int | None = None,
+    speed: float = 1.0,
+    base_url: str | None = None,
+) -> BuiltVenue:
+    if choice is VenueChoice.sim:
+        return build_sim(cfg, scenario or cfg.sim.scenario, cfg.sim.seed if seed is None else seed, speed)
+    raise ConfigError(["--venue lighter is not wired yet"])
+
+
+def build_sim(cfg: BotConfig, scenario: str, seed: int, speed: float) -> BuiltVenue:
+    raise ConfigError(["--venue sim is not wired yet"])

@@ -1,0 +1,158 @@
+"""The live shell: connects a Venue to the EngineCore on asyncio.
+
+It feeds venue events and periodic Ticks into the (synchronous) core, sends the commands back,
+hands new fills to the sinks (ledger, metrics), and on stop (signal, --duration, venue end) cancels
+every order through the venue before returning a summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from lighter_bot.domain.commands import Command
+from lighter_bot.domain.events import Event, Tick
+from lighter_bot.domain.fills import FillRecord
+from lighter_bot.engine.clock import Clock
+from lighter_bot.engine.core import EngineCore
+from lighter_bot.venues.base import Venue
+
+log = structlog.get_logger("runner")
+
+FillSink = Callable[[Sequence[FillRecord]], object]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    fills: int
+    volume_base: float
+    volume_quote: float
+    realized_pnl: float
+    unrealized_pnl: float
+    fees: float
+    max_abs_position: float
+    position: float
+    resting_orders_left: int
+
+    def lines(self) -> list[str]:
+        return [
+            f"fills={self.fills} volume_base={self.volume_base:.3f} volume_quote={self.volume_quote:.2f}",
+            f"realized_pnl={self.realized_pnl:.4f} unrealized_pnl={self.unrealized_pnl:.4f} fees={self.fees:.4f}",
+            f"position={self.position:.3f} max_abs_position={self.max_abs_position:.3f} "
+            f"resting_orders_left={self.resting_orders_left}",
+        ]
+
+
+class EngineRunner:
+    def __init__(
+        self,
+        core: EngineCore,
+        venue: Venue,
+        clock: Clock,
+        sinks: Sequence[FillSink] = (),
+        tick_seconds: float = 0.05,
+    ) -> None:
+        self.core = core
+        self.venue = venue
+        self.clock = clock
+        self.sinks = list(sinks)
+        self.tick_seconds = tick_seconds
+        self.max_abs_position_lots = 0
+        self.started_at: float | None = None
+        self._stop = asyncio.Event()
+        self.last_error: str | None = None
+        self.resting_after_shutdown: int | None = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _handle(self, event: Event) -> None:
+        cmds = self.core.on_event(event)
+        pos = abs(self.core.state.position_lots)
+        if pos > self.max_abs_position_lots:
+            self.max_abs_position_lots = pos
+        fills = self.core.drain_fills()
+        if fills:
+            for sink in self.sinks:
+                sink(fills)
+        if cmds:
+            await self._submit(cmds)
+
+    async def _submit(self, cmds: list[Command]) -> None:
+        try:
+            await self.venue.submit(cmds)
+        except Exception as exc:  # venue errors must not kill the loop; the core sees rejects as events
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("submit_failed", error=self.last_error, commands=len(cmds))
+
+    async def _pump(self) -> None:
+        async for event in self.venue.events():
+            await self._handle(event)
+            if self._stop.is_set():
+                return
+
+    async def _ticker(self) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(self.tick_seconds)
+            await self._handle(Tick(self.clock.now()))
+
+    async def run(self, duration: float | None = None) -> RunSummary:
+        """Run until stop(), the venue's stream ends, or `duration` seconds of clock time pass."""
+        self.started_at = self.clock.now()
+        for e in await self.venue.start():
+            await self._handle(e)
+        tasks = [asyncio.create_task(self._pump(), name="pump"), asyncio.create_task(self._ticker(), name="ticker")]
+        if duration is not None:
+            tasks.append(asyncio.create_task(self._deadline(duration), name="deadline"))
+        stopper = asyncio.create_task(self._stop.wait(), name="stop")
+        try:
+            done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t is not stopper and not t.cancelled() and t.exception() is not None:
+                    self.last_error = repr(t.exception())
+                    log.error("engine_task_failed", task=t.get_name(), error=self.last_error)
+        finally:
+            self._stop.set()
+            for t in [*tasks, stopper]:
+                t.cancel()
+            for t in [*tasks, stopper]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            await self._shutdown()
+        return self.summary()
+
+    async def _deadline(self, duration: float) -> None:
+        assert self.started_at is not None
+        while self.clock.now() - self.started_at < duration:
+            await asyncio.sleep(self.tick_seconds)
+        log.info("duration_reached", seconds=duration)
+
+    async def _shutdown(self) -> None:
+        cmds = self.core.shutdown_commands()
+        try:
+            if cmds:
+                await self.venue.submit(cmds)
+            self.resting_after_shutdown = await self.venue.shutdown()
+        except Exception as exc:
+            self.last_error = f"shutdown: {type(exc).__name__}: {exc}"
+            log.error("shutdown_failed", error=self.last_error)
+
+    def summary(self) -> RunSummary:
+        s = self.core.state
+        mk = self.core.market
+        mid = s.mid or (mk.px(s.mark) if s.mark else 0.0)
+        return RunSummary(
+            fills=s.fills_count,
+            volume_base=s.pnl.volume_base,
+            volume_quote=s.pnl.volume_quote,
+            realized_pnl=s.pnl.realized,
+            unrealized_pnl=s.pnl.unrealized(mid) if mid else 0.0,
+            fees=s.pnl.fees,
+            max_abs_position=mk.sz(self.max_abs_position_lots),
+            position=mk.sz(s.position_lots),
+            resting_orders_left=len(s.orders) if self.resting_after_shutdown is None else self.resting_after_shutdown,
+        )

@@ -1,0 +1,88 @@
+"""Engine core: deterministic quoting on a scripted market, fills, dedupe, halts, shutdown."""
+
+from __future__ import annotations
+
+from lighter_bot.config import BotConfig
+from lighter_bot.domain.book import BookView
+from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
+from lighter_bot.domain.events import BookUpdate, Event, OrderAccepted, OrderFilled, Tick, VenueStatus
+from lighter_bot.domain.market import SOL_PERP
+from lighter_bot.domain.orders import Purpose, Role, Side, TimeInForce
+from lighter_bot.engine.clock import SimClock
+from lighter_bot.engine.core import EngineCore, TradingState
+
+
+def book(mid_ticks: int, half: int = 5, size: int = 500) -> BookView:
+    return BookView(((mid_ticks - half, size),), ((mid_ticks + half, size),))
+
+
+def make_core() -> EngineCore:
+    return EngineCore(BotConfig(), SOL_PERP, SimClock(0.0))
+
+
+def feed(core: EngineCore, events: list[Event]) -> list[Command]:
+    out: list[Command] = []
+    for e in events:
+        out += core.on_event(e)
+    return out
+
+
+def test_quotes_both_sides_post_only_around_the_mid() -> None:
+    core = make_core()
+    cmds = core.on_event(BookUpdate(1.0, book(170_000)))
+    places = [c for c in cmds if isinstance(c, PlaceOrder)]
+    assert {c.side for c in places} == {Side.BID, Side.ASK}
+    for c in places:
+        assert c.tif is TimeInForce.POST_ONLY and c.purpose is Purpose.QUOTE
+        assert SOL_PERP.notional(c.price, c.size) >= 10.5
+        assert c.size >= SOL_PERP.min_size_lots
+    bid = next(c for c in places if c.side is Side.BID)
+    ask = next(c for c in places if c.side is Side.ASK)
+    assert bid.price < 170_000 < ask.price
+
+
+def test_same_events_same_commands() -> None:
+    events: list[Event] = [BookUpdate(1.0 + i * 0.5, book(170_000 + 3 * i)) for i in range(40)]
+    assert feed(make_core(), events) == feed(make_core(), events)
+
+
+def test_fill_is_counted_once_and_moves_position() -> None:
+    core = make_core()
+    cmds = core.on_event(BookUpdate(1.0, book(170_000)))
+    bid = next(c for c in cmds if isinstance(c, PlaceOrder) and c.side is Side.BID)
+    core.on_event(OrderAccepted(1.2, bid.client_id))
+    fill = OrderFilled(2.0, bid.client_id, "t1", Side.BID, bid.price, bid.size, 0.0, Role.MAKER, 0)
+    core.on_event(fill)
+    core.on_event(fill)  # replayed after a reconnect
+    assert core.state.position_lots == bid.size
+    assert core.state.duplicate_fills == 1
+    assert len(core.drain_fills()) == 1
+
+
+def test_halts_and_cancels_when_venue_disconnects() -> None:
+    core = make_core()
+    cmds = core.on_event(BookUpdate(1.0, book(170_000)))
+    for c in cmds:
+        if isinstance(c, PlaceOrder):
+            core.on_event(OrderAccepted(1.2, c.client_id))
+    out = core.on_event(VenueStatus(2.0, connected=False, detail="ws closed"))
+    assert core.status().trading_state is TradingState.HALTED
+    assert out and all(isinstance(c, CancelOrder) for c in out)
+
+
+def test_stale_book_halts_quoting() -> None:
+    core = make_core()
+    core.on_event(BookUpdate(1.0, book(170_000)))
+    core.on_event(Tick(1.0 + BotConfig().guard.max_book_age_seconds + 0.1))
+    assert core.status().trading_state is TradingState.HALTED
+    assert "stale book" in core.status().reasons
+
+
+def test_requote_uses_modify_not_cancel_replace() -> None:
+    core = make_core()
+    cmds = core.on_event(BookUpdate(1.0, book(170_000)))
+    for c in cmds:
+        if isinstance(c, PlaceOrder):
+            core.on_event(OrderAccepted(1.2, c.client_id))
+    moved = core.on_event(BookUpdate(2.0, book(170_400)))
+    assert moved and all(isinstance(c, ModifyOrder) for c in moved)
