@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
-import pytest
+from structlog.testing import capture_logs
 
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.venues.lighter.auth import AuthTokens
@@ -56,16 +54,16 @@ def test_failed_renewal_keeps_the_valid_token_then_reports() -> None:
     assert "signer" in tokens.last_error
 
 
-def test_fallback_token_warns_well_before_expiry(caplog: pytest.LogCaptureFixture) -> None:
+def test_fallback_token_warns_well_before_expiry() -> None:
     clock = SimClock(10_000.0)
     secret = f"{10_000 + 7200}:65:4:{'cd' * 80}"
     tokens = AuthTokens(clock, None, fallback=secret, warn_before_s=3600)
-    with caplog.at_level(logging.WARNING):
+    with capture_logs() as logs:
         assert tokens.token() == secret
-        assert not caplog.records  # 2 h left: quiet
+        assert not logs  # 2 h left: quiet
         clock.advance_to(10_000 + 3700)
         assert tokens.token() == secret
-    assert any("expires in" in r.getMessage() for r in caplog.records)
-    assert all(secret not in r.getMessage() for r in caplog.records)
+    assert [e["event"] for e in logs] == ["ws_auth_token_expiring"] and logs[0]["minutes_left"] == 58
+    assert all(secret not in str(e) for e in logs)
     clock.advance_to(10_000 + 7300)
     assert tokens.token() is None and "expired" in tokens.last_error

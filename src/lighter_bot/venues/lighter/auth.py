@@ -9,13 +9,14 @@ a secret: it is only ever handed to the transport, never logged.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
+
+import structlog
 
 from lighter_bot.engine.clock import Clock
 from lighter_bot.venues.lighter.parse import token_expiry
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("lighter.auth")
 
 # (expiry_epoch_s) -> (token, error); wraps SignerClient.create_auth_token_with_expiry
 TokenFactory = Callable[[int], tuple[str | None, str | None]]
@@ -55,7 +56,7 @@ class AuthTokens:
         token, err = self._factory(expiry)
         if err or not token:
             self.last_error = "signer could not create an auth token" + (f": {err}" if err else "")
-            log.error("auth token renewal failed: %s", self.last_error)
+            log.error("auth_token_renewal_failed", error=self.last_error)
             return False
         self._token, self._expiry = token, float(token_expiry(token) or expiry)
         self.renewals += 1
@@ -88,9 +89,9 @@ class AuthTokens:
         ):
             self._warned_at = now
             log.warning(
-                "WS_AUTH_TOKEN expires in %.0f min and cannot be renewed in-process; refresh it or set "
-                "LIGHTER_API_PRIVATE_KEY",
-                (exp - now) / 60,
+                "ws_auth_token_expiring",
+                minutes_left=round((exp - now) / 60),
+                hint="WS_AUTH_TOKEN cannot be renewed in-process: refresh it or set LIGHTER_API_PRIVATE_KEY",
             )
         return tok
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import structlog
 
 from lighter_bot.config import BotConfig, Secrets
 from lighter_bot.domain.book import BookView
@@ -54,7 +55,7 @@ from lighter_bot.venues.lighter.signer import (
 )
 from lighter_bot.venues.lighter.ws import WsSupervisor
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("lighter.venue")
 
 DEADMAN_HORIZON_S = 360.0  # Lighter accepts 5 min .. 15 days ahead; 6 min bounds an orphan's life
 DEADMAN_REARM_S = 120.0
@@ -230,9 +231,9 @@ class LighterVenue:
             self._spec.price_decimals != spec.price_decimals or self._spec.size_decimals != spec.size_decimals
         ):
             log.warning(
-                "config maker.price_scale/size_scale disagree with the exchange's decimals for market %d "
-                "(%d/%d); using the exchange's",
-                s.market_id, spec.price_decimals, spec.size_decimals,
+                "config_decimals_disagree",
+                market=s.market_id, price_decimals=spec.price_decimals, size_decimals=spec.size_decimals,
+                hint="maker.price_scale/size_scale differ from the exchange's; using the exchange's",
             )
         self._spec = spec
         self._signer = self._signer_factory()
@@ -260,8 +261,8 @@ class LighterVenue:
         status = VenueStatus(now, True, True, "")
         self._status, self._status_at = (True, True, ""), now
         log.info(
-            "lighter venue up: market %d (%s), account %d, position %d lots, client index base %d",
-            s.market_id, spec.symbol, s.account_index, acct.position.lots, self.tracker.base,
+            "lighter_venue_up", market=s.market_id, symbol=spec.symbol, account=s.account_index,
+            position_lots=acct.position.lots, client_index_base=self.tracker.base,
         )
         return [*position, BookUpdate(now, book), status]
 
@@ -309,7 +310,7 @@ class LighterVenue:
         try:
             self._dispatch(msg)
         except LighterBotError as exc:
-            log.error("undecodable %s frame: %s", parse.frame_type(msg) or "?", exc)
+            log.error("undecodable_frame", type=parse.frame_type(msg) or "?", error=str(exc))
 
     def _dispatch(self, msg: parse.Json) -> None:
         spec = self.market
@@ -318,7 +319,7 @@ class LighterVenue:
         if typ == "error":
             code, message = parse.error_body(msg)
             ch = str(msg.get("channel") or "")
-            log.warning("websocket error %s on %s: %s", code, ch or "-", message)
+            log.warning("ws_error_frame", code=code, channel=ch or "-", message=message)
             if ch.startswith("account") or code == 30012:
                 self._account_error = f"account channel error {code}"
             return
@@ -333,7 +334,7 @@ class LighterVenue:
             elif res is BookResult.GAP:
                 self.stats["gaps"] += 1
                 self._book_invalid_since = now
-                log.warning("order book nonce gap on market %d: resubscribing for a snapshot", spec.market_id)
+                log.warning("book_nonce_gap_resubscribing", market=spec.market_id)
                 self._resubscribe_book()
             return
         if name == "trade":
@@ -377,7 +378,7 @@ class LighterVenue:
         if last is not None and now - last < 5.0:
             return
         self._orphans_cancelling[order_index] = now
-        log.warning("cancelling an untracked order of ours on market %d (order %d)", self.s.market_id, order_index)
+        log.warning("cancelling_untracked_order", market=self.s.market_id, order_index=order_index)
         self._outbox.put_nowait([_CancelIndex(order_index)])
 
     def _resubscribe_book(self) -> None:
@@ -416,7 +417,7 @@ class LighterVenue:
             try:
                 await self._send_items(items)
             except LighterBotError as exc:
-                log.error("order entry failed: %s", exc)
+                log.error("order_entry_failed", error=str(exc))
 
     def _priority(self, item: _Item) -> TxPriority:
         if isinstance(item, (CancelOrder, CancelAll, _CancelIndex, _DeadMan)):
@@ -561,7 +562,7 @@ class LighterVenue:
         if out.kind == "rejected" and out.invalid_nonce:
             self._nonce_failures.append(now)
             if retry_nonce:
-                log.warning("invalid nonce: refetched, resending %d tx", len(items))
+                log.warning("invalid_nonce_resending", txs=len(items))
                 await self._send_chunk(items, retry_nonce=False)
                 return
         if out.kind == "rejected" and out.code == 21712 and any(isinstance(i, _DeadMan) for i in items):
@@ -571,13 +572,13 @@ class LighterVenue:
             self.stats["rate_limited"] += 1
             self.budget.bucket.drain()
             delay = self.tx_cooldown.hit()
-            log.warning("sendTx rate limited (23000): backing off %.0fs", delay)
+            log.warning("send_rate_limited", code=23000, backoff_s=delay)
         if out.kind == "uncertain":
             # It may have landed: placements stay pending and are reconciled after the grace window.
-            log.warning("sendTx outcome unknown (%s): reconciling by client order index", out.message)
+            log.warning("send_outcome_unknown", detail=out.message, action="reconcile by client order index")
             items = [it for it in items if not isinstance(it, PlaceOrder)]
         else:
-            log.warning("sendTx rejected (%s): %s", out.code, out.message)
+            log.warning("send_rejected", code=out.code, message=out.message, txs=len(items))
         self._emit([e for it in items for e in self._fail(it, out.code, out.message, now)])
 
     # -- health, reconciliation, dead-man switch ----------------------------------------------
@@ -623,9 +624,9 @@ class LighterVenue:
         st = self.health()
         if force or st != self._status or (st[0] and st[1] and now - self._status_at >= STATUS_HEARTBEAT_S):
             if st != self._status and st[2]:
-                log.warning("venue degraded: %s", st[2])
+                log.warning("venue_degraded", detail=st[2], market_data_ok=st[0], account_ok=st[1])
             elif st != self._status:
-                log.info("venue healthy again")
+                log.info("venue_healthy")
             self._status, self._status_at = st, now
             self._emit([VenueStatus(now, st[0], st[1], st[2])])
 
@@ -635,7 +636,7 @@ class LighterVenue:
             try:
                 await self._health_once()
             except LighterBotError as exc:
-                log.warning("health check: %s", exc)
+                log.warning("health_check_failed", error=str(exc))
 
     async def _health_once(self) -> None:
         now = self._clock.now()
@@ -666,7 +667,7 @@ class LighterVenue:
         try:
             acct = parse.account(await self.rest.account(self.s.account_index), self.market, self.s.account_index)
         except (RetryableVenueError, RejectedError) as exc:
-            log.warning("position poll: %s", exc)
+            log.warning("position_poll_failed", error=str(exc))
             return
         self._emit(self.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, self._clock.now()))
 
@@ -683,7 +684,7 @@ class LighterVenue:
             try:
                 body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token())
             except (RejectedError, RetryableVenueError) as exc:
-                log.warning("reconcile: %s", exc)
+                log.warning("reconcile_failed", error=str(exc))
                 return
             found = {o.client_order_index: o for o in parse.orders_body(body, self.market)}
         now = self._clock.now()
@@ -710,7 +711,7 @@ class LighterVenue:
             try:
                 live = await self._active_orders()
             except (RetryableVenueError, RejectedError) as exc:
-                log.warning("listing active orders: %s", exc)
+                log.warning("active_orders_failed", error=str(exc))
                 await asyncio.sleep(1.0)
                 continue
             if only_ours:
@@ -737,10 +738,12 @@ class LighterVenue:
         if self.ws is not None:
             await self.ws.stop()
 
-    async def shutdown(self) -> None:
-        """Cancel our orders in this market, confirm over REST, abort the dead-man switch, disconnect."""
+    async def shutdown(self) -> int:
+        """Cancel our orders in this market, confirm over REST, abort the dead-man switch, disconnect.
+
+        Returns how many orders of ours still rest (0 = confirmed clean; -1 = could not check)."""
         if self._closed:
-            return
+            return 0
         self._closing = True
         left = -1
         try:
@@ -764,6 +767,7 @@ class LighterVenue:
             self._closed = True
             self._events.put_nowait(None)
         if left == 0:
-            log.info("shutdown: no orders of ours remain on market %d", self.s.market_id)
+            log.info("shutdown_clean", market=self.s.market_id, resting_orders=0)
         elif left > 0:
-            log.error("shutdown: %d orders may remain on market %d (dead-man switch still armed)", left, self.s.market_id)
+            log.error("shutdown_orders_remain", market=self.s.market_id, resting_orders=left, deadman_armed=self._deadman_queued)
+        return left

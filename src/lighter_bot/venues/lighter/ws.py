@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import structlog
 
 from lighter_bot.engine.clock import Clock
 from lighter_bot.venues.lighter.parse import Json, frame_type, iter_frames
 from lighter_bot.venues.lighter.ratelimit import Backoff
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("lighter.ws")
 
 
 class _Reconnect(Exception):
@@ -114,7 +114,7 @@ class WsSupervisor:
                 break
             self.last_reason = reason
             delay = self.backoff.next_delay()
-            log.warning("websocket down (%s); reconnecting in %.2fs", reason, delay)
+            log.warning("ws_down", reason=reason, reconnect_in_s=round(delay, 2))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=delay)
 
