@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lighter_bot.cli import config_cmd, run_cmd
+from lighter_bot.cli import config_cmd, record, run_cmd
 
 app = typer.Typer(
     name="lighter-bot",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.command("run")(run_cmd.run)
+app.command("record")(record.record)
 
 
 def main() -> None:

@@ -37,15 +37,16 @@ async def build_venue(
 ) -> BuiltVenue:
     if choice is VenueChoice.sim:
         return build_sim(cfg, scenario or cfg.sim.scenario, cfg.sim.seed if seed is None else seed, speed)
-    return build_lighter(cfg, secrets, base_url)
+    return await build_lighter(cfg, secrets, base_url)
 
 
-def build_lighter(cfg: BotConfig, secrets: Secrets, base_url: str | None) -> BuiltVenue:
+async def build_lighter(cfg: BotConfig, secrets: Secrets, base_url: str | None) -> BuiltVenue:
     from lighter_bot.engine.clock import LiveClock
     from lighter_bot.venues.lighter.venue import LighterVenue
 
     clock = LiveClock()
     venue = LighterVenue.create(cfg, secrets, clock, base_url=base_url)
+    await venue.load_market()  # the engine is built on the exchange's market spec, before start()
     # Engine ids start at 1; the venue maps them onto per-run unique client_order_index values.
     return BuiltVenue(venue, clock, 1, "lighter", f"lighter {venue.s.base_url} market {venue.s.market_id}")
 

@@ -125,6 +125,7 @@ class LighterVenue:
         self._signer_factory = signer_factory
         self._fallback_token = fallback_token
         self._spec = provisional_market
+        self._market_loaded = False
         self.rest = RestClient(settings.base_url, clock, settings.tier)
         self.budget = TxBudget.for_tier(settings.tier, clock, settings.tx_per_minute)
         self.tx_cooldown = CooldownGate(clock)
@@ -224,9 +225,14 @@ class LighterVenue:
         return parse.next_nonce(await self.rest.next_nonce(self.s.account_index, self.s.api_key_index))
 
     # -- start --------------------------------------------------------------------------------
-    async def start(self) -> list[Event]:
+    async def load_market(self) -> MarketSpec:
+        """Fetch the market's spec from orderBookDetails (start() does it too if not done yet)."""
         s = self.s
-        spec = parse.market_spec(await self.rest.order_book_details(s.market_id), s.market_id)
+        try:
+            body = await self.rest.order_book_details(s.market_id)
+        except RetryableVenueError as exc:
+            raise FatalVenueError(f"cannot reach Lighter at {s.base_url}: {exc}") from None
+        spec = parse.market_spec(body, s.market_id)
         if self._spec is not None and (
             self._spec.price_decimals != spec.price_decimals or self._spec.size_decimals != spec.size_decimals
         ):
@@ -236,6 +242,12 @@ class LighterVenue:
                 hint="maker.price_scale/size_scale differ from the exchange's; using the exchange's",
             )
         self._spec = spec
+        self._market_loaded = True
+        return spec
+
+    async def start(self) -> list[Event]:
+        s = self.s
+        spec = self._spec if self._market_loaded and self._spec is not None else await self.load_market()
         self._signer = self._signer_factory()
         err = await self._signer.check()
         if err:
