@@ -323,6 +323,8 @@ class LighterVenue:
             self._dispatch(msg)
         except LighterBotError as exc:
             log.error("undecodable_frame", type=parse.frame_type(msg) or "?", error=str(exc))
+        except Exception:  # a frame we mishandle must not take the stream down
+            log.exception("frame_handler_failed", type=parse.frame_type(msg) or "?")
 
     def _dispatch(self, msg: parse.Json) -> None:
         spec = self.market

@@ -105,14 +105,18 @@ class WsSupervisor:
                 reason = exc.reason
             except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
                 reason = f"{type(exc).__name__}"
+            except Exception as exc:  # a bug in a frame handler must not end the supervisor
+                reason = f"internal error {type(exc).__name__}: {exc}"
+                log.exception("ws_handler_failed")
             finally:
                 self._ws = None
                 if self.connected:
                     self.connected = False
+                    self.last_reason = reason
                     self._on_connection(False, reason)
+            self.last_reason = reason
             if self._stop.is_set():
                 break
-            self.last_reason = reason
             delay = self.backoff.next_delay()
             log.warning("ws_down", reason=reason, reconnect_in_s=round(delay, 2))
             with contextlib.suppress(TimeoutError):
