@@ -75,7 +75,7 @@ class OrderBook:
     seen_trades: OrderedDict[str, None] = field(default_factory=OrderedDict)
     abandoned: set[int] = field(default_factory=set)  # client ids we gave up on (may still appear)
     duplicate_fills: int = 0
-    _mismatch_since: float | None = None
+    mismatch_since: float | None = None  # the exchange's position has disagreed with ours since
 
     # -- ids ----------------------------------------------------------------------------------
     def coi(self, client_id: int) -> int:
@@ -206,14 +206,14 @@ class OrderBook:
     def on_exchange_position(self, lots: int, avg: float | None, now: float) -> list[Event]:
         """An authoritative position from the exchange (REST account or positions channel)."""
         if lots == self.position:
-            self._mismatch_since = None
+            self.mismatch_since = None
             return [PositionSnapshot(now, lots, avg)]
-        if self._mismatch_since is None:
-            self._mismatch_since = now
+        if self.mismatch_since is None:
+            self.mismatch_since = now
             return []
-        if now - self._mismatch_since < self.position_grace_s:
+        if now - self.mismatch_since < self.position_grace_s:
             return []
-        self._mismatch_since = None
+        self.mismatch_since = None
         self.position = lots
         return [PositionSnapshot(now, lots, avg)]
 

@@ -151,7 +151,9 @@ class CooldownGate:
         self.strikes = 0
 
     def hit(self) -> float:
-        """Record a 429; return the cooldown in seconds."""
+        """Record a 429; return the cooldown in seconds (doubling while 429s keep coming)."""
+        if self._clock.now() - self.until > 4 * self.cap_s:
+            self.strikes = 0  # a quiet spell since the last cooldown: start small again
         delay = float(min(self.cap_s, self.base_s * (2.0**self.strikes)))
         self.strikes += 1
         self.until = self._clock.now() + delay

@@ -26,7 +26,7 @@ class RestClient:
     def __init__(self, base_url: str, clock: Clock, tier: str = "standard", timeout_s: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.budget = RestBudget(tier, clock)
-        self.cooldown = CooldownGate(clock)
+        self.cooldown = CooldownGate(clock, base_s=1.0, cap_s=10.0)
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
         self.calls = 0
@@ -42,9 +42,15 @@ class RestClient:
             await self._session.close()
             self._session = None
 
-    async def get(self, endpoint: str, params: Mapping[str, Any], token: str | None = None) -> dict[str, Any]:
+    def spare(self, endpoint: str, keep: float) -> bool:
+        """True when a call now leaves at least `keep` requests' worth of budget (for optional calls)."""
+        return self.cooldown.remaining() == 0 and self.budget.bucket.tokens >= self.budget.cost(endpoint) * (1 + keep)
+
+    async def get(
+        self, endpoint: str, params: Mapping[str, Any], token: str | None = None, max_wait: float = MAX_BUDGET_WAIT_S
+    ) -> dict[str, Any]:
         wait = max(self.cooldown.remaining(), self.budget.wait_time(endpoint))
-        if wait > MAX_BUDGET_WAIT_S:
+        if wait > max_wait:
             raise RetryableVenueError(f"GET {endpoint}: client-side rate limit, retry in {wait:.1f}s")
         if wait > 0:
             await asyncio.sleep(wait)
@@ -89,8 +95,12 @@ class RestClient:
     async def account(self, account_index: int) -> dict[str, Any]:
         return await self.get("account", {"by": "index", "value": account_index})
 
-    async def active_orders(self, account_index: int, market_id: int, token: str | None) -> dict[str, Any]:
-        return await self.get("accountActiveOrders", {"account_index": account_index, "market_id": market_id}, token)
+    async def active_orders(
+        self, account_index: int, market_id: int, token: str | None, max_wait: float = MAX_BUDGET_WAIT_S
+    ) -> dict[str, Any]:
+        return await self.get(
+            "accountActiveOrders", {"account_index": account_index, "market_id": market_id}, token, max_wait
+        )
 
     async def orders_by_client_index(self, account_index: int, indexes: list[int], token: str | None) -> dict[str, Any]:
         return await self.get(

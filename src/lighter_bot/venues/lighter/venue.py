@@ -21,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -39,7 +39,7 @@ from lighter_bot.venues.lighter import parse
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.book import BookResult, LocalBook
 from lighter_bot.venues.lighter.orders import OrderBook, client_index_base
-from lighter_bot.venues.lighter.ratelimit import CooldownGate, TxBudget, TxPriority
+from lighter_bot.venues.lighter.ratelimit import Backoff, CooldownGate, TxBudget, TxPriority
 from lighter_bot.venues.lighter.rest import RestClient
 from lighter_bot.venues.lighter.signer import (
     CANCEL_ALL_ABORT,
@@ -56,6 +56,7 @@ from lighter_bot.venues.lighter.signer import (
 from lighter_bot.venues.lighter.ws import WsSupervisor
 
 log = structlog.get_logger("lighter.venue")
+T = TypeVar("T")
 
 DEADMAN_HORIZON_S = 360.0  # Lighter accepts 5 min .. 15 days ahead; 6 min bounds an orphan's life
 DEADMAN_REARM_S = 120.0
@@ -128,7 +129,7 @@ class LighterVenue:
         self._market_loaded = False
         self.rest = RestClient(settings.base_url, clock, settings.tier)
         self.budget = TxBudget.for_tier(settings.tier, clock, settings.tx_per_minute)
-        self.tx_cooldown = CooldownGate(clock)
+        self.tx_cooldown = CooldownGate(clock, base_s=1.0, cap_s=10.0)
         self.tracker = OrderBook(
             client_index_base(clock.now()), settings.account_index, settings.order_grace_s, settings.position_grace_s
         )
@@ -156,6 +157,7 @@ class LighterVenue:
         self._status_at = 0.0
         self._trades_history_marked = False
         self._position_poll_at = 0.0
+        self._reconcile_at = 0.0
         self._deadman_queued = False
         self._deadman_armed_at: float | None = None
         self._orphans_cancelling: dict[int, float] = {}
@@ -225,13 +227,22 @@ class LighterVenue:
         return parse.next_nonce(await self.rest.next_nonce(self.s.account_index, self.s.api_key_index))
 
     # -- start --------------------------------------------------------------------------------
+    async def _retry(self, what: str, call: Callable[[], Awaitable[T]], attempts: int = 6) -> T:
+        """Startup calls ride out transient failures (5xx, 429, timeouts) with backoff."""
+        backoff = Backoff(base_s=0.5, cap_s=4.0)
+        for i in range(attempts):
+            try:
+                return await call()
+            except RetryableVenueError as exc:
+                if i == attempts - 1:
+                    raise FatalVenueError(f"{what}: {exc} (Lighter at {self.s.base_url})") from None
+                await asyncio.sleep(backoff.next_delay())
+        raise AssertionError("unreachable")
+
     async def load_market(self) -> MarketSpec:
         """Fetch the market's spec from orderBookDetails (start() does it too if not done yet)."""
         s = self.s
-        try:
-            body = await self.rest.order_book_details(s.market_id)
-        except RetryableVenueError as exc:
-            raise FatalVenueError(f"cannot reach Lighter at {s.base_url}: {exc}") from None
+        body = await self._retry("market metadata", lambda: self.rest.order_book_details(s.market_id))
         spec = parse.market_spec(body, s.market_id)
         if self._spec is not None and (
             self._spec.price_decimals != spec.price_decimals or self._spec.size_decimals != spec.size_decimals
@@ -246,16 +257,36 @@ class LighterVenue:
         return spec
 
     async def start(self) -> list[Event]:
-        s = self.s
         spec = self._spec if self._market_loaded and self._spec is not None else await self.load_market()
-        self._signer = self._signer_factory()
+        try:
+            return await self._start(spec)
+        except BaseException:
+            await self._stop_tasks()
+            await self.rest.close()
+            if self._signer is not None:
+                with contextlib.suppress(Exception):
+                    await self._signer.close()
+            raise
+
+    async def _check_key(self) -> None:
+        assert self._signer is not None
         err = await self._signer.check()
+        if err and "does not match" not in err and "no api key" not in err:
+            raise RetryableVenueError(err)  # the key list could not be fetched: try again
         if err:
-            raise FatalVenueError(f"API key check failed for account {s.account_index} key {s.api_key_index}: {err}")
+            raise FatalVenueError(
+                f"API key check failed for account {self.s.account_index} key {self.s.api_key_index}: {err} "
+                "(check LIGHTER_API_PRIVATE_KEY / LIGHTER_API_KEY_INDEX)"
+            )
+
+    async def _start(self, spec: MarketSpec) -> list[Event]:
+        s = self.s
+        self._signer = self._signer_factory()
+        await self._retry("API key check", self._check_key)
         self.tokens = AuthTokens(self._clock, self._signer.auth_token, self._fallback_token)
         if self._token() is None:
             raise FatalVenueError(f"no auth token: {self.tokens.last_error}")
-        acct = parse.account(await self.rest.account(s.account_index), spec, s.account_index)
+        acct = parse.account(await self._retry("account", lambda: self.rest.account(s.account_index)), spec, s.account_index)
         self.tracker.position = acct.position.lots
         self._deadman_queued = acct.cancel_all_time_ms > 0
         position = self.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, self._clock.now())
@@ -664,8 +695,12 @@ class LighterVenue:
                 self._book_invalid_since = now
             elif stale and (self._book_resubscribed_at is None or now - self._book_resubscribed_at > self.s.book_stale_s):
                 self._resubscribe_book()
-        await self._reconcile_overdue(now)
-        if (self.tracker._mismatch_since is not None and now - self.tracker._mismatch_since >= self.s.position_grace_s) or now >= self._position_poll_at:
+        if now >= self._reconcile_at and self.rest.spare("accountOrders", keep=5):
+            self._reconcile_at = now + 1.0
+            await self._reconcile_overdue(now)
+        mismatch = self.tracker.mismatch_since
+        due = (mismatch is not None and now - mismatch >= self.s.position_grace_s) or now >= self._position_poll_at
+        if due and self.rest.spare("account", keep=5):
             await self._poll_position(now)
         healthy = self._status is not None and self._status[0] and self._status[1]
         if (
@@ -711,7 +746,7 @@ class LighterVenue:
 
     # -- stale orders, shutdown ---------------------------------------------------------------
     async def _active_orders(self) -> list[parse.OrderInfo]:
-        body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token())
+        body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token(), max_wait=8.0)
         return [o for o in parse.orders_body(body, self.market) if o.live]
 
     async def _cancel_market_orders(self, only_ours: bool, timeout_s: float) -> int:
@@ -740,6 +775,10 @@ class LighterVenue:
             for cid in pending:
                 self.tracker.orders.pop(cid, None)
             await asyncio.sleep(0.5)
+        if remaining < 0 and only_ours and not self.tracker.orders and self.health()[1]:
+            # REST never answered (rate limited); the account stream saw every order of ours go.
+            log.warning("shutdown_confirmed_by_stream_only", market=self.s.market_id)
+            return 0
         return remaining
 
     async def _stop_tasks(self) -> None:
@@ -769,6 +808,11 @@ class LighterVenue:
                     await asyncio.wait_for(asyncio.shield(sender), 10.0)
             if self._signer is not None and self._spec is not None:
                 await self._send_items([CancelAll()])
+                # The account stream confirms most cancels before a REST listing could.
+                loop = asyncio.get_running_loop()
+                until = loop.time() + 3.0
+                while self.tracker.orders and loop.time() < until and self.ws is not None and self.ws.connected:
+                    await asyncio.sleep(0.05)
                 left = await self._cancel_market_orders(only_ours=True, timeout_s=15.0)
                 if left == 0 and self.s.deadman and self._deadman_queued:
                     await self._send_items([_DeadMan(abort_only=True)])
