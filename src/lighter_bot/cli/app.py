@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from lighter_bot.cli import config_cmd, record, run_cmd
+from lighter_bot.cli import emulator as emulator_cmd
 
 app = typer.Typer(
     name="lighter-bot",
@@ -16,6 +17,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.command("run")(run_cmd.run)
 app.command("record")(record.record)
+app.command("emulator")(emulator_cmd.serve)
 
 
 def main() -> None:

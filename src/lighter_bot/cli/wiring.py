@@ -52,4 +52,16 @@ async def build_lighter(cfg: BotConfig, secrets: Secrets, base_url: str | None) 
 
 
 def build_sim(cfg: BotConfig, scenario: str, seed: int, speed: float) -> BuiltVenue:
-    raise ConfigError(["--venue sim is not wired yet"])
+    import time
+
+    from lighter_bot.venues.sim.live import make_sim_venue
+    from lighter_bot.venues.sim.rules import tier_rules
+    from lighter_bot.venues.sim.scenarios import scenario_names
+
+    if scenario not in scenario_names():
+        raise ConfigError([f"unknown scenario {scenario!r} (known: {', '.join(scenario_names())})"])
+    rules = tier_rules(cfg.api.tier)
+    if cfg.api.tx_per_minute:
+        rules = rules.with_(tx_per_minute=cfg.api.tx_per_minute)
+    venue = make_sim_venue(scenario, seed, rules, speed, cfg.sim.start_price, start_time=float(int(time.time())))
+    return BuiltVenue(venue, venue.clock, 1, "sim", f"simulator: scenario {scenario}, seed {seed}, {rules.name} tier")
