@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -126,9 +127,29 @@ class SdkSigner:
         tok, err = self._client.create_auth_token_with_expiry(1, timestamp=expiry_s - 1, api_key_index=self.key)
         return (str(tok) if tok else None), (str(err) if err else None)
 
-    async def check(self) -> str | None:
-        # check_client does a blocking HTTP call inside the Go signer: keep it off the event loop.
-        err = await asyncio.get_running_loop().run_in_executor(None, self._client.check_client)
+    async def check(self, timeout_s: float = 20.0) -> str | None:
+        # check_client does a blocking HTTP call inside the Go signer (no timeout of its own): run it
+        # on a daemon thread so neither the event loop nor interpreter exit can hang on it.
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[object] = loop.create_future()
+
+        def work() -> None:
+            try:
+                res: object = self._client.check_client()
+            except Exception as exc:  # reported as a failed check below
+                res = f"check_client raised {type(exc).__name__}"
+            def deliver() -> None:
+                if not fut.done():
+                    fut.set_result(res)
+
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(deliver)
+
+        threading.Thread(target=work, name="lighter-check-client", daemon=True).start()
+        try:
+            err = await asyncio.wait_for(fut, timeout_s)
+        except TimeoutError:
+            return "failed to get Api Keys: check_client timed out"
         return str(err) if err else None
 
     async def close(self) -> None:

@@ -30,7 +30,15 @@ import structlog
 from lighter_bot.config import BotConfig, Secrets
 from lighter_bot.domain.book import BookView
 from lighter_bot.domain.commands import CancelAll, CancelOrder, Command, ModifyOrder, PlaceOrder
-from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, MarkPrice, OrderCanceled, VenueStatus
+from lighter_bot.domain.events import (
+    BookUpdate,
+    Event,
+    MarketTrade,
+    MarkPrice,
+    OrderCanceled,
+    OrderRejected,
+    VenueStatus,
+)
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Purpose, Side, TimeInForce
 from lighter_bot.engine.clock import Clock
@@ -295,7 +303,8 @@ class LighterVenue:
             await self._send_items([_DeadMan()])
         self._tasks.append(asyncio.create_task(self._sender(), name="lighter-sender"))
         self.ws = WsSupervisor(
-            s.ws_url, self._clock, self._subscriptions, self._on_frame, self._on_ws_connection, s.ws_silence_s
+            s.ws_url, self._clock, self._subscriptions, self._on_frame, self._on_ws_connection, s.ws_silence_s,
+            on_connect=self._on_ws_connect,
         )
         self._tasks.append(asyncio.create_task(self.ws.run(), name="lighter-ws"))
         book = await self._first_book(15.0)
@@ -330,11 +339,14 @@ class LighterVenue:
         if tok:
             for ch in (f"account_orders/{m}/{a}", f"account_all_trades/{a}", f"account_all_positions/{a}"):
                 subs.append({"type": "subscribe", "channel": ch, "auth": tok})
+        return subs
+
+    def _on_ws_connect(self) -> None:
+        """A new connection: every channel starts over from its snapshot."""
         self.book.invalidate()
         self._book_invalid_since = self._clock.now()
         self._account_acks.clear()
         self._account_error = ""
-        return subs
 
     def _on_ws_connection(self, up: bool, reason: str) -> None:
         now = self._clock.now()
@@ -500,6 +512,11 @@ class LighterVenue:
                 out.append(it)
             elif isinstance(it, PlaceOrder) and self._closing:
                 events.append(OrderCanceled(now, it.client_id, "venue shutting down"))
+            elif isinstance(it, PlaceOrder) and not self.market.meets_minimums(it.price, it.size):
+                # Refused here, not by the exchange: one invalid order would fail its whole batch.
+                events.append(OrderRejected(now, it.client_id, 21706, "below the market minimum (checked locally)"))
+            elif isinstance(it, ModifyOrder) and not self.market.meets_minimums(it.price, it.size):
+                events += self.tracker.on_modify_failed(it.client_id, 21706, "below the market minimum (checked locally)", now)
             elif isinstance(it, ModifyOrder) and it.client_id not in self.tracker.orders:
                 events += self.tracker.on_modify_failed(it.client_id, 0, "order not open", now)
             else:

@@ -43,6 +43,7 @@ class WsSupervisor:
         silence_s: float = 10.0,
         backoff: Backoff | None = None,
         heartbeat_s: float = 20.0,
+        on_connect: Callable[[], None] | None = None,
     ) -> None:
         self.url = url
         self._clock = clock
@@ -52,6 +53,7 @@ class WsSupervisor:
         self.silence_s = silence_s
         self.backoff = backoff or Backoff()
         self.heartbeat_s = heartbeat_s
+        self._on_connect = on_connect  # reset per-connection state before the subscribes go out
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._session: aiohttp.ClientSession | None = None
         self._stop = asyncio.Event()
@@ -127,6 +129,8 @@ class WsSupervisor:
         async with self._session.ws_connect(self.url, heartbeat=self.heartbeat_s, autoping=True) as ws:
             self._ws = ws
             self._reconnect_reason = None
+            if self._on_connect is not None:
+                self._on_connect()
             for sub in self._subscriptions():
                 await ws.send_str(json.dumps(sub))
             self.connects += 1
