@@ -627,8 +627,13 @@ class LighterVenue:
                 log.warning("invalid_nonce_resending", txs=len(items))
                 await self._send_chunk(items, retry_nonce=False)
                 return
-        if out.kind == "rejected" and out.code == 21712 and any(isinstance(i, _DeadMan) for i in items):
+        deadman = any(isinstance(i, _DeadMan) for i in items)
+        if out.kind == "rejected" and out.code == 21712 and deadman and not self._deadman_queued:
+            # A scheduled cancel-all is already queued (an earlier run's): abort it and arm ours.
             self._deadman_queued = True
+            rest = [it for it in items if not isinstance(it, _DeadMan)]
+            await self._send_chunk([_DeadMan(abort_only=True), _DeadMan(), *rest], retry_nonce=True)
+            return
         self.stats["tx_rejected"] += len(items)
         if out.kind == "rate_limited":
             self.stats["rate_limited"] += 1
