@@ -75,9 +75,9 @@ async def kill_hard(v: LighterVenue) -> None:
 
 @pytest.fixture
 def emulator() -> Callable[..., Any]:
-    def make(**kw: Any) -> Any:
+    def make(backend: Any = None, **kw: Any) -> Any:
         kw.setdefault("cancel_all_min_delay_s", 1.0)
-        return harness.running_emulator(**kw)
+        return harness.running_emulator(backend if backend is not None else harness.memory_backend(), **kw)
 
     return make
 
@@ -88,7 +88,7 @@ def run(coro: Awaitable[None]) -> None:
 
 def test_quote_modify_fill_and_clean_shutdown(emulator: Callable[..., Any]) -> None:
     async def go() -> None:
-        async with emulator() as emu:
+        async with emulator(backend=harness.memory_backend()) as emu:
             v = venue_for(emu)
             await v.load_market()
             init = await v.start()
@@ -118,7 +118,7 @@ def test_quote_modify_fill_and_clean_shutdown(emulator: Callable[..., Any]) -> N
 
 def test_kill_and_restart_adopts_position_and_leaves_no_orphans(emulator: Callable[..., Any]) -> None:
     async def go() -> None:
-        async with emulator() as emu:
+        async with emulator(backend=harness.memory_backend()) as emu:
             v1 = venue_for(emu)
             await v1.load_market()
             book = (await v1.start())[1].book
