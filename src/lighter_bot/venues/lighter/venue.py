@@ -768,7 +768,7 @@ class LighterVenue:
 
     # -- stale orders, shutdown ---------------------------------------------------------------
     async def _active_orders(self) -> list[parse.OrderInfo]:
-        body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token(), max_wait=8.0)
+        body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token(), max_wait=12.0)
         return [o for o in parse.orders_body(body, self.market) if o.live]
 
     async def _cancel_market_orders(self, only_ours: bool, timeout_s: float) -> int:
@@ -797,7 +797,7 @@ class LighterVenue:
             for cid in pending:
                 self.tracker.orders.pop(cid, None)
             await asyncio.sleep(0.5)
-        if remaining < 0 and only_ours and not self.tracker.orders and self.health()[1]:
+        if remaining < 0 and only_ours and not self.tracker.orders and self.ws is not None and self.ws.connected:
             # REST never answered (rate limited); the account stream saw every order of ours go.
             log.warning("shutdown_confirmed_by_stream_only", market=self.s.market_id)
             return 0
@@ -835,7 +835,7 @@ class LighterVenue:
                 until = loop.time() + 3.0
                 while self.tracker.orders and loop.time() < until and self.ws is not None and self.ws.connected:
                     await asyncio.sleep(0.05)
-                left = await self._cancel_market_orders(only_ours=True, timeout_s=15.0)
+                left = await self._cancel_market_orders(only_ours=True, timeout_s=25.0)
                 if left == 0 and self.s.deadman and self._deadman_queued:
                     await self._send_items([_DeadMan(abort_only=True)])
         finally:
