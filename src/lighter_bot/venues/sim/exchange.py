@@ -16,8 +16,8 @@ a modify leaves the order fillable at its old price until the modify lands.
 from __future__ import annotations
 
 import heapq
-import random
 from bisect import bisect_left, insort
+import random
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
