@@ -26,8 +26,15 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest $(TEST_ARGS)
 
-bench: $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.lock
+# hftbacktest needs numpy < 2.3 while the bot pins a newer numpy: it gets its own venv, which
+# benchmarks/bench_vs_hftbacktest.py runs it in (the bot's venv is left untouched).
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: requirements-bench.lock
+	$(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.lock
+	touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed
 	$(BIN)/python -m benchmarks.run
 
 clean:

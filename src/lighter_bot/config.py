@@ -32,7 +32,7 @@ def _le(problems: list[str], path: str, lo_name: str, lo: float, hi_name: str, h
 
 
 class VolatilityConfig(_Model):
-    enabled: bool = Field(True, description="use the volatility band instead of the fixed spread_bps")
+    enabled: bool = Field(True, description="use the volatility band instead of the fixed spread_bps (on/off)")
     ema_halflife_seconds: PosFloat = Field(45.0, description="half-life of the EWMA variance (s)")
     horizon_seconds: PosFloat = Field(
         60.0, description="volatility is reported as the std-dev of mid returns over this horizon (s)"
@@ -62,12 +62,12 @@ class VolatilityConfig(_Model):
 
 
 class TrendConfig(_Model):
-    enabled: bool = Field(True, description="trend filter on/off")
+    enabled: bool = Field(True, description="trend filter: extra width and side gating while trending (on/off)")
     lookback_seconds: PosFloat = Field(45.0, description="trend = mid change over this window (s)")
     threshold_bps: PosFloat = Field(12.0, description="enter a trend when |change| >= this (bps)")
     resume_threshold_bps: PosFloat = Field(6.0, description="leave the trend when |change| < this (bps)")
     extra_spread_bps: NonNegFloat = Field(2.5, description="added to the full width while trending (bps)")
-    gate_sides: bool = Field(True, description="stop quoting the side that trades into the trend")
+    gate_sides: bool = Field(True, description="stop quoting the side that trades into the trend, except to reduce inventory (on/off)")
 
     def problems(self, path: str) -> list[str]:
         out: list[str] = []
@@ -76,7 +76,7 @@ class TrendConfig(_Model):
 
 
 class PnlGuardConfig(_Model):
-    enabled: bool = Field(True, description="realized-PnL watchdog on/off")
+    enabled: bool = Field(True, description="realized-PnL watchdog (on/off)")
     window_seconds: PosFloat = Field(300.0, description="realized-PnL slice length (s)")
     realized_floor_quote: float = Field(-0.5, description="a slice at or below this realized PnL is bad (USD)")
     trigger_consecutive: Annotated[int, Field(ge=1)] = Field(2, description="bad slices in a row to engage (count)")
@@ -144,8 +144,8 @@ class HitQualityConfig(_Model):
 
 
 class MakerConfig(_Model):
-    pair: str = Field("market:2", pattern=r"^market:\d+$", description="market id as market:<index>")
-    dry_run: bool = Field(False, description="log quotes, place nothing")
+    pair: str = Field("market:2", pattern=r"^market:\d+$", description="market to quote, as market:<index> (text)")
+    dry_run: bool = Field(False, description="compute quotes (status, logs), place nothing (on/off)")
     size: PosFloat = Field(0.064, description="nominal clip (base units)")
     size_min: PosFloat = Field(0.061, description="smallest clip (base units)")
     size_max: PosFloat = Field(0.072, description="largest clip (base units)")
@@ -218,13 +218,13 @@ class HedgeAlphaConfig(_Model):
 
 
 class HedgerConfig(_Model):
-    enabled: bool = Field(True, description="hedger on/off")
-    dry_run: bool = Field(False, description="plan hedges and log them, send nothing")
+    enabled: bool = Field(True, description="hedger (on/off)")
+    dry_run: bool = Field(False, description="plan hedges and report them, send nothing (on/off)")
     trigger_units: PosFloat = Field(0.07, description="hedge when |inventory| > this (base units)")
     target_units: NonNegFloat = Field(0.03, description="hedge back toward this |inventory| (base units)")
     max_clip_units: PosFloat = Field(0.08, description="largest hedge order (base units)")
     max_slippage_bps: NonNegFloat = Field(7.0, description="crossing limit price at most this far from the mid (bps)")
-    prefer_passive: bool = Field(True, description="try a passive reduce-only order before crossing")
+    prefer_passive: bool = Field(True, description="try a passive reduce-only post-only order before crossing (on/off)")
     passive_wait_seconds: NonNegFloat = Field(0.4, description="how long the passive hedge rests before crossing (s)")
     passive_offset_bps: NonNegFloat = Field(2.0, description="passive hedge distance from the mid (bps)")
     cooldown_seconds: NonNegFloat = Field(1.0, description="minimum gap between hedge attempts (s)")
@@ -428,6 +428,24 @@ def merge_profile(data: dict[str, Any], profile: dict[str, Any]) -> dict[str, An
     return merged
 
 
+# Deployment-only overrides (runtime toggles, not trading parameters): the container binds the
+# telemetry server to 0.0.0.0 without editing config.yaml (Dockerfile sets TELEMETRY_HOST).
+ENV_OVERRIDES = {"TELEMETRY_HOST": ("telemetry", "host"), "TELEMETRY_PORT": ("telemetry", "port")}
+
+
+def apply_env_overrides(data: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, Any]:
+    src = dict(os.environ) if env is None else env
+    out = dict(data)
+    for name, (section, key) in ENV_OVERRIDES.items():
+        value = (src.get(name) or "").strip()
+        if not value:
+            continue
+        if key == "port" and not value.isdigit():
+            raise ConfigError([f"environment {name} ({value!r}) must be a port number"], "environment")
+        out[section] = {**(out.get(section) or {}), key: int(value) if key == "port" else value}
+    return out
+
+
 def config_path(explicit: str | None = None) -> Path:
     return Path(explicit or os.environ.get("LIGHTER_CONFIG") or DEFAULT_CONFIG_PATH)
 
@@ -445,7 +463,7 @@ def load_config(path: str | Path | None = None, profile: str | Path | None = Non
         if not isinstance(prof, dict):
             raise ConfigError([f"profile {profile} must hold a mapping"], str(profile))
         data = merge_profile(data, prof)
-    return parse_config(data, str(p))
+    return parse_config(apply_env_overrides(data), str(p))
 
 
 def _env(*names: str) -> str | None:

@@ -144,7 +144,7 @@ def test_exit_tier_moves_only_the_reducing_side_against_the_trend_and_never_cros
     for side in (Side.BID, Side.ASK):
         q = out[side]
         assert q is not None
-        assert 169_990 < q.price if side is Side.ASK else q.price < 170_010
+        assert q.price > 169_990 if side is Side.ASK else q.price < 170_010
         moved = q.price != desired[side].price  # type: ignore[union-attr]
         assert moved == (against and side is (Side.ASK if pos > 0 else Side.BID))
 

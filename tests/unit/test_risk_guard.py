@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from lighter_bot.config import GuardConfig
 from lighter_bot.domain.commands import CancelOrder, ModifyOrder, PlaceOrder
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side, TimeInForce, WorkingOrder
@@ -23,27 +21,27 @@ def test_active_when_all_is_well() -> None:
 
 def test_halt_reasons() -> None:
     cases = [
-        (replace(OK, venue_connected=False), guard.VENUE_DISCONNECTED),
-        (replace(OK, account_ok=False), guard.STALE_ACCOUNT),
-        (replace(OK, book_ts=None), guard.NO_BOOK),
-        (replace(OK, has_two_sided_book=False), guard.NO_BOOK),
-        (replace(OK, book_ts=10.0 - CFG.max_book_age_seconds - 0.01), guard.STALE_BOOK),
-        (replace(OK, crossed=True), guard.CROSSED_BOOK),
-        (replace(OK, rejects_in_window=CFG.reject_storm_count), guard.REJECT_STORM),
+        (OK._replace(venue_connected=False), guard.VENUE_DISCONNECTED),
+        (OK._replace(account_ok=False), guard.STALE_ACCOUNT),
+        (OK._replace(book_ts=None), guard.NO_BOOK),
+        (OK._replace(has_two_sided_book=False), guard.NO_BOOK),
+        (OK._replace(book_ts=10.0 - CFG.max_book_age_seconds - 0.01), guard.STALE_BOOK),
+        (OK._replace(crossed=True), guard.CROSSED_BOOK),
+        (OK._replace(rejects_in_window=CFG.reject_storm_count), guard.REJECT_STORM),
     ]
     for inputs, reason in cases:
         state, reasons = evaluate(CFG, CAPS, inputs)
         assert state is TradingState.HALTED and reason in reasons
     # a book exactly at the age limit is still fresh; one reject short of a storm is fine
-    assert evaluate(CFG, CAPS, replace(OK, book_ts=10.0 - CFG.max_book_age_seconds))[0] is TradingState.ACTIVE
-    assert evaluate(CFG, CAPS, replace(OK, rejects_in_window=CFG.reject_storm_count - 1))[0] is TradingState.ACTIVE
+    assert evaluate(CFG, CAPS, OK._replace(book_ts=10.0 - CFG.max_book_age_seconds))[0] is TradingState.ACTIVE
+    assert evaluate(CFG, CAPS, OK._replace(rejects_in_window=CFG.reject_storm_count - 1))[0] is TradingState.ACTIVE
 
 
 def test_reducing_on_cap_breach_and_halt_wins() -> None:
-    assert evaluate(CFG, CAPS, replace(OK, position_lots=301)) == (TradingState.REDUCING, (guard.CAP_BREACH,))
-    assert evaluate(CFG, CAPS, replace(OK, position_lots=-295))[0] is TradingState.REDUCING  # 50.15 USD
-    assert evaluate(CFG, CAPS, replace(OK, position_lots=-290))[0] is TradingState.ACTIVE
-    assert evaluate(CFG, CAPS, replace(OK, position_lots=400, venue_connected=False))[0] is TradingState.HALTED
+    assert evaluate(CFG, CAPS, OK._replace(position_lots=301)) == (TradingState.REDUCING, (guard.CAP_BREACH,))
+    assert evaluate(CFG, CAPS, OK._replace(position_lots=-295))[0] is TradingState.REDUCING  # 50.15 USD
+    assert evaluate(CFG, CAPS, OK._replace(position_lots=-290))[0] is TradingState.ACTIVE
+    assert evaluate(CFG, CAPS, OK._replace(position_lots=400, venue_connected=False))[0] is TradingState.HALTED
 
 
 def _o(cid: int, side: Side, size: int, ro: bool = False) -> WorkingOrder:

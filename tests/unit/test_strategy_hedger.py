@@ -122,3 +122,15 @@ def test_short_inventory_buys() -> None:
     h = hedger()
     [p] = h.step(1.0, -130, 2 * MID, BOOK, {}, Ids())
     assert isinstance(p, PlaceOrder) and p.side is Side.BID and p.price == 169_966 and p.reduce_only
+
+
+def test_a_lost_answer_is_cancelled_again_then_given_up() -> None:
+    h, ids = hedger(prefer_passive=False), Ids()
+    h.step(1.0, 130, 2 * MID, BOOK, {}, ids)
+    [x] = h.step(1.1, 130, 2 * MID, BOOK, {}, ids)
+    assert isinstance(x, PlaceOrder) and h.phase is HedgePhase.CROSS
+    orders = {x.client_id: order(x, OrderStatus.PENDING_NEW)}
+    assert h.step(3.0, 130, 2 * MID, BOOK, orders, ids) == []
+    assert h.step(6.2, 130, 2 * MID, BOOK, orders, ids) == [CancelOrder(x.client_id)]
+    assert h.step(12.0, 130, 2 * MID, BOOK, {}, ids) == []  # the order is gone from our books
+    assert h.phase is HedgePhase.IDLE

@@ -35,7 +35,7 @@ def q(side: Side, price: int, size: int = 70, ro: bool = False) -> QuoteIntent:
 
 
 def test_places_missing_sides_post_only() -> None:
-    plan = plan_quotes({Side.BID: q(Side.BID, 169_940), Side.ASK: q(Side.ASK, 170_060)}, [], 1.0, MID2, SET, SIZES,
+    plan = plan_quotes(q(Side.BID, 169_940), q(Side.ASK, 170_060), [], 1.0, MID2, SET, SIZES,
                        Ids())
     assert plan.cancels == []
     assert [type(c) for c in plan.quotes] == [PlaceOrder, PlaceOrder]
@@ -45,15 +45,15 @@ def test_places_missing_sides_post_only() -> None:
 
 def test_within_tolerance_no_transaction() -> None:
     orders = [wo(1, Side.BID, 169_940), wo(2, Side.ASK, 170_060)]
-    desired = {Side.BID: q(Side.BID, 169_960, 66), Side.ASK: q(Side.ASK, 170_040, 75)}  # 20 ticks, size within 15 %
-    plan = plan_quotes(desired, orders, 1.0, MID2, SET, SIZES, Ids())
+    desired = (q(Side.BID, 169_960, 66), q(Side.ASK, 170_040, 75))  # 20 ticks, size within 15 %
+    plan = plan_quotes(*desired, orders, 1.0, MID2, SET, SIZES, Ids())
     assert plan.cancels == [] and plan.quotes == []
 
 
 def test_beyond_tolerance_modify_not_cancel() -> None:
     orders = [wo(1, Side.BID, 169_940), wo(2, Side.ASK, 170_060)]
-    desired = {Side.BID: q(Side.BID, 169_900), Side.ASK: q(Side.ASK, 170_020)}  # market moved down 40 ticks
-    plan = plan_quotes(desired, orders, 1.0, MID2, SET, SIZES, Ids())
+    desired = (q(Side.BID, 169_900), q(Side.ASK, 170_020))  # market moved down 40 ticks
+    plan = plan_quotes(*desired, orders, 1.0, MID2, SET, SIZES, Ids())
     assert plan.cancels == []
     # The bid is now too aggressive (risk: adverse selection) and goes first.
     assert plan.quotes == [ModifyOrder(1, 169_900, 70), ModifyOrder(2, 170_020, 70)]
@@ -62,19 +62,19 @@ def test_beyond_tolerance_modify_not_cancel() -> None:
 def test_undesired_side_cancelled_and_in_flight_orders_left_alone() -> None:
     orders = [wo(1, Side.BID, 169_940), wo(2, Side.ASK, 170_060, status=OrderStatus.PENDING_MODIFY, sent=0.8,
                                             pending_price=170_100, pending_size=70)]
-    plan = plan_quotes({Side.BID: None, Side.ASK: q(Side.ASK, 170_200)}, orders, 1.0, MID2, SET, SIZES, Ids())
+    plan = plan_quotes(None, q(Side.ASK, 170_200), orders, 1.0, MID2, SET, SIZES, Ids())
     assert plan.cancels == [CancelOrder(1)]
     assert plan.quotes == []  # the ask's modify is in flight: wait for it
     # ...unless it has been in flight longer than stuck_after_s (a lost answer)
-    plan = plan_quotes({Side.BID: None, Side.ASK: q(Side.ASK, 170_200)}, orders, 7.0, MID2, SET, SIZES, Ids())
+    plan = plan_quotes(None, q(Side.ASK, 170_200), orders, 7.0, MID2, SET, SIZES, Ids())
     assert plan.quotes == [ModifyOrder(2, 170_200, 70)]
 
 
 def test_extra_orders_cancelled_and_reduce_only_change_replaces() -> None:
     orders = [wo(1, Side.ASK, 170_060), wo(2, Side.ASK, 170_070)]
-    plan = plan_quotes({Side.BID: None, Side.ASK: q(Side.ASK, 170_060)}, orders, 1.0, MID2, SET, SIZES, Ids())
+    plan = plan_quotes(None, q(Side.ASK, 170_060), orders, 1.0, MID2, SET, SIZES, Ids())
     assert len(plan.cancels) == 1 and plan.quotes == []
-    plan = plan_quotes({Side.BID: None, Side.ASK: q(Side.ASK, 170_060, ro=True)}, [orders[0]], 1.0, MID2, SET, SIZES,
+    plan = plan_quotes(None, q(Side.ASK, 170_060, ro=True), [orders[0]], 1.0, MID2, SET, SIZES,
                        Ids())
     assert plan.cancels == [CancelOrder(1)]
     [p] = plan.quotes
@@ -83,7 +83,7 @@ def test_extra_orders_cancelled_and_reduce_only_change_replaces() -> None:
 
 def test_partially_filled_quote_below_minimum_is_topped_up() -> None:
     orders = [wo(1, Side.BID, 169_940, size=20)]
-    plan = plan_quotes({Side.BID: q(Side.BID, 169_940, 70), Side.ASK: None}, orders, 1.0, MID2, SET, SIZES, Ids())
+    plan = plan_quotes(q(Side.BID, 169_940, 70), None, orders, 1.0, MID2, SET, SIZES, Ids())
     assert plan.quotes == [ModifyOrder(1, 169_940, 70)]
 
 
@@ -91,8 +91,8 @@ def test_partially_filled_quote_below_minimum_is_topped_up() -> None:
 @given(bid_off=st.integers(-100, 100), ask_off=st.integers(-100, 100))
 def test_a_side_that_wants_a_quote_is_never_cancelled(bid_off: int, ask_off: int) -> None:
     orders = [wo(1, Side.BID, 169_940), wo(2, Side.ASK, 170_060)]
-    desired = {Side.BID: q(Side.BID, 169_940 + bid_off), Side.ASK: q(Side.ASK, 170_060 + ask_off)}
-    plan = plan_quotes(desired, orders, 1.0, MID2, SET, SIZES, Ids())
+    desired = (q(Side.BID, 169_940 + bid_off), q(Side.ASK, 170_060 + ask_off))
+    plan = plan_quotes(*desired, orders, 1.0, MID2, SET, SIZES, Ids())
     assert plan.cancels == []
     assert all(isinstance(c, ModifyOrder) for c in plan.quotes)
     moved = {c.client_id for c in plan.quotes}

@@ -120,3 +120,19 @@ def test_markouts_settle_at_each_horizon_with_the_mid_then() -> None:
     mk.on_time(7.5, 100.0)  # second fill at 5 s (t=7): mid 100.0, sold at 100.3 -> +29.9 bps
     s5 = mk.stats()[1]
     assert s5.count == 2 and abs(s5.mean_bps - (30.0 + 0.3 / 100.3 * 1e4) / 2) < 1e-6
+
+
+def test_peeking_does_not_change_the_estimate() -> None:
+    path = random_path(9, 200.0, 2.0)
+    a = EwmaVolatility(45.0, 60.0, 1.0, prior_bps=6.0)
+    b = EwmaVolatility(45.0, 60.0, 1.0, prior_bps=6.0)
+    for t, m in path:
+        a.update(t, m)
+        b.update(t, m)
+        peek = b.value_at(t + 3.7)
+        b_copy_value = EwmaVolatility.value_at(b, t + 3.7)
+        assert peek == b_copy_value
+    a.advance(210.0)
+    assert a.value_bps() == b.value_at(210.0)
+    b.advance(210.0)
+    assert a.value_bps() == b.value_bps()

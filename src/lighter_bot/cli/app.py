@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from lighter_bot.cli import config_cmd, metrics_cmd, run_cmd
+from lighter_bot.cli import backtest, config_cmd, matrix, metrics_cmd, ops_cmds, premium, record, run_cmd, sweep
+from lighter_bot.cli import emulator as emulator_cmd
 
 app = typer.Typer(
     name="lighter-bot",
@@ -15,6 +16,13 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.command("run")(run_cmd.run)
+app.command("backtest")(backtest.backtest)
+app.command("matrix")(matrix.matrix)
+app.command("sweep")(sweep.sweep)
+app.command("premium-check")(premium.premium_check)
+app.command("record")(record.record)
+app.command("emulator")(emulator_cmd.serve)
+app.add_typer(ops_cmds.app, name="ops")
 metrics_cmd.register(app)
 
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 
 from lighter_bot.config import BotConfig
 from lighter_bot.domain.commands import CancelOrder, Command
-from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, OrderFilled
+from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, MarkPrice, OrderFilled, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
-from lighter_bot.risk.caps import Caps
+from lighter_bot.risk.caps import Caps, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
@@ -89,7 +89,7 @@ class EngineCore:
         per_min = config.api.tx_per_minute or (60 if config.api.tier == "standard" else 4000)
         self.budget = TxBudget(per_min, g.tx_reserve_for_cancels, h.tx_reserve, quote_burst=mk.requote_burst_tx)
         self.maker = Maker(mk, market)
-        self.hedger = Hedger(h, market, self.maker.sizes)
+        self.hedger = Hedger(h, market, self.maker.sizes, g.stuck_order_seconds)
         self.pnl_guard = PnlGuard(mk.pnl_guard)
         v, t = mk.volatility, mk.trend
         self.volatility = EwmaVolatility(v.ema_halflife_seconds, v.horizon_seconds, v.sample_seconds, v.low_bps)
@@ -100,9 +100,17 @@ class EngineCore:
         self.planner_settings = PlannerSettings(
             mk.requote_tolerance_bps, mk.requote_size_tolerance, mk.quote_expiry_seconds, g.stuck_order_seconds
         )
-        self.blocked_until = {Side.BID: -math.inf, Side.ASK: -math.inf}
+        self.blocked_until = [-math.inf, -math.inf]  # per side (bid, ask): caps backoff ends at
         self.program = PnlProgram(config, self.caps.max_lots)  # plan steps 1-4 (docs/pnl-program.md)
         self._mem = _Memory()
+        # Quiet fast path: when the last decision wanted nothing and nothing it read has changed, skip
+        # caps and planner. `_dirty` marks events that change our orders or account.
+        self._dirty = True
+        self._quiet_key: tuple[object, ...] | None = None
+        self._max_book_age = g.max_book_age_seconds
+        self._reject_window = g.reject_storm_window_seconds
+        self._trend_on = mk.trend.enabled
+        self._maker_dry = mk.dry_run
 
     # -- public API ------------------------------------------------------------------------------
     def on_event(self, event: Event) -> list[Command]:
@@ -127,10 +135,12 @@ class EngineCore:
             self.program.on_mid(event.ts, None if m2 is None else m2 / 2.0)
             if m2 is not None:
                 self.volatility.update(event.ts, m2 / 2.0)
-                if self.config.maker.trend.enabled:
+                if self._trend_on:
                     self.trend.update(event.ts, m2 / 2.0)
-        if isinstance(event, MarketTrade):
+        elif isinstance(event, MarketTrade):
             return []
+        elif not isinstance(event, (Tick, MarkPrice)):
+            self._dirty = True
         return self._decide()
 
     def drain_fills(self) -> list[FillRecord]:
@@ -141,7 +151,6 @@ class EngineCore:
         m, s = self._mem, self.state
         d = m.decision
         pg, hs = self.pnl_guard, self.hedger.stats
-        self.volatility.advance(s.now)
         quoted = tuple(
             side
             for side in (Side.BID, Side.ASK)
@@ -154,7 +163,7 @@ class EngineCore:
             last_quote_ts=m.last_quote_ts,
             quoted_sides=quoted,
             spread_bps=d.width_bps if d is not None else None,
-            volatility_bps=self.volatility.value_bps(),
+            volatility_bps=self.volatility.value_at(s.now),  # status() must not change the core's state
             trend=self.trend.state.value,
             trend_change_bps=self.trend.change_bps,
             paused=self.maker.paused,
@@ -166,7 +175,8 @@ class EngineCore:
             maker_notes=d.notes if d is not None else (),
             desired_bid=d.bid.price if d is not None and d.bid is not None else None,
             desired_ask=d.ask.price if d is not None and d.ask is not None else None,
-            blocked_sides=tuple(side for side, t in self.blocked_until.items() if t > s.now),
+            blocked_sides=tuple(side for side, t in zip((Side.BID, Side.ASK), self.blocked_until, strict=True)
+                                if t > s.now),
             hedger_phase=self.hedger.phase.value,
             hedger_note=self.hedger.last_note,
             hedges_planned=hs.planned,
@@ -205,88 +215,135 @@ class EngineCore:
         now = s.now
         book = s.book
         mid2 = book.mid2
-        mode, reasons = evaluate(
-            cfg.guard,
-            self.caps,
-            GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
-                        self._rejects_in_window(), s.position_lots, -(-mid2 // 2) if mid2 is not None else 0),
-        )
+        pos = s.position_lots
+        mid_ticks = -(-mid2 // 2) if mid2 is not None else 0
+        reasons: tuple[str, ...]
+        if (s.venue_connected and s.account_ok and mid2 is not None and s.book_ts is not None
+                and now - s.book_ts <= self._max_book_age and not book.crossed
+                and (not s.rejects or s.rejects[-1] <= now - self._reject_window)
+                and self.caps.within(pos, mid_ticks)):
+            mode, reasons = TradingState.ACTIVE, ()  # the common case, without building the guard's inputs
+        else:
+            mode, reasons = evaluate(
+                cfg.guard,
+                self.caps,
+                GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
+                            self._rejects_in_window(), pos, mid_ticks),
+            )
         mem.trading_state, mem.reasons = mode, reasons
         if mode is TradingState.HALTED or mid2 is None:
             self.hedger.abort(now)
             return self._send(self._cancel_all_live(now), TxPriority.CANCEL)
-        pos = s.position_lots
         self.volatility.advance(now)
         vol = self.volatility.value_bps()
-        trend = self.trend.state if cfg.maker.trend.enabled else Trend.NONE
+        trend = self.trend.state if self._trend_on else Trend.NONE
         pg = self.pnl_guard
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
                                                             self.maker.width_bps(vol, trend, pg.extra_bps))
         dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps + ef_extra, pg.size_multiplier * ef_mult)
         mem.decision = dec
-        desired: dict[Side, QuoteIntent | None] = {Side.BID: dec.bid, Side.ASK: dec.ask}
-        desired = self.program.defend(now, desired, book, mid2, pos, self.maker.sizes, trend.code)
-        if cfg.maker.dry_run:
-            desired = {Side.BID: None, Side.ASK: None}
+        bid, ask = (None, None) if self._maker_dry else (dec.bid, dec.ask)
+        bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend.code)
+        bu = self.blocked_until
+        quiet_key = (dec, bid, ask, mid2, mode, now < bu[0], now < bu[1])
+        if not self._dirty and quiet_key == self._quiet_key:
+            if dec.paused or bid is not None or ask is not None:
+                mem.last_quote_ts = now
+            return []
+        self._quiet_key = None
+        self._dirty = False
 
         h = cfg.hedger
         if h.enabled and not h.dry_run and (self.hedger.active or self.hedger.needs_hedge(pos)):
             # Never add to inventory we are hedging, and never leave a quote our hedge could hit.
             reducing = Side.reducing(pos)
             blocked = self.hedger.blocked_side(pos) or (reducing.opposite if reducing is not None else None)
-            if blocked is not None:
-                desired[blocked] = None
+            if blocked is Side.BID:
+                bid = None
+            elif blocked is Side.ASK:
+                ask = None
 
         if mode is TradingState.REDUCING:
-            desired = self._reducing_only(desired, pos)
-        mid_ticks = -(-mid2 // 2)
-        for side in (Side.BID, Side.ASK):
-            q = desired[side]
-            if q is None or q.reduce_only:
-                continue
-            if now < self.blocked_until[side] or not self._caps_allow(q, pos, mid_ticks):
-                desired[side] = None
-                if now >= self.blocked_until[side]:
-                    self.blocked_until[side] = now + cfg.guard.backoff_seconds_on_block
+            bid, ask = self._reducing_only(bid, ask, pos)
+        if bid is not None or ask is not None:
+            bid, ask = self._apply_caps(bid, ask, pos, mid_ticks, now)
 
-        plan = plan_quotes(desired, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid)
-        out = self._send(plan.cancels, TxPriority.CANCEL)
+        plan = plan_quotes(bid, ask, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid)
+        out = self._send(plan.cancels, TxPriority.CANCEL) if plan.cancels else []
         # Hedger: at most one command per step, and it steps only when the budget can send it (it
         # sees the quote it could hit as cancelling, and waits for it to be gone).
         ready = self.hedger.phase is HedgePhase.CROSS_WAIT
         hplan = self.hedger.plan
-        if self.program.hedge_veto(now, ready, hplan, hplan.side if hplan else None, pos, mid2, book):
-            if ready:
-                self.hedger.abort(now)  # re-planned from the new book once the veto ends
-        elif self.budget.can_spend(now, TxPriority.HEDGE):
+        vetoed = h.enabled and self.program.hedge_veto(now, ready, hplan, hplan.side if hplan else None, pos, mid2, book)
+        if vetoed and ready:
+            self.hedger.abort(now)  # re-planned from the new book once the veto ends
+        if not vetoed and h.enabled and (self.hedger.active or self.hedger.needs_hedge(pos)) and \
+                self.budget.can_spend(now, TxPriority.HEDGE):
             hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid)
-            prio = TxPriority.CANCEL if self.hedger.phase is HedgePhase.CANCELLING else TxPriority.HEDGE
-            out += self._send(hedge_cmds, prio)
+            if hedge_cmds:
+                prio = TxPriority.CANCEL if isinstance(hedge_cmds[0], CancelOrder) else TxPriority.HEDGE
+                out += self._send(hedge_cmds, prio)
         quotes = plan.quotes
-        if mode is TradingState.REDUCING:
-            quotes = [c for c in quotes if not increases_exposure(c, pos, s.orders)]
-        out += self._send(quotes, TxPriority.QUOTE)
-        if dec.paused or any(o.purpose is Purpose.QUOTE for o in s.orders.values()):
+        if quotes:
+            if mode is TradingState.REDUCING:
+                quotes = [c for c in quotes if not increases_exposure(c, pos, s.orders)]
+            out += self._send(quotes, TxPriority.QUOTE)
+        if dec.paused or bid is not None or ask is not None:
             mem.last_quote_ts = now
+        if out or plan.cancels or plan.quotes or self.hedger.active or self.hedger.needs_hedge(pos):
+            self._dirty = True  # something is in motion: decide in full next time
+        elif all(o.status is OrderStatus.OPEN for o in s.orders.values()):
+            self._quiet_key = quiet_key
+        else:
+            self._dirty = True  # in-flight orders have timeouts
         return out
 
-    def _reducing_only(self, desired: dict[Side, QuoteIntent | None], pos: int) -> dict[Side, QuoteIntent | None]:
+    def _reducing_only(
+        self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int
+    ) -> tuple[QuoteIntent | None, QuoteIntent | None]:
+        """REDUCING: only the side that reduces the position, as a reduce-only order."""
         reducing = Side.reducing(pos)
-        out: dict[Side, QuoteIntent | None] = {Side.BID: None, Side.ASK: None}
-        if reducing is not None:
-            q = desired[reducing]
-            if q is not None:
-                lots = max(min(q.size, abs(pos)), self.maker.sizes.floor_lots(q.price))
-                out[reducing] = QuoteIntent(q.side, q.price, lots, True)
-        return out
+        q = bid if reducing is Side.BID else (ask if reducing is Side.ASK else None)
+        if q is None:
+            return None, None
+        lots = max(min(q.size, abs(pos)), self.maker.sizes.floor_lots(q.price))
+        q = QuoteIntent(q.side, q.price, lots, True)
+        return (q, None) if q.side is Side.BID else (None, q)
 
-    def _caps_allow(self, q: QuoteIntent, pos: int, mid_ticks: int) -> bool:
-        s = self.state
-        existing = next((o.client_id for o in s.orders.values()
-                         if o.purpose is Purpose.QUOTE and o.side is q.side
-                         and o.status is not OrderStatus.PENDING_CANCEL), None)
-        price = max(mid_ticks, q.price)  # value the position at the dearer of mid and our price
-        return self.caps.allows(pos, s.orders.values(), q.side, q.size, price, False, existing)
+    def _apply_caps(
+        self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int, mid_ticks: int, now: float
+    ) -> tuple[QuoteIntent | None, QuoteIntent | None]:
+        """Drop a quote whose worst case (every working and in-flight order filled, its own modify counted
+        at max(old, new)) would break a cap; a blocked side then backs off for backoff_seconds_on_block."""
+        orders = self.state.orders.values()
+        long_wc, short_wc = worst_case(pos, orders)
+        cur_bid = cur_ask = None
+        quote, pending_cancel = Purpose.QUOTE, OrderStatus.PENDING_CANCEL
+        for o in orders:
+            if o.purpose is quote and o.status is not pending_cancel and not o.reduce_only:
+                if o.side is Side.BID:
+                    cur_bid = o
+                else:
+                    cur_ask = o
+        backoff = self.config.guard.backoff_seconds_on_block
+        bu = self.blocked_until
+        if bid is not None and not bid.reduce_only:
+            held = exposure_size(cur_bid) if cur_bid is not None else 0
+            after = long_wc - held + max(held, bid.size)
+            price = mid_ticks if mid_ticks > bid.price else bid.price
+            if now < bu[0] or not (self.caps.within(after, price) or abs(after) <= abs(long_wc)):
+                if now >= bu[0]:
+                    bu[0] = now + backoff
+                bid = None
+        if ask is not None and not ask.reduce_only:
+            held = exposure_size(cur_ask) if cur_ask is not None else 0
+            after = short_wc + held - max(held, ask.size)
+            price = mid_ticks if mid_ticks > ask.price else ask.price
+            if now < bu[1] or not (self.caps.within(after, price) or abs(after) <= abs(short_wc)):
+                if now >= bu[1]:
+                    bu[1] = now + backoff
+                ask = None
+        return bid, ask
 
     def _cancel_all_live(self, now: float) -> list[Command]:
         stuck = self.config.guard.stuck_order_seconds

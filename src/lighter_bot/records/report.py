@@ -62,10 +62,15 @@ class LedgerReport:
             if ts >= last_fill:  # a fresher mark than the last fill's mid
                 self.marks[m] = mid
 
+    def window_end(self, now: float | None = None) -> float:
+        """Now, or the last fill if the ledger runs ahead of the wall clock (a sped-up simulation)."""
+        end = time.time() if now is None else now
+        return max(end, self.books.totals.last_ts or end)
+
     def snapshot(self, seconds: float | None = None, now: float | None = None) -> dict[str, Any]:
         if seconds is None:
             return self.books.snapshot(self.marks)
-        end = time.time() if now is None else now
+        end = self.window_end(now)
         return {**self.books.snapshot(self.marks, end - seconds, end), "window_seconds": seconds}
 
     def dump(self, now: float | None = None) -> dict[str, Any]:
@@ -75,7 +80,7 @@ class LedgerReport:
         return out
 
     def export_csv(self, output: Path, seconds: float | None = None, now: float | None = None) -> int:
-        since = None if seconds is None else (time.time() if now is None else now) - seconds
+        since = None if seconds is None else self.window_end(now) - seconds
         rows = sorted(self.rows, key=lambda r: normalize_ts(float(r.get("timestamp") or 0)))
         n = 0
         try:

@@ -10,8 +10,8 @@ capped, but a venue position snapshot or a price move can put it there). The old
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from lighter_bot.config import GuardConfig
 from lighter_bot.domain.commands import CancelAll, CancelOrder, Command, ModifyOrder, PlaceOrder
@@ -35,8 +35,7 @@ REJECT_STORM = "reject storm"
 CAP_BREACH = "cap breach"
 
 
-@dataclass(frozen=True, slots=True)
-class GuardInputs:
+class GuardInputs(NamedTuple):
     now: float
     venue_connected: bool
     account_ok: bool

@@ -62,8 +62,9 @@ class HedgerStats:
 
 
 class Hedger:
-    def __init__(self, cfg: HedgerConfig, market: MarketSpec, sizes: SizeRules) -> None:
+    def __init__(self, cfg: HedgerConfig, market: MarketSpec, sizes: SizeRules, stuck_after_s: float = 5.0) -> None:
         self.cfg = cfg
+        self.stuck_after_s = stuck_after_s  # an order of ours unanswered this long is cancelled (again)
         self.market = market
         self.sizes = sizes
         self.phase = HedgePhase.IDLE
@@ -135,16 +136,23 @@ class Hedger:
             o = orders.get(self.cid) if self.cid is not None else None
             if o is None:
                 self._enter(HedgePhase.CROSS_WAIT, now)
-            elif now - self.phase_since >= c.passive_wait_seconds and o.status is OrderStatus.OPEN:
+            elif now - self.phase_since >= c.passive_wait_seconds and o.status is not OrderStatus.PENDING_CANCEL:
+                # (a cancel sent after the place is sequenced after it, even if the ack is still on its way)
                 self._enter(HedgePhase.CANCELLING, now)
                 return [CancelOrder(o.client_id)]
             else:
                 return []
-        if self.phase is HedgePhase.CANCELLING:
-            return []  # wait for the cancel (or a fill) to come back
-        if self.phase is HedgePhase.CROSS_WAIT:
-            return self._cross(now, position_lots, mid2, book, orders, new_cid)
-        return []  # CROSS: IOC in flight
+        if self.phase in (HedgePhase.CANCELLING, HedgePhase.CROSS):
+            # Wait for the cancel / the IOC's result; if the answer is lost, cancel (again).
+            if now - self.phase_since > self.stuck_after_s:
+                if self.cid is None or self.cid not in orders:
+                    self.cid = None
+                    self._finish(now, "lost track of the hedge order")
+                    return []
+                self.phase_since = now
+                return [CancelOrder(self.cid)]
+            return []
+        return self._cross(now, position_lots, mid2, book, orders, new_cid)  # CROSS_WAIT
 
     # -- internals ---------------------------------------------------------------------------------
     def _enter(self, phase: HedgePhase, now: float) -> None:

@@ -12,7 +12,7 @@ reduce-only order on the reducing side meanwhile so that the inventory condition
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lighter_bot.config import MakerConfig
 from lighter_bot.domain.book import BookView
@@ -22,8 +22,7 @@ from lighter_bot.strategy.quoting import QuoteIntent, SizeRules, ask_ticks, bid_
 from lighter_bot.strategy.signals import Trend
 
 
-@dataclass(frozen=True, slots=True)
-class MakerDecision:
+class MakerDecision(NamedTuple):
     bid: QuoteIntent | None
     ask: QuoteIntent | None
     width_bps: float  # full width quoted (0 when nothing is computed)
@@ -51,23 +50,32 @@ class Maker:
         self.sizes = SizeRules(market, cfg.exchange_min_size, cfg.exchange_min_notional)
         self.paused = False
         self._scale = float(market.size_scale)
+        self._memo_key: tuple[object, ...] | None = None
+        self._memo: MakerDecision | None = None
+        # Hot-path copies of the config (attribute chains on the pydantic models cost more than the math).
+        v, t = cfg.volatility, cfg.trend
+        self._band = v.enabled
+        self._vlow, self._vhigh = v.low_bps, v.high_bps
+        self._wmin, self._wspan = v.min_spread_bps, v.max_spread_bps - v.min_spread_bps
+        self._mmax, self._mspan = v.max_size_multiplier, v.max_size_multiplier - v.min_size_multiplier
+        self._trend_on, self._gate = t.enabled, t.enabled and t.gate_sides
+        self._trend_extra = t.extra_spread_bps
+        self._soft_cap, self._skew = cfg.inventory_soft_cap, cfg.inventory_skew_bps / 1e4
+        self._size, self._size_min, self._size_max = cfg.size, cfg.size_min, cfg.size_max
 
     def width_bps(self, vol_bps: float, trend: Trend, guard_extra_bps: float) -> float:
-        c, v = self.cfg, self.cfg.volatility
-        if v.enabled:
-            w = v.min_spread_bps + (v.max_spread_bps - v.min_spread_bps) * band_factor(vol_bps, v.low_bps, v.high_bps)
+        if self._band:
+            w = self._wmin + self._wspan * band_factor(vol_bps, self._vlow, self._vhigh)
         else:
-            w = c.spread_bps
-        if c.trend.enabled and trend is not Trend.NONE:
-            w += c.trend.extra_spread_bps
+            w = self.cfg.spread_bps
+        if self._trend_on and trend is not Trend.NONE:
+            w += self._trend_extra
         return w + guard_extra_bps
 
     def size_multiplier(self, vol_bps: float, guard_size_mult: float) -> float:
-        v = self.cfg.volatility
         m = 1.0
-        if v.enabled:
-            f = band_factor(vol_bps, v.low_bps, v.high_bps)
-            m = v.max_size_multiplier - (v.max_size_multiplier - v.min_size_multiplier) * f
+        if self._band:
+            m = self._mmax - self._mspan * band_factor(vol_bps, self._vlow, self._vhigh)
         return m * guard_size_mult
 
     def update_pause(self, vol_bps: float, position_lots: int) -> bool:
@@ -99,15 +107,32 @@ class Maker:
         guard_extra_bps: float = 0.0,
         guard_size_mult: float = 1.0,
     ) -> MakerDecision:
-        c = self.cfg
+        # Same inputs (and pause state) => same decision: most events move nothing the maker reads.
+        key = (mid2, book.best_bid, book.best_ask, position_lots, vol_bps, trend, guard_extra_bps, guard_size_mult,
+               self.paused)
+        if key == self._memo_key and self._memo is not None:
+            return self._memo
+        d = self._decide(mid2, book, position_lots, vol_bps, trend, guard_extra_bps, guard_size_mult)
+        self._memo_key, self._memo = key, d
+        return d
+
+    def _decide(
+        self,
+        mid2: int,
+        book: BookView,
+        position_lots: int,
+        vol_bps: float,
+        trend: Trend,
+        guard_extra_bps: float,
+        guard_size_mult: float,
+    ) -> MakerDecision:
         paused = self.update_pause(vol_bps, position_lots)
         width = self.width_bps(vol_bps, trend, guard_extra_bps)
         mult = self.size_multiplier(vol_bps, guard_size_mult)
         mid = mid2 / 2.0
-        inv = position_lots / self._scale
-        ratio = inv / c.inventory_soft_cap
+        ratio = position_lots / self._scale / self._soft_cap
         ratio = -1.0 if ratio < -1.0 else (1.0 if ratio > 1.0 else ratio)
-        fair = mid * (1.0 - ratio * c.inventory_skew_bps / 1e4)  # long -> lower prices (skew opposes inventory)
+        fair = mid * (1.0 - ratio * self._skew)  # long -> lower prices (skew opposes inventory)
         half = width / 2e4
         notes: list[str] = []
         reducing = Side.reducing(position_lots)
@@ -122,7 +147,7 @@ class Maker:
                     want_bid = ro_bid = True
                 elif reducing is Side.ASK:
                     want_ask = ro_ask = True
-        elif c.trend.enabled and c.trend.gate_sides and trend is not Trend.NONE:
+        elif self._gate and trend is not Trend.NONE:
             gated = Side.ASK if trend is Trend.UP else Side.BID
             if reducing is gated:
                 notes.append(f"trend {trend.value}: {gated.value} reduce-only")
@@ -132,9 +157,9 @@ class Maker:
                 want_ask, ro_ask = reducing is Side.ASK, True
             else:
                 want_bid, ro_bid = reducing is Side.BID, True
-        if c.dry_run:
+        if self.cfg.dry_run:
             notes.append("maker dry run")
-        size_units = c.size * mult
+        size_units = self._size * mult
         bid = ask = None
         if want_bid:
             px = bid_ticks(fair * (1.0 - half), book)
@@ -150,8 +175,7 @@ class Maker:
         return MakerDecision(bid, ask, width, fair, mult, paused, tuple(notes))
 
     def _lots(self, size_units: float, px: int, reduce_only: bool, position_lots: int) -> int:
-        c = self.cfg
-        lots = self.sizes.quote_lots(size_units, c.size_min, c.size_max, px)
+        lots = self.sizes.quote_lots(size_units, self._size_min, self._size_max, px)
         if reduce_only:
             # Never more than the position when the exchange minimum allows it (the venue trims the rest).
             lots = max(min(lots, abs(position_lots)), self.sizes.floor_lots(px))

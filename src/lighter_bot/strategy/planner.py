@@ -42,7 +42,8 @@ _URGENT, _MISSING, _LAGGING = 0, 1, 2
 
 
 def plan_quotes(
-    desired: dict[Side, QuoteIntent | None],
+    bid: QuoteIntent | None,
+    ask: QuoteIntent | None,
     orders: Iterable[WorkingOrder],
     now: float,
     mid2: int,
@@ -50,38 +51,38 @@ def plan_quotes(
     sizes: SizeRules,
     new_cid: Callable[[], int],
 ) -> Plan:
-    by_side: dict[Side, list[WorkingOrder]] = {Side.BID: [], Side.ASK: []}
-    for o in orders:
-        if o.purpose is Purpose.QUOTE:
-            by_side[o.side].append(o)
+    stuck_before = now - settings.stuck_after_s
     cancels: list[Command] = []
+    bids: list[WorkingOrder] = []
+    asks: list[WorkingOrder] = []
+    quote, pending_cancel, pending_new = Purpose.QUOTE, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_NEW
+    for o in orders:
+        if o.purpose is not quote:
+            continue
+        if o.status is pending_cancel:
+            if o.sent_at < stuck_before:
+                cancels.append(CancelOrder(o.client_id))  # the cancel's answer was lost: ask again
+            continue
+        (bids if o.side is Side.BID else asks).append(o)
     ranked: list[tuple[int, float, Command]] = []
     tol_ticks = settings.tolerance_bps * mid2 / 2e4
-    for side in (Side.BID, Side.ASK):
-        q = desired.get(side)
-        live: list[WorkingOrder] = []
-        for o in by_side[side]:
-            stuck = now - o.sent_at > settings.stuck_after_s
-            if o.status is OrderStatus.PENDING_CANCEL:
-                if stuck:
-                    cancels.append(CancelOrder(o.client_id))  # the cancel's answer was lost: ask again
-                continue
-            live.append(o)
+    for q, live in ((bid, bids), (ask, asks)):
         if q is None:
             for o in live:
-                if o.status is not OrderStatus.PENDING_NEW or now - o.sent_at > settings.stuck_after_s:
+                if o.status is not pending_new or o.sent_at < stuck_before:
                     cancels.append(CancelOrder(o.client_id))
             continue
         if not live:
             ranked.append((_MISSING, 0.0, _place(q, new_cid, settings)))
             continue
         # Keep the order that is acknowledged (prefer OPEN), cancel the others.
-        live.sort(key=lambda o: (o.status is not OrderStatus.OPEN, -o.sent_at))
+        if len(live) > 1:
+            live.sort(key=lambda o: (o.status is not OrderStatus.OPEN, -o.sent_at))
         keep, extra = live[0], live[1:]
         for o in extra:
-            if o.status is not OrderStatus.PENDING_NEW:
+            if o.status is not pending_new:
                 cancels.append(CancelOrder(o.client_id))
-        if keep.status is not OrderStatus.OPEN and now - keep.sent_at <= settings.stuck_after_s:
+        if keep.status is not OrderStatus.OPEN and keep.sent_at >= stuck_before:
             continue  # wait for the ack before touching it again
         if keep.reduce_only != q.reduce_only:
             cancels.append(CancelOrder(keep.client_id))
@@ -90,12 +91,13 @@ def plan_quotes(
         price = keep.pending_price if keep.pending_price is not None else keep.price
         size = keep.pending_size if keep.pending_size is not None else keep.size
         off = price - q.price
-        size_ok = abs(size - q.size) <= settings.size_tolerance * q.size and sizes.valid(price, size)
-        if abs(off) <= tol_ticks and size_ok:
+        if -tol_ticks <= off <= tol_ticks and abs(size - q.size) <= settings.size_tolerance * q.size and \
+                sizes.valid(price, size):
             continue
-        aggressive = off > tol_ticks if side is Side.BID else -off > tol_ticks
+        aggressive = off > tol_ticks if q.side is Side.BID else -off > tol_ticks
         ranked.append((_URGENT if aggressive else _LAGGING, -abs(off), ModifyOrder(keep.client_id, q.price, q.size)))
-    ranked.sort(key=lambda r: (r[0], r[1]))
+    if len(ranked) > 1:
+        ranked.sort(key=lambda r: (r[0], r[1]))
     return Plan(cancels, [r[2] for r in ranked])
 
 

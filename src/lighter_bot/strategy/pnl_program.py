@@ -101,11 +101,14 @@ class PnlProgram:
         self.hit_quality.update(now, self.quality)
         return self.edge_first.extra_bps(band_width_bps), self.edge_first.size_multiplier(mk.size, mk.size_min)
 
-    def defend(self, now: float, desired: dict[Side, QuoteIntent | None], book: BookView, mid2: int,
-               position_lots: int, sizes: SizeRules, trend_code: int = 0) -> dict[Side, QuoteIntent | None]:
+    def defend(self, now: float, bid: QuoteIntent | None, ask: QuoteIntent | None, book: BookView, mid2: int,
+               position_lots: int, sizes: SizeRules, trend_code: int = 0) -> tuple[QuoteIntent | None, QuoteIntent | None]:
         """Hit quality's per-side defence, then hedge alpha's exit tier on the reducing side."""
-        out = self.hit_quality.apply(now, desired, book, mid2, position_lots, sizes)
-        return self.hedge_alpha.exit_tier(out, book, position_lots, trend_code)
+        if bid is None and ask is None:
+            return bid, ask
+        out = self.hit_quality.apply(now, {Side.BID: bid, Side.ASK: ask}, book, mid2, position_lots, sizes)
+        out = self.hedge_alpha.exit_tier(out, book, position_lots, trend_code)
+        return out[Side.BID], out[Side.ASK]
 
     def hedge_veto(self, now: float, ready_to_cross: bool, plan_key: object, hedge_side: Side | None,
                    position_lots: int, mid2: int, book: BookView) -> bool:

@@ -8,16 +8,15 @@ is snapped down and an ask up, and neither may reach the opposite best price.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from typing import NamedTuple
 
 from lighter_bot.domain.book import BookView
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Side
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteIntent:
+class QuoteIntent(NamedTuple):
     """A quote the maker wants resting: price in ticks, size in lots."""
 
     side: Side

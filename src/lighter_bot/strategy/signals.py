@@ -79,6 +79,23 @@ class EwmaVolatility:
         self._last_sample = self._mid
         self._grid_i = last
 
+    def value_at(self, ts: float) -> float:
+        """The value at `ts` without folding anything in (a read-only peek, e.g. for status)."""
+        if self._grid_i is None:
+            return self.value_bps()
+        n = math.floor(ts / self._sample_s) - self._grid_i
+        if n <= 0 or self._w <= 0.0:
+            return self.value_bps()
+        r = math.log(self._mid / self._last_sample) * 1e4
+        d = self._decay
+        s_ = self._s * d + r * r
+        w = self._w * d + 1.0
+        if n > 1:
+            dk = d ** min(n - 1, 1_000_000)
+            s_ *= dk
+            w = w * dk + (1.0 - dk) / (1.0 - d)
+        return math.sqrt(s_ / w * self._horizon_steps)
+
     @property
     def ready(self) -> bool:
         return self._w > 0.0

@@ -29,7 +29,7 @@ from lighter_bot.records.report import window_label
 from lighter_bot.records.service import RecordsService
 from lighter_bot.telemetry.health import HealthReport, evaluate
 from lighter_bot.telemetry.http import make_app
-from lighter_bot.telemetry.metrics import MARKOUT_HORIZONS, STATUS_GAUGES, BotMetrics
+from lighter_bot.telemetry.metrics import MARKOUT_HORIZONS, STATUS_GAUGES, TREND_CODE, BotMetrics
 from lighter_bot.telemetry.tap import VenueTap
 
 log = structlog.get_logger("telemetry")
@@ -213,12 +213,7 @@ class TelemetryBridge:
             dist = abs(px - mid) / mid * 1e4 if px is not None and mid else 0.0
             m.maker_quote_distance.labels(side.value).set(dist)
         m.maker_working_orders.set(sum(1 for o in s.orders.values() if o.purpose is Purpose.QUOTE))
-        for name, (_, attrs) in STATUS_GAUGES.items():
-            for a in attrs:
-                v = getattr(st, a, None)
-                if isinstance(v, bool | int | float):
-                    m.status_gauges[name].set(float(v))
-                    break
+        self._status_extras(st)
         # hedger
         m.hedger_working_orders.set(sum(1 for o in s.orders.values() if o.purpose is not Purpose.QUOTE))
         m.hedger_excess_units.set(abs(pos_units) - cfg.hedger.trigger_units)
@@ -261,6 +256,37 @@ class TelemetryBridge:
         m.health_ok.set(1 if report.healthy else 0)
         for k, ok in report.body["checks"].items():
             m.health_check.labels(k).set(1 if ok else 0)
+
+    def _status_extras(self, st: object) -> None:
+        """Optional CoreStatus fields (volatility, trend, PnL guard, hedger, markouts), read by name."""
+        m = self.metrics
+        for name, (_, attrs) in STATUS_GAUGES.items():
+            for a in attrs:
+                v = getattr(st, a, None)
+                if isinstance(v, bool | int | float):
+                    m.status_gauges[name].set(float(v))
+                    break
+        trend = getattr(st, "trend", None)
+        trend = getattr(trend, "value", trend)
+        if isinstance(trend, str):
+            m.maker_trend.set(TREND_CODE.get(trend.lower(), 0.0))
+        phase = getattr(st, "hedger_phase", None)
+        if isinstance(phase, str):
+            m.hedger_phase.clear()
+            m.hedger_phase.labels(phase).set(1)
+        for mo in getattr(st, "markouts", ()) or ():
+            h, mean = getattr(mo, "horizon_s", None), getattr(mo, "mean_bps", None)
+            if isinstance(h, int | float) and isinstance(mean, int | float) and getattr(mo, "count", None) != 0:
+                m.maker_core_markout.labels(f"{h:g}s").set(mean)
+
+    def notes(self) -> list[str]:
+        """Why the bot is quoting the way it is: the engine's maker and hedger notes, when reported."""
+        st = self.core.status()
+        out = [str(n) for n in getattr(st, "maker_notes", ()) or ()]
+        hn = getattr(st, "hedger_note", "")
+        if hn:
+            out.append(f"hedger: {hn}")
+        return out
 
     def tick(self) -> None:
         """One telemetry step: markouts, gauges, a dashboard sample, maybe a position snapshot."""

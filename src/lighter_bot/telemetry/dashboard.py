@@ -44,6 +44,7 @@ def build_data(b: TelemetryBridge) -> dict[str, Any]:
         "state": {
             "trading_state": st.trading_state.value,
             "reasons": list(st.reasons),
+            "notes": b.notes(),
             "healthy": report.healthy,
             "failing": list(report.failing),
             "checks": report.body["checks"],

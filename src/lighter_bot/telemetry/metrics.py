@@ -37,14 +37,18 @@ _MARKOUT_BUCKETS = (-50.0, -20.0, -10.0, -5.0, -2.0, -1.0, 0.0, 1.0, 2.0, 5.0, 1
 # gauge name -> (help, attribute names tried in order).
 STATUS_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "maker_volatility_bps": ("Volatility estimate (bps over the horizon)", ("volatility_bps", "vol_bps")),
-    "maker_volatility_paused": ("1 while quoting is paused for volatility", ("volatility_paused", "vol_paused")),
-    "maker_trend_bps": ("Mid change over the trend lookback (bps)", ("trend_bps", "trend_change_bps")),
-    "maker_trend_active": ("1 while the trend filter is engaged", ("trend_active", "trending")),
-    "maker_pnl_guard_active": ("1 while the PnL guard is engaged", ("pnl_guard_active",)),
-    "maker_pnl_guard_extra_bps": ("Width added by the PnL guard (bps)", ("pnl_guard_extra_bps", "guard_extra_bps")),
+    "maker_volatility_paused": ("1 while quoting is paused for volatility", ("paused", "volatility_paused")),
+    "maker_trend_bps": ("Mid change over the trend lookback (bps)", ("trend_change_bps", "trend_bps")),
+    "maker_pnl_guard_level": ("PnL guard steps engaged (0 = off)", ("pnl_guard_level",)),
+    "maker_pnl_guard_extra_bps": ("Width added by the PnL guard (bps)", ("pnl_guard_extra_bps",)),
+    "maker_pnl_guard_size_multiplier": ("Size factor of the PnL guard (x)", ("pnl_guard_size_multiplier",)),
+    "maker_pnl_guard_last_slice_quote": ("Realized PnL of the last closed guard slice (USD)", ("pnl_guard_last_slice",)),
     "maker_size_multiplier": ("Clip size multiplier in force (x)", ("size_multiplier",)),
-    "maker_markout_bps": ("Core's own markout estimate (bps)", ("markout_bps", "avg_markout_bps")),
+    "hedger_hedges_planned": ("Hedges planned since start", ("hedges_planned",)),
+    "hedger_hedges_abandoned": ("Hedges abandoned since start (slippage cap, ...)", ("hedges_abandoned",)),
+    "venue_tx_used_last_minute": ("Transactions sent in the last minute", ("tx_used_last_minute",)),
 }
+TREND_CODE = {"up": 1.0, "down": -1.0, "none": 0.0}
 
 
 class BotMetrics:
@@ -90,6 +94,9 @@ class BotMetrics:
         self.maker_fills = Counter("maker_fills", "Quote fills", registry=r)
         self.maker_volume = Counter("maker_volume_quote", "Quote fill notional (USD)", registry=r)
         self.status_gauges = {name: g(name, doc) for name, (doc, _) in STATUS_GAUGES.items()}
+        self.maker_trend = g("maker_trend_direction", "Trend filter: 1 up, -1 down, 0 none")
+        self.maker_core_markout = g("maker_core_markout_bps", "Engine's mean markout of our fills (bps)", ("horizon",))
+        self.hedger_phase = g("hedger_phase", "1 for the hedger's current phase", ("phase",))
 
         # -- hedger --------------------------------------------------------------------------------
         self.hedger_working_orders = g("hedger_working_orders", "Working hedge orders")

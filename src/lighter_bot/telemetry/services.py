@@ -22,6 +22,8 @@ from lighter_bot.engine.core import EngineCore
 from lighter_bot.engine.runner import FillSink
 from lighter_bot.records.report import window_label
 from lighter_bot.records.service import RecordsService
+from lighter_bot.telemetry.alert_watch import AlertWatcher
+from lighter_bot.telemetry.alerts import AlertManager
 from lighter_bot.telemetry.bridge import TelemetryBridge
 from lighter_bot.telemetry.http import bound_port, start_server
 from lighter_bot.telemetry.metrics import BotMetrics
@@ -41,6 +43,8 @@ class BotServices:
         self.records = RecordsService(cfg.metrics, venue.market, cfg.config_hash(), source,
                                       purpose_of=self.tap.purpose_of)
         self.bridge = TelemetryBridge(core, clock, cfg, self.records, self.tap, metrics=self.metrics)
+        self.alerts = AlertManager.from_config(cfg.alerts, clock.now)
+        self.watcher = AlertWatcher(core, self.alerts)
         self.tick_seconds = tick_seconds
         self.http: web.AppRunner | None = None
         self.port: int | None = None
@@ -56,6 +60,7 @@ class BotServices:
 
     async def start(self, host: str, port: int, serve: bool = True) -> None:
         await self.records.start()
+        await self.alerts.start()
         try:
             if serve:
                 self.http = await start_server(self.bridge.app(), host, port)
@@ -63,9 +68,19 @@ class BotServices:
                 log.info("http_listening", url=f"http://{host}:{self.port}",
                          endpoints=["/health", "/metrics", "/dashboard"])
         except BaseException:
+            await self.alerts.close()
             await self.records.close()
             raise
-        self._tick = asyncio.create_task(self.bridge.run(self.tick_seconds), name="telemetry")
+        self._tick = asyncio.create_task(self._run_tick(), name="telemetry")
+
+    async def _run_tick(self) -> None:
+        while True:
+            try:
+                self.bridge.tick()
+                self.watcher.check()
+            except Exception as exc:  # telemetry must never take the bot down
+                log.error("telemetry_tick_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(self.tick_seconds)
 
     async def close(self) -> None:
         if self._tick is not None:
@@ -77,3 +92,4 @@ class BotServices:
         if self.http is not None:
             await self.http.cleanup()
         await self.records.close()
+        await self.alerts.close()

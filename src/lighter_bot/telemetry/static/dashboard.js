@@ -72,7 +72,8 @@
     el("market").textContent = `${d.market.symbol} (${d.market.key})`;
     const st = el("state");
     st.textContent = d.state.trading_state; st.className = `badge ${d.state.trading_state}`;
-    el("reasons").textContent = d.state.reasons.length ? "why: " + d.state.reasons.join(", ") : "";
+    const why = [...d.state.reasons, ...(d.state.notes || [])];
+    el("reasons").textContent = why.length ? "why: " + why.join(", ") : "";
     el("checks").innerHTML = Object.entries(d.state.checks)
       .map(([k, ok]) => `<span class="${ok ? "ok" : "fail"}" data-check="${k}">${ok ? "✓" : "✗"} ${k}</span>`).join("");
     el("config-hash").textContent = d.config_hash;

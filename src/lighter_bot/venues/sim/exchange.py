@@ -159,6 +159,11 @@ class SimExchange:
         self._book_dirty = False
         self._publish_at: float | None = None
         self._orders: dict[int, SimOrder] = {}
+        self._watch_dirty = False
+        self._bid_watch: frozenset[int] = frozenset()
+        self._ask_watch: frozenset[int] = frozenset()
+        self._max_bid = -1
+        self._min_ask = 1 << 62
         self._pending: dict[int, _Pending] = {}
         self._next_order_index = ORDER_INDEX_BASE
         self._trade_seq = 0
@@ -198,20 +203,16 @@ class SimExchange:
         acts = self._actions
         while True:
             row = self._next_row
-            t_row = row[0] if row is not None else _INF
             t_act = acts[0][0] if acts else _INF
-            if t_act <= t_row:
-                if t_act > until:
-                    break
+            if row is not None and row[0] < t_act and row[0] <= until:
+                self._run_rows(t_act, until)  # market rows up to the next action (exclusive)
+                continue
+            if t_act <= until and t_act != _INF:
                 t, _, kind, payload = heapq.heappop(acts)
                 self._now = t
                 self._do_action(t, kind, payload)
-            else:
-                if t_row > until or row is None:
-                    break
-                self._now = self._last_row_t = t_row
-                self._on_row(row)
-                self._next_row = next(self._src, None)
+                continue
+            break
         if until > self._now and until != _INF:
             self._now = until
         out: list[Event] = []
@@ -327,6 +328,21 @@ class SimExchange:
     def pending_commands(self) -> list[Command]:
         return [p.cmd for p in self._pending.values()]
 
+    # -- our order set and the prices it watches ------------------------------------------------
+    def _drop(self, client_id: int, default: SimOrder | None = None) -> SimOrder | None:
+        self._watch_dirty = True
+        return self._orders.pop(client_id, default)
+
+    def _refresh_watch(self) -> None:
+        """Which market rows can touch our orders: our own prices, and opposite levels crossing them."""
+        bids = [o.price for o in self._orders.values() if o.side is Side.BID]
+        asks = [o.price for o in self._orders.values() if o.side is Side.ASK]
+        self._bid_watch = frozenset(bids)
+        self._ask_watch = frozenset(asks)
+        self._max_bid = max(bids) if bids else -1
+        self._min_ask = min(asks) if asks else 1 << 62
+        self._watch_dirty = False
+
     # -- internal scheduling -------------------------------------------------------------------
     def _schedule(self, t: float, kind: int, payload: Any) -> None:
         self._seq += 1
@@ -374,7 +390,14 @@ class SimExchange:
                 self._taken.pop((side, price), None)
                 self._mark_dirty(t)
                 if self._orders:
-                    self._on_depth_for_orders(t, side, price, prev, size)
+                    if self._watch_dirty:
+                        self._refresh_watch()
+                    if side == BID:
+                        hit = price in self._bid_watch or (size > 0 and price >= self._min_ask)
+                    else:
+                        hit = price in self._ask_watch or (size > 0 and price <= self._max_bid)
+                    if hit:
+                        self._on_depth_for_orders(t, side, price, prev, size)
         elif kind == TRADE:
             self._public_seq += 1
             taker = Side.BID if side == BID else Side.ASK
@@ -391,6 +414,66 @@ class SimExchange:
         elif kind == MARK:
             self._mark = price
             self._emit_md(t, MarkPrice, price)
+
+    def _run_rows(self, t_act: float, until: float) -> None:
+        """The hot loop: market rows with t < t_act and t <= until. Depth rows that cannot touch our
+        orders are applied inline (most of a replay); everything else goes through `_on_row`."""
+        acts = self._actions
+        src = self._src
+        bids, asks, bid_px, ask_px = self._bids, self._asks, self._bid_px, self._ask_px
+        taken = self._taken
+        row = self._next_row
+        n = 0
+        last = self._last_row_t
+        while row is not None:
+            t_row = row[0]
+            if t_row >= t_act or t_row > until:
+                break
+            n += 1
+            last = t_row
+            if row[1] == DEPTH:
+                _, _, side, price, size = row
+                if side == BID:
+                    levels, pxs = bids, bid_px
+                else:
+                    levels, pxs = asks, ask_px
+                prev = levels.get(price, 0)
+                if prev != size:
+                    if size > 0:
+                        if not prev:
+                            insort(pxs, price)
+                        levels[price] = size
+                    else:
+                        del levels[price]
+                        del pxs[bisect_left(pxs, price)]
+                    if taken:
+                        taken.pop((side, price), None)
+                    self._book_dirty = True
+                    if self._publish_at is None:
+                        self._mark_dirty(t_row)
+                        t_act = acts[0][0]
+                    if self._orders:
+                        if self._watch_dirty:
+                            self._refresh_watch()
+                        if side == BID:
+                            hit = price in self._bid_watch or (size > 0 and price >= self._min_ask)
+                        else:
+                            hit = price in self._ask_watch or (size > 0 and price <= self._max_bid)
+                        if hit:
+                            self._now = t_row
+                            self._on_depth_for_orders(t_row, side, price, prev, size)
+                            t_act = acts[0][0] if acts else _INF
+            else:
+                self._now = t_row
+                n -= 1  # _on_row counts it
+                self._on_row(row)
+                t_act = acts[0][0] if acts else _INF
+            row = next(src, None)
+        self._next_row = row
+        self.stats.market_rows += n
+        self._last_row_t = last
+        if last > self._now:
+            self._now = last
 
     def _mark_dirty(self, t: float) -> None:
         self._book_dirty = True
@@ -443,19 +526,19 @@ class SimExchange:
         elif kind == _LAND_MODIFY:
             self._land_modify(t, payload)
         elif kind == _LAND_CANCEL:
-            o = self._orders.pop(payload.client_id, None)
+            o = self._drop(payload.client_id, None)
             if o is None:
                 self._emit_acct(t, ModifyRejected(0.0, payload.client_id, CODE_NOT_ACTIVE, "order not active"))
             else:
                 self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED))
         elif kind == _LAND_CANCEL_ALL:
             for cid in sorted(self._orders):
-                self._orders.pop(cid)
+                self._drop(cid)
                 self._emit_acct(t, OrderCanceled(0.0, cid, CANCELED))
         elif kind == _EXPIRE:
             o = self._orders.get(payload)
             if o is not None:
-                del self._orders[payload]
+                self._drop(payload)
                 self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED_EXPIRED))
 
     def _crosses_market(self, side: Side, price: int) -> bool:
@@ -502,6 +585,7 @@ class SimExchange:
         levels = self._bids if o.is_bid else self._asks
         o.queue.ahead = float(levels.get(o.price, 0))
         self._orders[o.client_id] = o
+        self._watch_dirty = True
         if cmd.expiry_s is not None:
             self._schedule(t + cmd.expiry_s, _EXPIRE, o.client_id)
 
@@ -531,14 +615,14 @@ class SimExchange:
         if o.tif is TimeInForce.POST_ONLY and (
             self._crosses_market(o.side, cmd.price) or self._own_cross_except(o, cmd.price)
         ):
-            del self._orders[o.client_id]
+            self._drop(o.client_id)
             self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED_POST_ONLY))
             return
         size = cmd.size
         if o.reduce_only:
             size = min(size, abs(self.position))
             if size <= 0 or Side.reducing(self.position) is not o.side:
-                del self._orders[o.client_id]
+                self._drop(o.client_id)
                 self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED_REDUCE_ONLY))
                 return
         levels = self._bids if o.is_bid else self._asks
@@ -546,12 +630,13 @@ class SimExchange:
             # A new price, or more size, loses priority: back of the queue at the (new) price.
             o.queue = QueuePos(float(levels.get(cmd.price, 0)))
         o.price = cmd.price
+        self._watch_dirty = True
         o.size = size
         self._emit_acct(t, OrderModified(0.0, o.client_id, o.price, o.size))
         if o.tif is not TimeInForce.POST_ONLY and self._crosses_market(o.side, o.price):
             self._take(t, o)
             if o.size <= 0:
-                self._orders.pop(o.client_id, None)
+                self._drop(o.client_id, None)
 
     def _own_cross_except(self, mine: SimOrder, price: int) -> bool:
         for o in self._orders.values():
@@ -566,7 +651,7 @@ class SimExchange:
             size = min(size, abs(self.position)) if Side.reducing(self.position) is o.side else 0
         if size <= 0:
             if o.reduce_only:
-                self._orders.pop(o.client_id, None)
+                self._drop(o.client_id, None)
                 self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED_REDUCE_ONLY))
             return
         m = self.market
@@ -587,7 +672,7 @@ class SimExchange:
         st.fees += fee
         self._emit_acct(t, OrderFilled(0.0, o.client_id, tid, o.side, price, size, fee, role, o.size))
         if o.size <= 0:
-            self._orders.pop(o.client_id, None)
+            self._drop(o.client_id, None)
         self._check_reduce_only(t)
 
     def _check_reduce_only(self, t: float) -> None:
@@ -596,7 +681,7 @@ class SimExchange:
             if not o.reduce_only:
                 continue
             if Side.reducing(self.position) is not o.side:
-                del self._orders[o.client_id]
+                self._drop(o.client_id)
                 self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED_REDUCE_ONLY))
             elif o.size > abs(self.position):
                 o.size = abs(self.position)

@@ -75,10 +75,13 @@ class Replay:
         raise DataError(f"{self.source}: no two-sided book in the data")
 
 
-def _decimals(s: str) -> int:
+def _decimals(s: str, padded: bool = False) -> int:
+    """Decimals of a number string; Binance pads with zeros (strip them), Lighter pads to its
+    size/price decimals exactly (`padded`: keep them)."""
     if "." not in s:
         return 0
-    return len(s.rstrip("0").split(".")[1])
+    frac = s.split(".")[1]
+    return len(frac if padded else frac.rstrip("0"))
 
 
 def spec_for(symbol: str, market_id: int = 0, seen_price_decimals: int = 0, seen_size_decimals: int = 0) -> MarketSpec:
@@ -203,8 +206,8 @@ def load_binance(paths: list[Path]) -> Replay:
     pd = sd = 0
     for k, d, _, _ in msgs[:2000]:
         if k == "depthUpdate":
-            for px, qty in d["b"][:5] + d["a"][:5]:
-                pd, sd = max(pd, _decimals(px)), max(sd, _decimals(qty))
+            for p_s, q_s in d["b"][:5] + d["a"][:5]:
+                pd, sd = max(pd, _decimals(p_s)), max(sd, _decimals(q_s))
         elif k == "trade":
             pd, sd = max(pd, _decimals(d["p"])), max(sd, _decimals(d["q"]))
     spec = spec_for(symbol, 0, pd, sd)
@@ -272,7 +275,8 @@ def to_npz_array(rep: Replay) -> np.ndarray:
             continue
         ns = round(t * 1e9)
         arr[i] = (ev, ns, ns, m.px(p), m.sz(s), 0, 0, 0.0)
-    return arr[arr["ev"] != 0]
+    out: np.ndarray = arr[arr["ev"] != 0]
+    return out
 
 
 def save_npz(rep: Replay, path: Path) -> None:
@@ -303,7 +307,7 @@ def load_npz(paths: list[Path], market: MarketSpec | None = None) -> Replay:
     kinds = (a["ev"] & 0xFF).astype(np.int64)
     t = (a["exch_ts"] // 1000).astype(np.float64) / 1e6  # µs are exact in a double; ns are not
     side = np.where((a["ev"] & HBT_BUY) != 0, BID, ASK)
-    px = np.rint(a["px"] * ps).astype(np.int64)
+    ticks = np.rint(a["px"] * ps).astype(np.int64)
     qty = np.rint(a["qty"] * ss).astype(np.int64)
     kind = np.full(len(a), -1, dtype=np.int64)
     kind[kinds == HBT_DEPTH] = DEPTH
@@ -312,7 +316,7 @@ def load_npz(paths: list[Path], market: MarketSpec | None = None) -> Replay:
     kind[kinds == HBT_CLEAR] = CLEAR
     keep = kind >= 0
     order = np.argsort(t[keep], kind="stable")
-    cols = [c[keep][order].tolist() for c in (t, kind, side, px, qty)]
+    cols = [c[keep][order].tolist() for c in (t, kind, side, ticks, qty)]
     rows: list[Row] = list(zip(*cols, strict=True))
     return Replay(rows, spec, ", ".join(p.name for p in paths))
 
@@ -361,8 +365,10 @@ def load_lighter(paths: list[Path]) -> Replay:
                     elif int(mid) != market_id:
                         continue
                 raw.append((ts, ftype, frame))
-                for lvl in (frame.get("order_book") or {}).get("asks", [])[:3]:
-                    pd, sd = max(pd, _decimals(str(lvl["price"]))), max(sd, _decimals(str(lvl["size"])))
+                ob_ = frame.get("order_book") or {}
+                for lvl in [*ob_.get("asks", [])[:3], *ob_.get("bids", [])[:3]]:
+                    pd = max(pd, _decimals(str(lvl["price"]), True))
+                    sd = max(sd, _decimals(str(lvl["size"]), True))
     if not raw:
         raise DataError(f"{', '.join(map(str, paths))}: no order_book or trade frames in the recording")
     mid_ = market_id if market_id is not None else 0

@@ -6,11 +6,11 @@ toxicity = how often the aggressor trades in the direction of the next move). Th
 an L2 book, moves it with the fair price by sweeping the levels the price passes (those sweeps are
 public trades, so fills follow real volume), and emits rows for SimExchange (source.py).
 
-Calibration (docs/simulator.md, numbers in `CALIBRATION`): spread, depth and level spacing in bps
-from the Bybit SOLUSDT sample, trade rate, trade-size distribution and volatility from the 8-minute
-Binance BTCUSDT/ETHUSDT recordings, all rescaled to a SOL-like price of 170 and tick 0.001, with
-trade and level notionals scaled down by `LIQUIDITY_SCALE` (Lighter's SOL book is thinner than
-Binance's BTC book). `venues/sim/calibrate.py` recomputes the statistics from ../shared/data.
+Calibration (docs/simulator.md, numbers in `CALIBRATION`, measured by calibrate.py): volatility
+and the spread of trade sizes from all recordings; spread, depth per bps, trade rate and median trade
+size from the Bybit SOLUSDT sample, expressed in bps and USD so they carry over to a SOL-like price of
+170 and tick 0.001; trade and level notionals scaled by `LIQUIDITY_SCALE` (Lighter's SOL book is
+thinner than Bybit's) with trades floored at Lighter's 10 USD minimum order.
 """
 
 from __future__ import annotations
@@ -23,32 +23,33 @@ from dataclasses import dataclass, replace
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.venues.sim.source import ASK, BID, DEPTH, TRADE, Row
 
-# Statistics measured by calibrate.py on ../shared/data (see docs/simulator.md for the method).
+# Statistics measured by calibrate.py on ../shared/data (`python -m lighter_bot.venues.sim.calibrate`).
 CALIBRATION = {
-    "btc_trades_per_s": 32.0,  # Binance BTCUSDT 2024-07-19
-    "btc_trade_notional_median_usd": 330.0,
-    "btc_trade_notional_log_sigma": 2.1,
-    "btc_vol_bps_per_sqrt_s": 0.55,  # std-dev of 1 s mid returns
-    "sol_spread_bps": 1.3,  # Bybit SOLUSDT (tick-bound: 1 tick of 0.01 at 77.3)
-    "sol_level_notional_median_usd": 9000.0,
-    "sol_trades_per_s": 3.9,
+    "vol_bps_per_sqrt_s": 0.52,  # 1 s mid returns: BTC 0.46, ETH 0.62, SOL (Bybit) 0.49
+    "sol_spread_bps": 1.29,  # Bybit SOLUSDT median (one 0.01 tick at 77.3)
+    "sol_level_notional_per_bps_usd": 153_000.0,  # Bybit SOL: 198k USD per level, one level per 1.29 bps
+    "sol_trades_per_s": 3.95,  # Bybit SOL aggressor trades
+    "sol_trade_notional_median_usd": 232.0,
+    "trade_log_sigma": 2.2,  # log-normal spread of trade notionals: BTC 1.92, ETH 2.24, SOL 2.36
 }
-LIQUIDITY_SCALE = 0.1  # our SOL market's trade and level notionals relative to the recordings
+LIQUIDITY_SCALE = 0.1  # our SOL market's trade and level notionals relative to Bybit's SOL
+MIN_TRADE_USD = 10.0  # Lighter's minimum order value: no smaller trade exists there
+LEVEL_GAP_BPS = 0.6  # level spacing: Lighter's 0.001 tick is 0.06 bps at 170, levels are sparse on it
 
 
 @dataclass(frozen=True, slots=True)
 class Regime:
     name: str
-    vol_bps: float = 0.55  # std-dev of fair-price returns per sqrt(second), bps
+    vol_bps: float = CALIBRATION["vol_bps_per_sqrt_s"]  # std-dev of fair returns per sqrt(second), bps
     drift_bps_per_s: float = 0.0
     mean_revert_per_s: float = 0.0  # pull toward the regime's anchor price (chop)
-    spread_bps: float = 1.3  # target best-ask minus best-bid
-    levels: int = 20  # per side
-    level_gap_bps: float = 0.6  # mean distance between consecutive levels
-    level_notional_usd: float = 900.0  # median size of a level
-    trades_per_s: float = 3.9
-    trade_notional_usd: float = 33.0  # median aggressor trade
-    trade_log_sigma: float = 1.2
+    spread_bps: float = CALIBRATION["sol_spread_bps"]  # target best-ask minus best-bid
+    levels: int = 30  # per side
+    level_gap_bps: float = LEVEL_GAP_BPS  # mean distance between consecutive levels
+    level_notional_usd: float = CALIBRATION["sol_level_notional_per_bps_usd"] * LEVEL_GAP_BPS * LIQUIDITY_SCALE
+    trades_per_s: float = CALIBRATION["sol_trades_per_s"]
+    trade_notional_usd: float = CALIBRATION["sol_trade_notional_median_usd"] * LIQUIDITY_SCALE
+    trade_log_sigma: float = CALIBRATION["trade_log_sigma"]
     toxicity: float = 0.0  # 0 = aggressor side random; 1 = always the side of the next move
     churn_per_s: float = 0.5  # per level: rate of size changes (adds/cancels)
     jump_bps: float = 0.0  # flash crash: total drop, then 60 % recovery
@@ -61,12 +62,13 @@ TREND_UP = replace(CALM, name="trend_up", drift_bps_per_s=0.25, vol_bps=0.8, tox
 TREND_DOWN = replace(TREND_UP, name="trend_down", drift_bps_per_s=-0.25)
 CHOP = replace(CALM, name="chop", vol_bps=1.2, mean_revert_per_s=0.05)
 VOL_SPIKE = replace(CALM, name="vol_spike", vol_bps=2.5, spread_bps=3.0, trades_per_s=9.0,
-                    trade_notional_usd=60.0, level_notional_usd=600.0)
+                    trade_notional_usd=2 * CALM.trade_notional_usd, level_notional_usd=CALM.level_notional_usd / 2)
 FLASH_CRASH = replace(CALM, name="flash_crash", jump_bps=-150.0, jump_at_s=60.0, jump_len_s=15.0,
                       trades_per_s=6.0)
-TOXIC = replace(CALM, name="toxic", vol_bps=1.0, toxicity=0.7, trades_per_s=5.0, trade_notional_usd=50.0)
-THIN_BOOK = replace(CALM, name="thin_book", spread_bps=4.0, levels=8, level_gap_bps=2.0,
-                    level_notional_usd=150.0, trades_per_s=1.0)
+TOXIC = replace(CALM, name="toxic", vol_bps=1.0, toxicity=0.7, trades_per_s=5.0,
+                trade_notional_usd=2 * CALM.trade_notional_usd)
+THIN_BOOK = replace(CALM, name="thin_book", spread_bps=4.0, levels=10, level_gap_bps=2.0,
+                    level_notional_usd=CALM.level_notional_usd / 10, trades_per_s=1.0)
 
 # sol_day: the regimes the operator sees over a day, switching every ~20 minutes (a cycle of 4 h).
 SOL_DAY_CYCLE: tuple[tuple[Regime, float], ...] = (
@@ -124,13 +126,18 @@ class _Generator:
         self.asks: dict[int, int] = {}
 
     # sizes -------------------------------------------------------------------------------
-    def _lots(self, notional_usd: float, sigma: float) -> int:
-        usd = notional_usd * math.exp(sigma * self.rng.gauss(0.0, 1.0))
+    def _lots(self, notional_usd: float, sigma: float, floor_usd: float = 0.0) -> int:
+        usd = max(floor_usd, notional_usd * math.exp(sigma * self.rng.gauss(0.0, 1.0)))
         px = self.fair / self.m.price_scale
         return max(1, round(usd / px * self.m.size_scale))
 
     def _ticks(self, bps: float) -> float:
         return bps / self.tick_bps
+
+    def _half(self, r: Regime) -> float:
+        """Half of the target touch spread; a new best level appears only a gap past the old one,
+        so aim half a gap inside for the median spread to come out at `r.spread_bps`."""
+        return max(1.0, self._ticks(r.spread_bps - r.level_gap_bps / 2) / 2)
 
     # book edits (each yields a DEPTH row) --------------------------------------------------
     def _set(self, t: float, side: int, price: int, size: int) -> Row:
@@ -154,15 +161,27 @@ class _Generator:
             out.append(self._set(t, side, p, book[p] - q))
             size -= q
 
+    def _pass(self, t: float, r: Regime, taker: int, limit: float, out: list[Row]) -> None:
+        """The fair price moved past levels: one trade of typical size at each, the rest is pulled."""
+        book = self.asks if taker == BID else self.bids
+        side = ASK if taker == BID else BID
+        while book:
+            p = min(book) if taker == BID else max(book)
+            if p > limit if taker == BID else p < limit:
+                break
+            q = min(book[p], self._lots(r.trade_notional_usd, r.trade_log_sigma, MIN_TRADE_USD))
+            out.append((t, TRADE, taker, p, q))
+            out.append(self._set(t, side, p, 0))
+
     def _refill(self, t: float, r: Regime, out: list[Row]) -> None:
         """Keep `r.levels` levels per side, the best ones near the target spread around fair."""
-        half = max(1.0, self._ticks(r.spread_bps) / 2)
         gap = max(1.0, self._ticks(r.level_gap_bps))
+        half = self._half(r)
         for side, book in ((BID, self.bids), (ASK, self.asks)):
             sign = -1 if side == BID else 1
             target = math.floor(self.fair - half) if side == BID else math.ceil(self.fair + half)
             best = (max(book) if side == BID else min(book)) if book else None
-            if best is None or (best < target if side == BID else best > target):
+            if best is None or (target - best if side == BID else best - target) >= gap:
                 out.append(self._set(t, side, target, self._lots(r.level_notional_usd, 0.8)))
             while len(book) < r.levels:
                 far = min(book) if side == BID else max(book)
@@ -173,6 +192,15 @@ class _Generator:
                 out.append(self._set(t, side, far, 0))
 
     def rows(self) -> Iterator[Row]:
+        """The rows, with times clamped to be non-decreasing (float steps may round either way)."""
+        last = -math.inf
+        for r in self._rows():
+            if r[0] < last:
+                r = (last, *r[1:])
+            last = r[0]
+            yield r
+
+    def _rows(self) -> Iterator[Row]:
         rng = self.rng
         t = self.t0
         end = None if self.duration is None else self.t0 + self.duration
@@ -193,6 +221,7 @@ class _Generator:
             per_step_jump = self._ticks(regime.jump_bps) / jump_steps if regime.jump_bps else 0.0
             for k in range(steps):
                 t = r_start + (k + 1) * dt
+                t_end = r_start + (k + 2) * dt  # exactly the next step's time (no float drift)
                 if end is not None and t > end:
                     return
                 out = []
@@ -206,19 +235,19 @@ class _Generator:
                     elif jump_start + jump_steps <= k < jump_start + 4 * jump_steps:
                         move -= 0.6 * per_step_jump / 3
                 self.fair = max(self.fair + move, 1.0)
-                half = max(1.0, self._ticks(regime.spread_bps) / 2)
+                half = self._half(regime)
                 # 2. the book follows: levels the fair price passed are swept by aggressors
-                self._hit(t, BID, 1 << 62, math.ceil(self.fair + half) - 1, out)
-                self._hit(t, ASK, 1 << 62, math.floor(self.fair - half) + 1, out)
+                self._pass(t, regime, BID, math.ceil(self.fair + half) - 1, out)
+                self._pass(t, regime, ASK, math.floor(self.fair - half) + 1, out)
                 # 3. noise and informed trades at random times within the step, then churn
                 n = _poisson(rng, regime.trades_per_s * dt)
-                times = sorted(t + dt * rng.random() for _ in range(n))
+                times = sorted(min(t + dt * rng.random(), t_end) for _ in range(n))
                 for ts in times:
                     if rng.random() < regime.toxicity:
                         taker = BID if move > 0 else ASK
                     else:
                         taker = BID if rng.random() < 0.5 else ASK
-                    self._hit(ts, taker, self._lots(regime.trade_notional_usd, regime.trade_log_sigma), None, out)
+                    self._hit(ts, taker, self._lots(regime.trade_notional_usd, regime.trade_log_sigma, MIN_TRADE_USD), None, out)
                     self._refill(ts, regime, out)
                 nchurn = _poisson(rng, regime.churn_per_s * dt * 2 * regime.levels)
                 for _ in range(nchurn):
@@ -228,8 +257,8 @@ class _Generator:
                         continue
                     prices = sorted(book)
                     p = prices[rng.randrange(len(prices))]
-                    out.append(self._set(t + dt, book_side, p, self._lots(regime.level_notional_usd, 0.8)))
-                self._refill(t + dt, regime, out)
+                    out.append(self._set(t_end, book_side, p, self._lots(regime.level_notional_usd, 0.8)))
+                self._refill(t_end, regime, out)
                 yield from out
 
 

@@ -1,0 +1,57 @@
+"""Full-engine fast-forward replay of the shared 8-minute BTCUSDT recording: rows/s and peak memory.
+
+Runs in a fresh child process so peak memory belongs to this benchmark alone. Parsing the raw
+files is timed separately from the replay (the replay is what a sweep repeats).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+from benchmarks.common import REPO, btc_files, peak_rss_mb
+
+
+def child() -> dict[str, Any]:
+    from lighter_bot.backtest.runner import run_backtest
+    from lighter_bot.config import BotConfig, merge_profile
+    from lighter_bot.engine.clock import SimClock
+    from lighter_bot.engine.core import EngineCore
+    from lighter_bot.venues.sim import replay
+    from lighter_bot.venues.sim.exchange import SimExchange
+    from lighter_bot.venues.sim.rules import STANDARD
+
+    rss0 = peak_rss_mb()
+    t0 = time.perf_counter()
+    rep = replay.load(btc_files())
+    parse_s = time.perf_counter() - t0
+    cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, rep.mid_price())))
+    clock = SimClock()
+    ex = SimExchange(rep.market, iter(rep.rows), STANDARD, 7)
+    res = run_backtest(ex, EngineCore(cfg, rep.market, clock), clock)
+    return {
+        "rows": res.events,
+        "parse_seconds": round(parse_s, 3),
+        "replay_seconds": round(res.wall_seconds, 3),
+        "rows_per_second": round(res.events_per_second),
+        "bot_events": res.bot_events,
+        "fills": res.fills,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rss_before_load_mb": round(rss0, 1),
+        "target_rows_per_second": 1_000_000,
+        "target_met": res.events_per_second >= 1_000_000,
+    }
+
+
+def run() -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_replay", "--child"], cwd=REPO,
+                         capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--child"]:
+    print(json.dumps(child()))

@@ -1,0 +1,122 @@
+"""`lighter-bot backtest`: run the bot in fast-forward on a synthetic scenario or recorded data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lighter_bot.backtest.matrix import regime_labeler
+from lighter_bot.backtest.runner import BacktestResult, run_backtest
+from lighter_bot.backtest.session import ProgressBar, RecordedRun, run_recorded, write_reports
+from lighter_bot.cli.common import fail, user_errors
+from lighter_bot.config import BotConfig, config_path, load_config, merge_profile, parse_config, read_yaml
+from lighter_bot.domain.market import SOL_PERP, MarketSpec
+from lighter_bot.engine.clock import SimClock
+from lighter_bot.engine.core import EngineCore
+from lighter_bot.errors import ConfigError
+from lighter_bot.venues.sim import replay
+from lighter_bot.venues.sim.exchange import SimExchange
+from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
+from lighter_bot.venues.sim.scenarios import make_scenario, scenario_names
+from lighter_bot.venues.sim.source import Row
+
+
+def _with_tier(cfg: BotConfig, tier: str) -> BotConfig:
+    return cfg.model_copy(update={"api": cfg.api.model_copy(update={"tier": tier})})
+
+
+def _rules(cfg: BotConfig, tier: str) -> VenueRules:
+    rules = tier_rules(tier)
+    return rules.with_(tx_per_minute=cfg.api.tx_per_minute) if cfg.api.tx_per_minute else rules
+
+
+def _config_for_data(config: str | None, profile: str | None, spec: MarketSpec, price: float) -> BotConfig:
+    if profile is not None:
+        return load_config(config, profile)
+    p = config_path(config)
+    data: Any = read_yaml(p) if p.exists() or config else {}
+    if not isinstance(data, dict):
+        data = {}
+    return parse_config(merge_profile(data, replay.derive_profile(spec, price)), f"{p} + profile derived for {spec.symbol}")
+
+
+def run_one(cfg: BotConfig, market: MarketSpec, rows: Any, rules: VenueRules, seed: int, duration: float | None,
+            tick_s: float = 0.1) -> BacktestResult:
+    clock = SimClock()
+    ex = SimExchange(market, rows, rules, seed)
+    core = EngineCore(cfg, market, clock)
+    return run_backtest(ex, core, clock, duration_s=duration, tick_s=tick_s)
+
+
+@user_errors
+def backtest(
+    paths: Annotated[list[str] | None, typer.Argument(help="more data files (same as repeating --data)")] = None,
+    scenario: Annotated[str | None, typer.Option("--scenario", help=f"synthetic market: {', '.join(scenario_names())}")] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", help="recorded market file(s): Binance raw .gz, hftbacktest .npz, Lighter .jsonl.zst")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="random seed (scenario and latency jitter)")] = 7,
+    duration: Annotated[float | None, typer.Option("--duration", min=1.0, help="simulated seconds (scenario default 3600; data: all of it)")] = None,
+    tier: Annotated[str, typer.Option("--tier", help="account tier: standard or premium")] = "standard",
+    json_path: Annotated[str | None, typer.Option("--json", help="also write the result as JSON here")] = None,
+    report: Annotated[str | None, typer.Option("--report", help="write an HTML report (metrics, charts) here")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="market profile YAML (default for --data: derived from the market spec)")] = None,
+    config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
+) -> None:
+    """Run the bot in fast-forward and print a summary (PnL, fills, volume, exposure, speed)."""
+    files = [*(data or []), *(paths or [])]
+    if tier.lower() not in TIERS:
+        raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
+    if bool(scenario) == bool(files):
+        raise fail("give either --scenario NAME or --data PATH... (not both, not neither)")
+    source: str
+    rows: Any
+    if scenario:
+        if scenario not in scenario_names():
+            raise fail(f"unknown scenario {scenario!r} (known: {', '.join(scenario_names())})")
+        cfg = _with_tier(load_config(config, profile), tier.lower())
+        market = SOL_PERP
+        rows = make_scenario(scenario, seed, duration or 3600.0, market, cfg.sim.start_price)
+        source = f"scenario {scenario}"
+    else:
+        rep = replay.load(files)
+        market = rep.market
+        cfg = _with_tier(_config_for_data(config, profile, market, rep.mid_price()), tier.lower())
+        rows = iter(rep.rows)
+        source = f"data {rep.source}"
+    recorded: RecordedRun | None = None
+    try:
+        if report or json_path:  # recorded run: the report's metrics (backtest/report.py)
+            total = (duration or 3600.0) if scenario else (rep.end - rep.start)
+            bar = ProgressBar(total)
+            recorded = run_recorded(cfg, market, rows, _rules(cfg, tier.lower()), seed, duration,
+                                    regime_labeler(scenario) if scenario else None, bar)
+            bar.close()
+            res = recorded.result
+        else:
+            res = run_one(cfg, market, rows, _rules(cfg, tier.lower()), seed, duration)
+    except ValueError as exc:
+        raise ConfigError([str(exc)]) from None
+    out = {**res.to_dict(), "source": source, "tier": tier.lower(), "market": market.symbol,
+           "config_hash": cfg.config_hash(), **(recorded.metrics if recorded is not None else {})}
+    if recorded is not None and report:
+        write_reports(recorded, f"lighter-bot backtest: {source} ({market.symbol}, {tier.lower()}, seed {seed})",
+                      report, None)
+    typer.echo(
+        f"{source} | {market.symbol} | tier {tier.lower()} | seed {seed}\n"
+        f"fills={res.fills} volume_base={res.volume_base:.6g} volume_quote={res.volume_quote:.2f}\n"
+        f"realized_pnl={res.realized_pnl:.4f} unrealized_pnl={res.unrealized_pnl:.4f} fees={res.fees:.4f}\n"
+        f"max_abs_position={res.max_abs_position:.6g} max_abs_notional={res.max_abs_notional:.2f} "
+        f"final_position={res.final_position:.6g}\n"
+        f"events={res.events} ({res.events_per_second:,.0f}/s) sim_seconds={res.sim_seconds:.0f} "
+        f"wall_seconds={res.wall_seconds:.2f} tx_sent={res.tx_sent} tx_rejected={res.tx_rejected}"
+    )
+    if json_path:
+        try:
+            Path(json_path).write_text(json.dumps(out, indent=2, sort_keys=True, default=str) + "\n")
+        except OSError as exc:
+            raise fail(f"cannot write --json {json_path}: {exc.strerror}") from None
+
+
+__all__ = ["Row", "backtest", "run_one"]

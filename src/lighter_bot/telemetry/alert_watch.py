@@ -1,0 +1,74 @@
+"""Turns changes in the engine's status into alerts: halts, guard blocks, hedge failures, stale feeds
+and reconnect storms. Polled by the telemetry tick, so a flapping condition raises one alert, and
+its end is reported as resolved."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from lighter_bot.engine.core import EngineCore, TradingState
+from lighter_bot.telemetry.alerts import AlertKind
+
+
+class AlertSink(Protocol):
+    """The part of telemetry.alerts.AlertManager the watcher uses."""
+
+    def guard_block(self, reason: str, **fields: object) -> bool: ...
+    def hedger_failure(self, reason: str, **fields: object) -> bool: ...
+    def halt(self, reason: str, **fields: object) -> bool: ...
+    def stale_feed(self, feed: str, age_s: float, **fields: object) -> bool: ...
+    def note_reconnect(self, feed: str) -> bool: ...
+    def resolve(self, kind: AlertKind, key: str, message: str) -> bool: ...
+
+
+class AlertWatcher:
+    def __init__(self, core: EngineCore, alerts: AlertSink) -> None:
+        self.core = core
+        self.alerts = alerts
+        self._halt_reasons: tuple[str, ...] = ()
+        self._reducing = False
+        self._blocked: tuple[str, ...] = ()
+        self._abandoned = 0
+        self._connected = True
+        self._stale = False
+
+    def check(self) -> None:
+        st = self.core.status()
+        s = self.core.state
+        halted = st.reasons if st.trading_state is TradingState.HALTED else ()
+        for reason in halted:
+            if reason not in self._halt_reasons:
+                self.alerts.halt(reason, position=self.core.market.sz(s.position_lots))
+        for reason in self._halt_reasons:
+            if reason not in halted:
+                self.alerts.resolve(AlertKind.HALT, reason, f"trading resumed: {reason} cleared")
+        self._halt_reasons = halted
+
+        reducing = st.trading_state is TradingState.REDUCING
+        if reducing and not self._reducing:
+            self.alerts.guard_block("cap breach: reducing only", position=self.core.market.sz(s.position_lots))
+        elif self._reducing and not reducing:
+            self.alerts.resolve(AlertKind.GUARD_BLOCK, "cap breach: reducing only", "position back within caps")
+        self._reducing = reducing
+
+        blocked = tuple(side.value for side in st.blocked_sides)
+        for side in blocked:
+            if side not in self._blocked:
+                self.alerts.guard_block(f"{side} quote blocked by caps", position=self.core.market.sz(s.position_lots))
+        self._blocked = blocked
+
+        if st.hedges_abandoned > self._abandoned:
+            self.alerts.hedger_failure(st.hedger_note or "cross abandoned", abandoned=st.hedges_abandoned)
+        self._abandoned = st.hedges_abandoned
+
+        age = s.book_age()
+        stale = age is not None and age > self.core.config.guard.max_book_age_seconds
+        if stale and not self._stale:
+            self.alerts.stale_feed("order book", age or 0.0)
+        elif self._stale and not stale:
+            self.alerts.resolve(AlertKind.STALE_FEED, "order book", "order book fresh again")
+        self._stale = stale
+
+        if s.venue_connected and not self._connected:
+            self.alerts.note_reconnect("venue")
+        self._connected = s.venue_connected

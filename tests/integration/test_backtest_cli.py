@@ -1,0 +1,70 @@
+"""`lighter-bot backtest`: scenario and data runs, the JSON it writes, and clear errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lighter_bot.cli.app import app
+
+KEYS = ("events", "events_per_second", "fills", "volume_base", "volume_quote", "realized_pnl", "unrealized_pnl",
+        "fees", "max_abs_position", "max_abs_notional", "seed")
+
+
+@pytest.fixture(autouse=True)
+def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no config.yaml here: defaults apply
+    monkeypatch.delenv("LIGHTER_CONFIG", raising=False)
+
+
+def test_scenario_run_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--seed", "3", "--duration", "300",
+                                   "--tier", "premium", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    for k in KEYS:
+        assert k in data
+    assert data["seed"] == 3 and data["tier"] == "premium" and data["events"] > 1000
+    assert "fills=" in res.output and "realized_pnl=" in res.output
+    again = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--seed", "3", "--duration", "300",
+                                     "--tier", "premium", "--json", str(tmp_path / "r2.json")])
+    assert again.exit_code == 0
+    d2 = json.loads((tmp_path / "r2.json").read_text())
+    assert (d2["fills"], d2["realized_pnl"], d2["volume_base"]) == (data["fills"], data["realized_pnl"], data["volume_base"])
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--scenario", "nope"], "unknown scenario 'nope'"),
+        (["--data", "/nonexistent/x.gz"], "/nonexistent/x.gz: file not found"),
+        (["--scenario", "calm", "--tier", "gold"], "--tier 'gold'"),
+        ([], "give either --scenario"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_clear_line(args: list[str], needle: str) -> None:
+    res = CliRunner().invoke(app, ["backtest", *args])
+    assert res.exit_code == 2
+    assert needle in res.output and "Traceback" not in res.output
+
+
+def test_bad_format_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just text\n")
+    res = CliRunner().invoke(app, ["backtest", "--data", str(bad)])
+    assert res.exit_code == 2 and "notes.txt: unknown data format" in res.output
+
+
+def test_data_run_with_derived_profile(shared_dir: Path, tmp_path: Path) -> None:
+    d = shared_dir / "data" / "binance_perp"
+    out = tmp_path / "btc.json"
+    res = CliRunner().invoke(app, ["backtest", "--data", str(d / "usdm_btcusdt_20240718.gz"),
+                                   str(d / "usdm_btcusdt_20240719.gz"), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["market"] == "BTCUSDT" and data["events"] > 400_000
+    assert 475 < data["sim_seconds"] < 490
