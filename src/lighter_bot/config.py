@@ -105,11 +105,11 @@ class EdgeFirstConfig(_Model):
     )
     markout_horizon_seconds: PosFloat = Field(5.0, description="fills are judged by their markout at this horizon (s)")
     min_fills: Annotated[int, Field(ge=1)] = Field(
-        6, description="settled markouts needed before the band may tighten (count)"
+        4, description="settled markouts needed before the band may tighten (count)"
     )
     window_fills: Annotated[int, Field(ge=1)] = Field(30, description="recent fills the markout average covers (count)")
     tighten_above_bps: float = Field(
-        0.5, description="the band may tighten only while the recent mean markout is >= this (bps)"
+        0.0, description="the band may tighten only while the recent mean markout is >= this (bps)"
     )
     min_size_until_proven: bool = Field(True, description="quote maker.size_min until realized PnL has held >= 0")
     proof_seconds: PosFloat = Field(1800.0, description="how long realized PnL must hold >= 0 before sizes may grow (s)")
@@ -123,13 +123,13 @@ class HitQualityConfig(_Model):
         1.0, description="a quote filled this soon after it was sent or moved counts as hit immediately (s)"
     )
     window_fills: Annotated[int, Field(ge=1)] = Field(12, description="recent fills per side the statistics cover (count)")
-    min_fills: Annotated[int, Field(ge=1)] = Field(5, description="fills on a side before it can be judged (count)")
+    min_fills: Annotated[int, Field(ge=1)] = Field(8, description="fills on a side before it can be judged (count)")
     markout_horizon_seconds: PosFloat = Field(5.0, description="markout horizon that judges a side (s)")
     toxic_markout_bps: float = Field(
-        -3.0, description="a side whose recent mean markout is <= this is being picked off (bps)"
+        -5.0, description="a side whose recent mean markout is <= this is being picked off (bps)"
     )
     immediate_share: Annotated[float, Field(gt=0, le=1)] = Field(
-        0.6, description="...or whose share of immediate hits is >= this (ratio)"
+        0.8, description="...or whose share of immediate hits is >= this (ratio)"
     )
     widen_bps: NonNegFloat = Field(4.0, description="extra distance from the mid of a picked-off side (bps)")
     hold_seconds: PosFloat = Field(

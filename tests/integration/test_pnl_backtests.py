@@ -42,7 +42,7 @@ def test_matrix_rows_and_parallel_equals_serial() -> None:
     parallel = run_matrix(cases, BotConfig(), jobs=2)
     assert len(serial) == 4
     for a, b in zip(serial, parallel, strict=True):
-        assert ROW_KEYS <= set(a)
+        assert set(a) >= ROW_KEYS
         assert a["total_pnl"] == pytest.approx(a["realized_pnl"] + a["unrealized_pnl"])
         assert a["max_abs_position"] <= a["cap_position"] + 1e-9
         assert {k: a[k] for k in ROW_KEYS} == {k: b[k] for k in ROW_KEYS}  # deterministic across processes
@@ -58,7 +58,7 @@ def test_matrix_cli_prints_table_and_writes_json(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "TOTAL" in res.output and "baseline" in res.output
     rows = json.loads(out.read_text())
-    assert {r["variant"] for r in rows} == {"baseline", "full"} and all(ROW_KEYS <= set(r) for r in rows)
+    assert {r["variant"] for r in rows} == {"baseline", "full"} and all(set(r) >= ROW_KEYS for r in rows)
     bad = CliRunner().invoke(app, ["matrix", "--scenarios", "nope", "--config", str(cfg)])
     assert bad.exit_code == 2 and "unknown scenario" in bad.output
 
