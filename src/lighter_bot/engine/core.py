@@ -55,6 +55,9 @@ class CoreStatus:
     pnl_guard_extra_bps: float = 0.0
     pnl_guard_size_multiplier: float = 1.0
     pnl_guard_last_slice: float | None = None  # realized PnL of the last closed slice (USD)
+    pnl_guard_engagements: int = 0  # times the guard went from off to engaged (pnl_program.GuardWatch)
+    hit_quality_engagements: int = 0  # times a side was found picked off (hit_quality)
+    hedge_alpha_vetoes: int = 0  # crosses abandoned for spread widening or kickback waits (hedge_alpha)
     size_multiplier: float = 1.0  # volatility x PnL-guard multiplier on maker.size
     maker_notes: tuple[str, ...] = ()  # why a side is not quoted or is reduce-only
     desired_bid: int | None = None  # ticks
@@ -171,6 +174,9 @@ class EngineCore:
             pnl_guard_extra_bps=pg.extra_bps,
             pnl_guard_size_multiplier=pg.size_multiplier,
             pnl_guard_last_slice=pg.last_slice_pnl,
+            pnl_guard_engagements=self.program.guard_watch.engagements,
+            hit_quality_engagements=sum(self.program.hit_quality.engagements.values()),
+            hedge_alpha_vetoes=self.program.hedge_alpha.abandoned_spread + self.program.hedge_alpha.kickback_waits,
             size_multiplier=d.size_multiplier if d is not None else 1.0,
             maker_notes=d.notes if d is not None else (),
             desired_bid=d.bid.price if d is not None and d.bid is not None else None,
