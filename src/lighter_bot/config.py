@@ -99,7 +99,7 @@ class PnlGuardConfig(_Model):
 class EdgeFirstConfig(_Model):
     """Plan step 1 (strategy/edge_first.py): earn the right to tighten and to size up."""
 
-    enabled: bool = Field(True, description="edge-first gating on/off")
+    enabled: bool = Field(True, description="edge-first gating (on/off)")
     floor_spread_bps: PosFloat = Field(
         12.0, description="full width the volatility band may not go below until recent fills are profitable (bps)"
     )
@@ -111,14 +111,14 @@ class EdgeFirstConfig(_Model):
     tighten_above_bps: float = Field(
         0.0, description="the band may tighten only while the recent mean markout is >= this (bps)"
     )
-    min_size_until_proven: bool = Field(True, description="quote maker.size_min until realized PnL has held >= 0")
+    min_size_until_proven: bool = Field(True, description="quote maker.size_min until realized PnL has held >= 0 (on/off)")
     proof_seconds: PosFloat = Field(1800.0, description="how long realized PnL must hold >= 0 before sizes may grow (s)")
 
 
 class HitQualityConfig(_Model):
     """Plan step 3 (strategy/hit_quality.py): per-side pick-off detection, real-time widening, safe-side quoting."""
 
-    enabled: bool = Field(True, description="hit-quality defence on/off")
+    enabled: bool = Field(True, description="hit-quality defence (on/off)")
     immediate_seconds: PosFloat = Field(
         1.0, description="a quote filled this soon after it was sent or moved counts as hit immediately (s)"
     )
@@ -136,10 +136,10 @@ class HitQualityConfig(_Model):
         60.0, description="a picked-off side stays defended this long after the last bad evidence (s)"
     )
     drop_toxic_side: bool = Field(
-        True, description="quote only the safe side while the other is picked off (unless it reduces inventory)"
+        True, description="quote only the safe side while the other is picked off, unless it reduces inventory (on/off)"
     )
     no_lone_top: bool = Field(
-        True, description="never improve the touch on a defended side (join the best price instead)"
+        True, description="never improve the touch on a defended side, join the best price instead (on/off)"
     )
 
 
@@ -198,7 +198,7 @@ class MakerConfig(_Model):
 class HedgeAlphaConfig(_Model):
     """Plan step 4 (strategy/hedge_alpha.py): do not pay for a cross the market no longer justifies."""
 
-    enabled: bool = Field(True, description="hedger-as-alpha rules on/off")
+    enabled: bool = Field(True, description="hedger-as-alpha rules (on/off)")
     max_spread_widening_bps: NonNegFloat = Field(
         3.0, description="abandon the cross when the book spread widened by more than this since the plan (bps)"
     )
