@@ -207,7 +207,7 @@ class HedgeAlphaConfig(_Model):
     )
     kickback_lookback_seconds: PosFloat = Field(20.0, description="window of that move (s)")
     kickback_wait_seconds: NonNegFloat = Field(
-        20.0, description="how long the reducing quote rests for the kickback instead of crossing (s)"
+        8.0, description="how long the reducing quote rests for the kickback instead of crossing; at most one wait per lookback (s)"
     )
     kickback_max_inventory_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
         0.7, description="never wait when |position| >= this fraction of guard.max_position_units (ratio)"

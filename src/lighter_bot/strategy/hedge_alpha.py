@@ -7,7 +7,7 @@ cap; these come on top):
 * kickback: the mid just moved against the position by >= `kickback_move_bps` within
   `kickback_lookback_seconds` (we were run over by a sweep): crossing now sells the low / buys the
   high. Instead the hedger stands down for `kickback_wait_seconds` while the maker's reducing quote,
-  the second resting tier, rests to catch the kickback. Never while |position| is at or above
+  the second resting tier, rests to catch the kickback (one wait per lookback). Never while |position| is at or above
   `kickback_max_inventory_ratio` of the hard cap: then the hedge goes through.
 
 And a resting exit tier (`trend_exit_tier`): while the trend filter says the market is trending
@@ -83,7 +83,10 @@ class HedgeAlpha:
             self.abandoned_spread += 1
             self._plan_key = None
             return f"abandoned: spread widened {sp - self._plan_spread:.1f} bps since the plan"
-        if not self.big(position_lots) and self.move_against_bps(position_lots, mid2 / 2.0) >= c.kickback_move_bps:
+        # One wait per lookback: the hedge must still bring inventory back promptly if no kickback came.
+        rested = now < self.hold_until + c.kickback_lookback_seconds
+        if not rested and not self.big(position_lots) and \
+                self.move_against_bps(position_lots, mid2 / 2.0) >= c.kickback_move_bps:
             self.kickback_waits += 1
             self.hold_until = now + c.kickback_wait_seconds
             self._plan_key = None
