@@ -212,10 +212,6 @@ class HedgeAlphaConfig(_Model):
     kickback_max_inventory_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
         0.7, description="never wait when |position| >= this fraction of guard.max_position_units (ratio)"
     )
-    kickback_settle_seconds: PosFloat = Field(
-        3.0, description="wait only once the sweep has stopped: the mid moved less than kickback_settle_bps over this (s)"
-    )
-    kickback_settle_bps: NonNegFloat = Field(2.0, description="see kickback_settle_seconds (bps)")
     trend_exit_tier: bool = Field(
         True, description="while the trend runs against the position, the reducing quote rests at the touch (on/off)"
     )

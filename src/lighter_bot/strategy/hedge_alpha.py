@@ -5,8 +5,8 @@ cap; these come on top):
 * spread: the book spread widened by more than `max_spread_widening_bps` since the plan was made:
   the cross would pay the widening, so it is abandoned and re-planned from the new book;
 * kickback: the mid just moved against the position by >= `kickback_move_bps` within
-  `kickback_lookback_seconds` and the sweep is over (less than `kickback_settle_bps` in the last
-  `kickback_settle_seconds`): crossing now sells the low / buys the high. Instead the hedger stands down for `kickback_wait_seconds` while the maker's reducing quote,
+  `kickback_lookback_seconds` (we were run over by a sweep): crossing now sells the low / buys the
+  high. Instead the hedger stands down for `kickback_wait_seconds` while the maker's reducing quote,
   the second resting tier, rests to catch the kickback (one wait per lookback). Never while |position| is at or above
   `kickback_max_inventory_ratio` of the hard cap: then the hedge goes through.
 
@@ -70,15 +70,6 @@ class HedgeAlpha:
             return 0.0
         return (worst - mid) / worst * 1e4 if position_lots > 0 else (mid - worst) / worst * 1e4
 
-    def settled(self, now: float, mid: float) -> bool:
-        """The sweep is over: the mid moved less than kickback_settle_bps over kickback_settle_seconds."""
-        ref = None
-        for ts, m in reversed(self._mids):
-            ref = m
-            if ts <= now - self.cfg.kickback_settle_seconds:
-                break
-        return ref is not None and ref > 0 and abs(mid - ref) / ref * 1e4 < self.cfg.kickback_settle_bps
-
     def veto_cross(self, now: float, plan_key: object, hedge_side: Side, position_lots: int, mid2: int,
                    book: BookView) -> str | None:
         """Called while the hedger is ready to cross the plan `plan_key`; a reason when it must not."""
@@ -94,9 +85,8 @@ class HedgeAlpha:
             return f"abandoned: spread widened {sp - self._plan_spread:.1f} bps since the plan"
         # One wait per lookback: the hedge must still bring inventory back promptly if no kickback came.
         rested = now < self.hold_until + c.kickback_lookback_seconds
-        mid = mid2 / 2.0
-        if not rested and not self.big(position_lots) and self.settled(now, mid) and \
-                self.move_against_bps(position_lots, mid) >= c.kickback_move_bps:
+        if not rested and not self.big(position_lots) and \
+                self.move_against_bps(position_lots, mid2 / 2.0) >= c.kickback_move_bps:
             self.kickback_waits += 1
             self.hold_until = now + c.kickback_wait_seconds
             self._plan_key = None
