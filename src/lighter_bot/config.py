@@ -212,6 +212,9 @@ class HedgeAlphaConfig(_Model):
     kickback_max_inventory_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
         0.7, description="never wait when |position| >= this fraction of guard.max_position_units (ratio)"
     )
+    exit_min_move_bps: NonNegFloat = Field(
+        2.0, description="the exit tier acts only while the mid moved at least this against us within the lookback (bps)"
+    )
     trend_exit_tier: bool = Field(
         True, description="while the trend runs against the position, the reducing quote rests at the touch (on/off)"
     )

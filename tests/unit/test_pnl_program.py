@@ -137,6 +137,8 @@ def test_hedge_alpha_spread_and_kickback_vetoes() -> None:
 @given(st.integers(-300, 300), st.sampled_from([-1, 0, 1]))
 def test_exit_tier_moves_only_the_reducing_side_against_the_trend_and_never_crosses(pos: int, trend: int) -> None:
     ha = HedgeAlpha(HedgeAlphaConfig(), max_position_lots=300)
+    ha.on_mid(0.0, 170_085.0 if pos > 0 else 169_915.0)  # a 5 bps drift against the position
+    ha.on_mid(10.0, 170_000.0)
     desired: dict[Side, QuoteIntent | None] = {Side.BID: QuoteIntent(Side.BID, 169_900, 64),
                                                Side.ASK: QuoteIntent(Side.ASK, 170_100, 64)}
     out = ha.exit_tier(desired, BOOK, pos, trend)
@@ -156,3 +158,15 @@ def test_guard_watch_counts_engagements_and_logs_each_change() -> None:
     assert w.engagements == 2 and w.steps_up == 3 and w.steps_down == 2
     assert [(c.level_from, c.level_to) for c in w.drain()] == [(0, 1), (1, 2), (2, 1), (1, 0), (0, 1)]
     assert w.drain() == []
+
+
+def test_exit_tier_stands_aside_after_a_sweep_and_during_a_rebound() -> None:
+    desired: dict[Side, QuoteIntent | None] = {Side.BID: None, Side.ASK: QuoteIntent(Side.ASK, 170_100, 64)}
+    sweep = HedgeAlpha(HedgeAlphaConfig(), max_position_lots=300)
+    sweep.on_mid(0.0, 170_400.0)  # 23 bps above: a crash, not a drift
+    sweep.on_mid(10.0, 170_000.0)
+    assert sweep.exit_tier(desired, BOOK, 100, -1) == desired
+    rebound = HedgeAlpha(HedgeAlphaConfig(), max_position_lots=300)
+    rebound.on_mid(0.0, 169_900.0)  # the mid is rising again while the trend filter still says down
+    rebound.on_mid(10.0, 170_000.0)
+    assert rebound.exit_tier(desired, BOOK, 100, -1) == desired

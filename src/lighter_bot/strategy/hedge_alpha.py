@@ -13,7 +13,9 @@ cap; these come on top):
 And a resting exit tier (`trend_exit_tier`): while the trend filter says the market is trending
 against the position (slow drift, not a sweep: no kickback is coming), the reducing quote moves to
 the touch (one tick inside it when the spread allows), so noise flow takes the inventory off at
-about the mid instead of letting it bleed along the trend.
+about the mid instead of letting it bleed along the trend: only while the mid is still drifting
+against us (at least `exit_min_move_bps` within the lookback) and not after a sweep (a move of
+`kickback_move_bps`), where the kickback is the better exit.
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ class HedgeAlpha:
         bb, ba = book.best_bid, book.best_ask
         if q is None or bb is None or ba is None:
             return desired
+        move = self.move_against_bps(position_lots, (bb + ba) / 2.0)
+        if move >= self.cfg.kickback_move_bps or move < self.cfg.exit_min_move_bps:
+            return desired  # a sweep (a kickback is likely) or no drift right now (e.g. the rebound)
         if side is Side.ASK:
             px = ba - 1 if ba - bb > 2 else ba
             px = max(px, bb + 1)
