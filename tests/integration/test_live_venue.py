@@ -191,3 +191,29 @@ def test_faults_never_lose_or_double_fills(emulator: Callable[..., Any], faults:
             assert emu.exchange.open_orders(emu.account_index) == []
 
     run(go())
+
+
+def test_dead_man_switch_is_re_armed_again_and_again(emulator: Callable[..., Any]) -> None:
+    """Each re-arm must replace the queued scheduled cancel-all (abort, then arm), never be refused
+    with 21712 — otherwise the first arming fires its cancel-all on a healthy bot."""
+
+    async def go() -> None:
+        async with emulator(backend=harness.memory_backend()) as emu:
+            v = venue_for(emu, deadman_rearm_s=0.5)
+            await v.load_market()
+            await v.start()
+            c = Collector(v)
+            acct = emu.exchange.account(emu.account_index)
+            seen: set[int] = set()
+            end = asyncio.get_running_loop().time() + 6.0
+            while asyncio.get_running_loop().time() < end and len(seen) < 4:
+                if acct.cancel_all_time:
+                    seen.add(acct.cancel_all_time)
+                await asyncio.sleep(0.05)
+            assert len(seen) >= 3, f"re-armed {len(seen)} time(s) only"
+            assert v.stats["tx_rejected"] == 0
+            assert await v.shutdown() == 0
+            await c.task
+            assert acct.cancel_all_time == 0  # shutdown aborts the switch it armed
+
+    run(go())

@@ -577,8 +577,8 @@ class LighterVenue:
             self._emit(events)
             if self.tx_cooldown.remaining() > 0 and ready:
                 await asyncio.sleep(self.tx_cooldown.remaining())  # only cancels get here
-            for i in range(0, len(ready), MAX_BATCH):
-                await self._send_chunk(ready[i : i + MAX_BATCH], retry_nonce=True)
+            for chunk in _chunks(ready):
+                await self._send_chunk(chunk, retry_nonce=True)
 
     async def _send_chunk(self, chunk: list[_Item], retry_nonce: bool) -> None:
         now = self._clock.now()
@@ -632,7 +632,8 @@ class LighterVenue:
             # A scheduled cancel-all is already queued (an earlier run's): abort it and arm ours.
             self._deadman_queued = True
             rest = [it for it in items if not isinstance(it, _DeadMan)]
-            await self._send_chunk([_DeadMan(abort_only=True), _DeadMan(), *rest], retry_nonce=True)
+            for chunk in _chunks([_DeadMan(abort_only=True), _DeadMan(), *rest]):
+                await self._send_chunk(chunk, retry_nonce=True)
             return
         self.stats["tx_rejected"] += len(items)
         if out.kind == "rate_limited":
@@ -851,3 +852,28 @@ class LighterVenue:
         elif left > 0:
             log.error("shutdown_orders_remain", market=self.s.market_id, resting_orders=left, deadman_armed=self._deadman_queued)
         return left
+
+
+def _chunks(items: list[_Item]) -> list[list[_Item]]:
+    """Batches of at most MAX_BATCH, with every dead-man abort sent on its own first.
+
+    A batch may be validated against the state before any of it applies (our emulator does, and
+    Lighter's docs do not say otherwise), so an abort and the new scheduled cancel-all in one batch
+    would be refused with 21712; sent apart, the abort has landed when the new one is checked.
+    """
+    out: list[list[_Item]] = []
+    cur: list[_Item] = []
+    for it in items:
+        if isinstance(it, _DeadMan) and it.abort_only:
+            if cur:
+                out.append(cur)
+                cur = []
+            out.append([it])
+            continue
+        cur.append(it)
+        if len(cur) == MAX_BATCH:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
