@@ -86,3 +86,28 @@ def test_requote_uses_modify_not_cancel_replace() -> None:
             core.on_event(OrderAccepted(1.2, c.client_id))
     moved = core.on_event(BookUpdate(2.0, book(170_040)))  # 2.4 bps: beyond the 1.5 bps tolerance
     assert moved and all(isinstance(c, ModifyOrder) for c in moved)
+
+
+
+def test_no_modify_whose_old_remaining_plus_new_size_could_breach_the_cap() -> None:
+    """Regression (baseline matrix, thin_book seed 2 reached 0.341 SOL): the old remaining of a quote
+    can fill before its modify lands, and the modify then rests its full new size. Near the cap the
+    core must cancel such a quote rather than modify it."""
+    from lighter_bot.config import parse_config
+    from lighter_bot.domain.events import PositionSnapshot
+
+    # Hedger and trend/volatility rules off, so the exposure-increasing ask is quoted near the cap.
+    cfg = parse_config({"hedger": {"enabled": False}, "maker": {"volatility": {"enabled": False},
+                                                               "trend": {"enabled": False}}})
+    core = EngineCore(cfg, SOL_PERP, SimClock(0.0))
+    cap = SOL_PERP.size_to_lots_down(cfg.guard.max_position_units)
+    core.on_event(PositionSnapshot(0.5, -223))
+    placed = core.on_event(BookUpdate(1.0, book(170_000)))
+    ask = next(c for c in placed if isinstance(c, PlaceOrder) and c.side is Side.ASK)
+    assert -223 - ask.size >= -cap  # a fresh ask fits under the cap...
+    core.on_event(OrderAccepted(1.2, ask.client_id))
+    moved = core.on_event(BookUpdate(2.0, book(170_300)))
+    for c in moved:
+        if isinstance(c, ModifyOrder) and c.client_id == ask.client_id:
+            # ...but a modify could fill ask.size now and c.size after it lands.
+            assert -223 - ask.size - c.size >= -cap, "modify could breach the position cap"

@@ -71,10 +71,11 @@ def test_an_allowed_order_keeps_the_worst_case_within_caps(position: int, ords: 
     assert CAPS.within(extreme, PX) or abs(extreme) <= abs(prior)
 
 
-def test_modify_in_flight_counts_at_the_larger_size() -> None:
+def test_modify_in_flight_counts_remaining_plus_new_size() -> None:
+    # 60 lots can fill before the modify lands, and the modify then rests 20 more: 80 in the worst case.
     o = WorkingOrder(1, Side.BID, PX, 60, TimeInForce.POST_ONLY, False, Purpose.QUOTE, OrderStatus.PENDING_MODIFY, 0.0,
                      pending_price=PX, pending_size=20)
-    assert worst_case(0, [o]) == (60, 0)
+    assert worst_case(0, [o]) == (80, 0)
     # Growing a 60-lot bid to 100 with 200 long: the modify counts at 100 -> 300, at the lot cap but 51 USD.
     open_ = WorkingOrder(1, Side.BID, PX, 60, TimeInForce.POST_ONLY, False, Purpose.QUOTE, OrderStatus.OPEN, 0.0)
     assert not CAPS.allows(200, [open_], Side.BID, 100, PX, replacing=1)

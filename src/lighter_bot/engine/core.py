@@ -27,7 +27,7 @@ from lighter_bot.domain.orders import OrderStatus, Purpose, Side
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
-from lighter_bot.risk.caps import Caps, exposure_size, worst_case
+from lighter_bot.risk.caps import Caps, exposure_if_modified, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
@@ -319,8 +319,8 @@ class EngineCore:
     def _apply_caps(
         self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int, mid_ticks: int, now: float
     ) -> tuple[QuoteIntent | None, QuoteIntent | None]:
-        """Drop a quote whose worst case (every working and in-flight order filled, its own modify counted
-        at max(old, new)) would break a cap; a blocked side then backs off for backoff_seconds_on_block."""
+        """Drop a quote whose worst case (every working and in-flight order filled, a modify counted at
+        remaining + new size) would break a cap; a blocked side then backs off for backoff_seconds_on_block."""
         orders = self.state.orders.values()
         long_wc, short_wc = worst_case(pos, orders)
         cur_bid = cur_ask = None
@@ -335,7 +335,8 @@ class EngineCore:
         bu = self.blocked_until
         if bid is not None and not bid.reduce_only:
             held = exposure_size(cur_bid) if cur_bid is not None else 0
-            after = long_wc - held + max(held, bid.size)
+            # A working quote may be modified to this one: count what it could fill then.
+            after = long_wc - held + (exposure_if_modified(cur_bid, bid.size) if cur_bid is not None else bid.size)
             price = mid_ticks if mid_ticks > bid.price else bid.price
             if now < bu[0] or not (self.caps.within(after, price) or abs(after) <= abs(long_wc)):
                 if now >= bu[0]:
@@ -343,7 +344,7 @@ class EngineCore:
                 bid = None
         if ask is not None and not ask.reduce_only:
             held = exposure_size(cur_ask) if cur_ask is not None else 0
-            after = short_wc + held - max(held, ask.size)
+            after = short_wc + held - (exposure_if_modified(cur_ask, ask.size) if cur_ask is not None else ask.size)
             price = mid_ticks if mid_ticks > ask.price else ask.price
             if now < bu[1] or not (self.caps.within(after, price) or abs(after) <= abs(short_wc)):
                 if now >= bu[1]:

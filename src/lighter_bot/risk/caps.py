@@ -2,8 +2,9 @@
 
 The old guard looked at the position only (seed-system.md 8.A.10), so a burst of resting orders
 could all fill past the cap. Here the worst case is the position after every buy (resp. every sell)
-of ours filled completely: an order with a modify in flight counts at the larger of its old and new
-size (either can fill, Lighter semantics), a reduce-only order can at most bring the position to zero.
+of ours filled completely: an order with a modify in flight counts at its remaining size plus its new
+size (a partial fill, then the modify resets the remaining), a reduce-only order
+can at most bring the position to zero.
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ from lighter_bot.domain.orders import Side, WorkingOrder
 
 
 def exposure_size(o: WorkingOrder) -> int:
-    """Lots this order could still fill (old or pending size, whichever is larger)."""
+    """Lots this order could still fill.
+
+    With a modify in flight the old remaining can fill first and the modify then lands and resets
+    the order to its new size (the simulator's and emulator's semantics; Lighter's docs do not rule
+    it out), so both count: size + pending size.
+    """
     p = o.pending_size
-    return o.size if p is None or p < o.size else p
+    return o.size if p is None else o.size + p
+
+
+def exposure_if_modified(o: WorkingOrder, new_size: int) -> int:
+    """Lots this order could fill if a modify to `new_size` were sent now (see exposure_size)."""
+    return exposure_size(o) + new_size
 
 
 def worst_case(position: int, orders: Iterable[WorkingOrder], skip: int | None = None) -> tuple[int, int]:
@@ -68,8 +79,8 @@ class Caps:
     ) -> bool:
         """Would one more order (or `replacing`'s modify to this size) keep the worst case within the caps?
 
-        Every order counts at its worst case: a modify in flight at max(old, new), so a modify of
-        order `replacing` is judged with that order at max(its current size, `size`). An order that
+        Every order counts at its worst case: a modify in flight at remaining + new size, so a modify
+        of order `replacing` is judged with that order at its current exposure + `size`. An order that
         does not make its side's worst case larger in absolute value is always allowed (it reduces).
         """
         ords = list(orders)
@@ -78,7 +89,7 @@ class Caps:
             cur = next((o for o in ords if o.client_id == replacing), None)
             long_wc, short_wc = worst_case(position, ords, skip=replacing)
             if cur is not None:
-                size = max(size, exposure_size(cur))
+                size = exposure_if_modified(cur, size)
         else:
             long_wc, short_wc = long0, short0
         if side is Side.BID:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from lighter_bot.config import GuardConfig
 from lighter_bot.domain.commands import CancelAll, CancelOrder, Command, ModifyOrder, PlaceOrder
 from lighter_bot.domain.orders import Side, WorkingOrder
-from lighter_bot.risk.caps import Caps, worst_case
+from lighter_bot.risk.caps import Caps, exposure_if_modified, worst_case
 
 
 class TradingState(Enum):
@@ -73,7 +73,7 @@ def increases_exposure(cmd: Command, position: int, orders: dict[int, WorkingOrd
 
     A reduce-only order cannot; an order on the reducing side cannot unless it and the other orders on
     that side could overshoot flat by more than the position; a modify is judged like a new order of
-    max(old, new) size.
+    its current exposure plus the new size (the old remaining can fill before the modify lands).
     """
     if isinstance(cmd, (CancelOrder, CancelAll)):
         return False
@@ -83,7 +83,7 @@ def increases_exposure(cmd: Command, position: int, orders: dict[int, WorkingOrd
         o = orders.get(cmd.client_id)
         if o is None:
             return False  # the venue will reject it: nothing can fill
-        side, size, ro, skip = o.side, max(cmd.size, o.size, o.pending_size or 0), o.reduce_only, o.client_id
+        side, size, ro, skip = o.side, exposure_if_modified(o, cmd.size), o.reduce_only, o.client_id
     else:  # pragma: no cover - exhaustive over Command
         return True
     if ro:
