@@ -220,6 +220,10 @@ class SimExchange:
             out.append(heapq.heappop(self._out)[2])
         return out
 
+    def catch_up(self, until: float) -> None:
+        """Account for the market rows at or before `until` when nothing else happens by then (a
+        no-op here: every row is a happening; TapeExchange skips rows that concern nobody)."""
+
     # -- commands ------------------------------------------------------------------------------
     def submit(self, now: float, commands: Sequence[Command]) -> None:
         """Send commands at `now`; each is one transaction and lands after its tier's delay."""

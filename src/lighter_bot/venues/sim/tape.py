@@ -30,6 +30,8 @@ from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, R
 NO_PRICE = -1  # best bid/ask of an empty side
 BIG = 1 << 62
 
+_ROW_DTYPE = np.dtype([("t", "f8"), ("kind", "i8"), ("side", "i8"), ("price", "i8"), ("size", "i8")])
+
 # kinds of market-data items, in emission order
 MD_BOOK, MD_TRADE, MD_MARK = 0, 1, 2
 
@@ -99,7 +101,9 @@ class MarketTape:
         pub_ptr: list[int] = []
         trade_rows: list[int] = []
         mark_rows: list[int] = []
-        pub_at: float | None = None
+        inf = float("inf")
+        pub_at = inf  # time of the pending publication (inf: none pending)
+        bb = ba = NO_PRICE
         times = [r[0] for r in rows]
 
         def publish(ptr: int, at: float) -> None:
@@ -107,30 +111,59 @@ class MarketTape:
             md_src.append(at)
             md_ref.append(len(pub_views))
             pub_ptr.append(ptr)
-            pub_views.append(BookView(tuple((p, bids[p]) for p in reversed(bpx[-depth:])),
-                                      tuple((p, asks[p]) for p in apx[:depth])))
+            top = bpx[-depth:]
+            top.reverse()
+            low = apx[:depth]
+            pub_views.append(BookView(tuple(zip(top, map(bids.__getitem__, top), strict=True)),
+                                      tuple(zip(low, map(asks.__getitem__, low), strict=True))))
 
+        # Lean on purpose (it is the only per-row Python loop of a tape replay): only level changes
+        # append, and the best prices are recorded only when they move.
         for i, (t, kind, side, price, size) in enumerate(rows):
-            if pub_at is not None and t >= pub_at:
+            if t >= pub_at:
                 publish(i, pub_at)  # the publication lands before the rows at or after its time
-                pub_at = None
+                pub_at = inf
             if kind == DEPTH:
                 if side == BID:
-                    levels, pxs = bids, bpx
+                    prev = bids.get(price, 0)
+                    if prev == size:
+                        continue
+                    if size > 0:
+                        if not prev:
+                            insort(bpx, price)
+                        bids[price] = size
+                    else:
+                        del bids[price]
+                        del bpx[bisect_left(bpx, price)]
+                    if price >= bb:
+                        b = bpx[-1] if bpx else NO_PRICE
+                        if b != bb:
+                            bb = b
+                            best_from.append(i + 1)
+                            best_bid.append(bb)
+                            best_ask.append(ba)
                 else:
-                    levels, pxs = asks, apx
-                prev = levels.get(price, 0)
-                if prev == size:
-                    continue
-                if size > 0:
-                    if not prev:
-                        insort(pxs, price)
-                    levels[price] = size
-                else:
-                    del levels[price]
-                    del pxs[bisect_left(pxs, price)]
+                    prev = asks.get(price, 0)
+                    if prev == size:
+                        continue
+                    if size > 0:
+                        if not prev:
+                            insort(apx, price)
+                        asks[price] = size
+                    else:
+                        del asks[price]
+                        del apx[bisect_left(apx, price)]
+                    if ba == NO_PRICE or price <= ba:
+                        a = apx[0] if apx else NO_PRICE
+                        if a != ba:
+                            ba = a
+                            best_from.append(i + 1)
+                            best_bid.append(bb)
+                            best_ask.append(ba)
                 ev_row.append(i)
                 ev_prev.append(prev)
+                if pub_at == inf:
+                    pub_at = (int(t / interval) + 1) * interval  # the same grid as SimExchange._mark_dirty
             elif kind == TRADE:
                 ev_row.append(i)
                 ev_prev.append(0)
@@ -138,40 +171,32 @@ class MarketTape:
                 md_kind.append(MD_TRADE)
                 md_src.append(t)
                 md_ref.append(i)
-                continue
             elif kind == CLEAR:
                 (bids if side == BID else asks).clear()
                 (bpx if side == BID else apx).clear()
                 clears[side].append(i)
                 clears_any.append(i)
+                bb = bpx[-1] if bpx else NO_PRICE
+                ba = apx[0] if apx else NO_PRICE
+                best_from.append(i + 1)
+                best_bid.append(bb)
+                best_ask.append(ba)
+                if pub_at == inf:
+                    pub_at = (int(t / interval) + 1) * interval
             elif kind == MARK:
                 mark_rows.append(i)
                 md_kind.append(MD_MARK)
                 md_src.append(t)
                 md_ref.append(i)
-                continue
-            else:
-                continue
-            # the book changed
-            if pub_at is None:
-                pub_at = (int(t / interval) + 1) * interval  # the same grid as SimExchange._mark_dirty
-            best_from.append(i + 1)
-            best_bid.append(bpx[-1] if bpx else NO_PRICE)
-            best_ask.append(apx[0] if apx else NO_PRICE)
-        if pub_at is not None:
+        if pub_at != inf:
             publish(len(rows), pub_at)
 
         # columns of the rows that may touch our orders
-        n_ev = len(ev_row)
-        cols = np.empty((n_ev, 3), dtype=np.int64)
-        for j, i in enumerate(ev_row):
-            r = rows[i]
-            cols[j, 0] = r[1]
-            cols[j, 1] = r[2]
-            cols[j, 2] = r[3]
-        sizes = [rows[i][4] for i in ev_row]
-        kind_a, side_a, price_a = cols[:, 0], cols[:, 1], cols[:, 2]
-        size_a = np.asarray(sizes, dtype=np.int64)
+        table = np.array(rows, dtype=_ROW_DTYPE) if len(rows) else np.zeros(0, dtype=_ROW_DTYPE)
+        ev_row_a = np.asarray(ev_row, dtype=np.int64)
+        sel = table[ev_row_a]
+        kind_a, side_a, price_a, size_a = sel["kind"], sel["side"], sel["price"], sel["size"]
+        sizes = size_a.tolist()
         is_trade = kind_a == TRADE
         is_bid = side_a == BID
         reach_asks = np.where(is_trade, is_bid, is_bid & (size_a > 0))
@@ -186,14 +211,13 @@ class MarketTape:
         order = np.argsort(keys, kind="stable")
         sk = keys[order]
         hist_pos = depth_pos[order]
-        ev_row_a = np.asarray(ev_row, dtype=np.int64)
         h_row = ev_row_a[hist_pos].tolist()
         h_size = size_a[hist_pos].tolist()
         ukeys, starts = np.unique(sk, return_index=True)
         ends = np.append(starts[1:], len(sk))
         levels_idx = dict(zip(ukeys.tolist(), zip(starts.tolist(), ends.tolist(), strict=True), strict=True))
-        ask_prices = sorted({k >> 1 for k in levels_idx if k & 1 == ASK})
-        bid_prices = sorted({k >> 1 for k in levels_idx if k & 1 == BID})
+        ask_prices = (ukeys[(ukeys & 1) == ASK] >> 1).tolist()  # keys ascend, so prices do per side
+        bid_prices = (ukeys[(ukeys & 1) == BID] >> 1).tolist()
 
         return cls(
             interval=interval, depth=depth, times=times,

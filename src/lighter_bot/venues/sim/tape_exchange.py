@@ -130,6 +130,15 @@ class TapeExchange(SimExchange):
             self._now = until
         return self._deliver(until)
 
+    def catch_up(self, until: float) -> None:
+        p = bisect_right(self._times, until, self._ptr)
+        if p > self._ptr:
+            self._ptr = p
+            self._last_row_t = self._times[p - 1]
+            self.stats.market_rows = p
+            if self._last_row_t > self._now:
+                self._now = self._last_row_t
+
     def _deliver(self, until: float) -> list[Event]:
         out: list[Event] = []
         acct = self._out
