@@ -175,3 +175,15 @@ def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
     assert ref.bot_events > 1000
     assert fast_events == ref_events
     same_result(ref, fast)
+
+
+@pytest.mark.parametrize("rows", [
+    [], [(1.0, TRADE, BID, 170_000, 100)], [(1.0, MARK, 0, 170_000, 0)], [(1.0, CLEAR, ASK, 0, 0)],
+    [(0.0, DEPTH, BID, 169_990, 500), (0.0, DEPTH, ASK, 170_010, 500), (0.0, DEPTH, ASK, 170_010, 500)],
+])
+def test_degenerate_markets(rows: list[Row]) -> None:
+    ref, ref_events = engine_run(SimExchange(SOL_PERP, iter(rows), STANDARD, 1), BotConfig(), SOL_PERP)
+    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
+    fast, fast_events = engine_run(TapeExchange(SOL_PERP, tape, STANDARD, 1), BotConfig(), SOL_PERP)
+    assert fast_events == ref_events
+    same_result(ref, fast)

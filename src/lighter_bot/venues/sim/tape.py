@@ -214,7 +214,7 @@ class MarketTape:
         h_row = ev_row_a[hist_pos].tolist()
         h_size = size_a[hist_pos].tolist()
         ukeys, starts = np.unique(sk, return_index=True)
-        ends = np.append(starts[1:], len(sk))
+        ends = np.append(starts[1:], len(sk)) if len(starts) else starts
         levels_idx = dict(zip(ukeys.tolist(), zip(starts.tolist(), ends.tolist(), strict=True), strict=True))
         ask_prices = (ukeys[(ukeys & 1) == ASK] >> 1).tolist()  # keys ascend, so prices do per side
         bid_prices = (ukeys[(ukeys & 1) == BID] >> 1).tolist()
