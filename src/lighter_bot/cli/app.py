@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lighter_bot.cli import backtest, config_cmd, metrics_cmd, ops_cmds, run_cmd
+from lighter_bot.cli import backtest, config_cmd, metrics_cmd, ops_cmds, record, run_cmd
 from lighter_bot.cli import emulator as emulator_cmd
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.command("run")(run_cmd.run)
 app.command("backtest")(backtest.backtest)
+app.command("record")(record.record)
 app.command("emulator")(emulator_cmd.serve)
 app.add_typer(ops_cmds.app, name="ops")
 metrics_cmd.register(app)

@@ -37,7 +37,18 @@ async def build_venue(
 ) -> BuiltVenue:
     if choice is VenueChoice.sim:
         return build_sim(cfg, scenario or cfg.sim.scenario, cfg.sim.seed if seed is None else seed, speed)
-    raise ConfigError(["--venue lighter is not wired yet"])
+    return await build_lighter(cfg, secrets, base_url)
+
+
+async def build_lighter(cfg: BotConfig, secrets: Secrets, base_url: str | None) -> BuiltVenue:
+    from lighter_bot.engine.clock import LiveClock
+    from lighter_bot.venues.lighter.venue import LighterVenue
+
+    clock = LiveClock()
+    venue = LighterVenue.create(cfg, secrets, clock, base_url=base_url)
+    await venue.load_market()  # the engine is built on the exchange's market spec, before start()
+    # Engine ids start at 1; the venue maps them onto per-run unique client_order_index values.
+    return BuiltVenue(venue, clock, 1, "lighter", f"lighter {venue.s.base_url} market {venue.s.market_id}")
 
 
 def build_sim(cfg: BotConfig, scenario: str, seed: int, speed: float) -> BuiltVenue:

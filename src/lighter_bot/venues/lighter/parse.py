@@ -1,0 +1,514 @@
+"""Lighter payloads to domain values: the ONLY place raw JSON or SDK types become bot values.
+
+Everything Lighter sends is decoded here: REST bodies, WebSocket frames, `sendTx` replies and SDK
+exceptions. The rest of the adapter works with the small frozen records below and with domain
+values (ticks, lots). Unknown or missing fields degrade to "no information" (None / empty), never to
+a zero that could be mistaken for a fact (the old bot zeroed its inventory that way).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from lighter_bot.domain.book import BookView, Level
+from lighter_bot.domain.market import MarketSpec
+from lighter_bot.domain.orders import Role, Side
+from lighter_bot.errors import DataError
+
+Json = Mapping[str, Any]
+
+# Lighter's order statuses that mean "the order is gone with its remainder unfilled".
+CANCELED_PREFIX = "canceled"
+LIVE_STATUSES = frozenset({"open", "pending", "in-progress"})
+CLIENT_INDEX_LIMIT = 2**48  # client_order_index < 2**48 <= exchange order_index
+
+
+# -- scalars --------------------------------------------------------------------------------------
+
+def _dec(v: Any, what: str) -> Decimal:
+    if isinstance(v, bool) or v is None:
+        raise DataError(f"{what}: expected a number, got {v!r}")
+    try:
+        return Decimal(str(v))
+    except InvalidOperation:
+        raise DataError(f"{what}: not a number: {v!r}") from None
+
+
+def scaled(v: Any, decimals: int, what: str) -> int:
+    """A decimal string ("2064.54") as an integer scaled by 10**decimals (exact on Lighter's data)."""
+    return int((_dec(v, what).scaleb(decimals)).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _int(v: Any, what: str) -> int:
+    if isinstance(v, bool):
+        raise DataError(f"{what}: expected an integer, got {v!r}")
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise DataError(f"{what}: expected an integer, got {v!r}") from None
+
+
+def _opt_float(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _list(v: Any) -> list[Any]:
+    return list(v) if isinstance(v, list) else []
+
+
+# -- market metadata ------------------------------------------------------------------------------
+
+def market_spec(body: Json, market_id: int) -> MarketSpec:
+    """`orderBookDetails` (or `orderBooks`) response -> MarketSpec of `market_id`."""
+    rows = _list(body.get("order_book_details")) or _list(body.get("order_books"))
+    rows += _list(body.get("spot_order_book_details"))
+    for row in rows:
+        if isinstance(row, Mapping) and _int(row.get("market_id"), "market_id") == market_id:
+            price_dec = row.get("price_decimals", row.get("supported_price_decimals"))
+            size_dec = row.get("size_decimals", row.get("supported_size_decimals"))
+            return MarketSpec(
+                market_id=market_id,
+                symbol=str(row.get("symbol") or f"market{market_id}"),
+                price_decimals=_int(price_dec, "price_decimals"),
+                size_decimals=_int(size_dec, "size_decimals"),
+                min_base_size=_dec(row.get("min_base_amount", "0"), "min_base_amount"),
+                min_quote=_dec(row.get("min_quote_amount", "0"), "min_quote_amount"),
+            )
+    known = sorted(_int(r.get("market_id"), "market_id") for r in rows if isinstance(r, Mapping))
+    raise DataError(f"market {market_id} not listed by orderBookDetails (markets: {known[:20]})")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFees:
+    maker_rate: float
+    taker_rate: float
+    status: str
+
+
+def market_fees(body: Json, market_id: int) -> MarketFees | None:
+    for row in _list(body.get("order_book_details")) + _list(body.get("order_books")):
+        if isinstance(row, Mapping) and row.get("market_id") == market_id:
+            return MarketFees(
+                maker_rate=float(row.get("maker_fee") or 0) / 100.0,  # "0.0040" is percent
+                taker_rate=float(row.get("taker_fee") or 0) / 100.0,
+                status=str(row.get("status") or ""),
+            )
+    return None
+
+
+# -- order book -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class BookFrame:
+    """One `order_book` message: a full snapshot (subscribed) or a set of changed levels (update)."""
+
+    market_id: int
+    snapshot: bool
+    bids: tuple[Level, ...]  # (ticks, lots); lots == 0 removes the level
+    asks: tuple[Level, ...]
+    nonce: int
+    begin_nonce: int
+    exchange_ts_ms: int | None
+
+
+def channel_market(channel: Any) -> int | None:
+    """`order_book:0` / `trade:2` / `account_orders:2:65` -> the market id (first number)."""
+    if not isinstance(channel, str):
+        return None
+    parts = channel.replace("/", ":").split(":")
+    if len(parts) < 2:
+        return None
+    try:
+        return int(parts[1])
+    except ValueError:
+        return None
+
+
+def _levels(rows: Any, spec: MarketSpec, what: str) -> tuple[Level, ...]:
+    out: list[Level] = []
+    for r in _list(rows):
+        if not isinstance(r, Mapping):
+            raise DataError(f"{what}: level is not an object: {r!r}")
+        out.append(
+            (scaled(r.get("price"), spec.price_decimals, f"{what}.price"), scaled(r.get("size"), spec.size_decimals, f"{what}.size"))
+        )
+    return tuple(out)
+
+
+def book_frame(msg: Json, spec: MarketSpec) -> BookFrame:
+    ob = msg.get("order_book")
+    if not isinstance(ob, Mapping):
+        raise DataError("order_book frame without an order_book object")
+    typ = str(msg.get("type", ""))
+    ts = msg.get("timestamp")
+    m = channel_market(msg.get("channel"))
+    return BookFrame(
+        market_id=spec.market_id if m is None else m,
+        snapshot=typ.startswith("subscribed/"),
+        bids=_levels(ob.get("bids"), spec, "bids"),
+        asks=_levels(ob.get("asks"), spec, "asks"),
+        nonce=_int(ob.get("nonce", 0), "nonce"),
+        begin_nonce=_int(ob.get("begin_nonce", 0), "begin_nonce"),
+        exchange_ts_ms=_int(ts, "timestamp") if ts is not None else None,
+    )
+
+
+def book_view(bids: Mapping[int, int], asks: Mapping[int, int], depth: int) -> BookView:
+    b = sorted(((p, s) for p, s in bids.items() if s > 0), reverse=True)[:depth]
+    a = sorted((p, s) for p, s in asks.items() if s > 0)[:depth]
+    return BookView(tuple(b), tuple(a))
+
+
+def depth_book(body: Json, spec: MarketSpec, depth: int = 50) -> BookView:
+    """REST depth snapshot ({asks, bids} of {price, size}) -> BookView."""
+    bids = dict(_levels(body.get("bids"), spec, "bids"))
+    asks = dict(_levels(body.get("asks"), spec, "asks"))
+    return book_view(bids, asks, depth)
+
+
+# -- trades ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TradeInfo:
+    trade_id: str
+    market_id: int
+    price: int  # ticks
+    size: int  # lots
+    usd_amount: float
+    ask_account: int | None
+    bid_account: int | None
+    ask_client_id: int | None
+    bid_client_id: int | None
+    ask_order_index: int | None
+    bid_order_index: int | None
+    is_maker_ask: bool
+    taker_fee: int  # 1e-6 of notional (Lighter omits zero fees)
+    maker_fee: int
+    exchange_ts_ms: int | None
+
+    @property
+    def taker_side(self) -> Side:
+        """The aggressor: if the maker was the ask, the taker bought."""
+        return Side.BID if self.is_maker_ask else Side.ASK
+
+
+def _opt_int(v: Any) -> int | None:
+    if v is None or v == "" or isinstance(v, bool):
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def trade(row: Json, spec: MarketSpec) -> TradeInfo:
+    tid = row.get("trade_id_str") or row.get("trade_id")
+    if tid is None:
+        raise DataError("trade without trade_id")
+    return TradeInfo(
+        trade_id=str(tid),
+        market_id=_int(row.get("market_id", spec.market_id), "market_id"),
+        price=scaled(row.get("price"), spec.price_decimals, "trade.price"),
+        size=scaled(row.get("size"), spec.size_decimals, "trade.size"),
+        usd_amount=float(row.get("usd_amount") or 0.0),
+        ask_account=_opt_int(row.get("ask_account_id")),
+        bid_account=_opt_int(row.get("bid_account_id")),
+        ask_client_id=_opt_int(row.get("ask_client_id_str", row.get("ask_client_id"))),
+        bid_client_id=_opt_int(row.get("bid_client_id_str", row.get("bid_client_id"))),
+        ask_order_index=_opt_int(row.get("ask_id_str", row.get("ask_id"))),
+        bid_order_index=_opt_int(row.get("bid_id_str", row.get("bid_id"))),
+        is_maker_ask=bool(row.get("is_maker_ask")),
+        taker_fee=_opt_int(row.get("taker_fee")) or 0,
+        maker_fee=_opt_int(row.get("maker_fee")) or 0,
+        exchange_ts_ms=_opt_int(row.get("timestamp")),
+    )
+
+
+def trades_of(rows: Any, spec: MarketSpec) -> list[TradeInfo]:
+    """A list of Trade objects (market trades or one market of account trades), oldest first."""
+    out = [trade(r, spec) for r in _list(rows) if isinstance(r, Mapping)]
+    out.sort(key=lambda t: (t.exchange_ts_ms or 0, _opt_int(t.trade_id) or 0))
+    return [t for t in out if t.market_id == spec.market_id]
+
+
+def trade_frame(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
+    """`trade/{M}` frame (or REST `recentTrades`) -> this market's trades, oldest first."""
+    return trades_of(msg.get("trades"), spec) + trades_of(msg.get("liquidation_trades"), spec)
+
+
+def account_trades(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
+    """`account_all_trades` frame: trades{market: [Trade]} -> this market's trades, oldest first."""
+    trades = msg.get("trades")
+    if isinstance(trades, Mapping):
+        return trades_of(trades.get(str(spec.market_id)), spec)
+    return trades_of(trades, spec)
+
+
+@dataclass(frozen=True, slots=True)
+class OurFill:
+    """One side of a trade that belongs to our account."""
+
+    trade_id: str
+    client_order_index: int | None
+    order_index: int | None
+    side: Side
+    price: int
+    size: int
+    fee: float
+    role: Role
+
+
+def our_fills(t: TradeInfo, account_index: int) -> list[OurFill]:
+    """Our side(s) of a trade; two entries (ids suffixed /bid, /ask) if we were on both sides."""
+    sides: list[Side] = []
+    if t.bid_account == account_index:
+        sides.append(Side.BID)
+    if t.ask_account == account_index:
+        sides.append(Side.ASK)
+    out: list[OurFill] = []
+    notional = t.usd_amount
+    for side in sides:
+        maker = (side is Side.ASK) == t.is_maker_ask
+        fee_units = t.maker_fee if maker else t.taker_fee
+        out.append(
+            OurFill(
+                trade_id=t.trade_id if len(sides) == 1 else f"{t.trade_id}/{side.value}",
+                client_order_index=t.bid_client_id if side is Side.BID else t.ask_client_id,
+                order_index=t.bid_order_index if side is Side.BID else t.ask_order_index,
+                side=side,
+                price=t.price,
+                size=t.size,
+                fee=notional * fee_units / 1e6,
+                role=Role.MAKER if maker else Role.TAKER,
+            )
+        )
+    return out
+
+
+# -- market stats ---------------------------------------------------------------------------------
+
+def mark_price(msg: Json, spec: MarketSpec) -> int | None:
+    """`market_stats` frame (single or `all`) -> this market's mark price in ticks, if given."""
+    stats = msg.get("market_stats")
+    if not isinstance(stats, Mapping):
+        return None
+    if "mark_price" not in stats and str(spec.market_id) in stats:
+        stats = stats[str(spec.market_id)]
+        if not isinstance(stats, Mapping):
+            return None
+    if _opt_int(stats.get("market_id")) not in (None, spec.market_id):
+        return None
+    mp = stats.get("mark_price")
+    if mp in (None, ""):
+        return None
+    return scaled(mp, spec.price_decimals, "mark_price")
+
+
+# -- orders ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class OrderInfo:
+    order_index: int
+    client_order_index: int
+    market_id: int
+    is_ask: bool
+    price: int  # ticks
+    initial: int  # lots
+    remaining: int  # lots
+    filled: int  # lots
+    status: str
+    reduce_only: bool
+    time_in_force: str
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def canceled(self) -> bool:
+        return self.status.startswith(CANCELED_PREFIX)
+
+
+def order(row: Json, spec: MarketSpec) -> OrderInfo:
+    return OrderInfo(
+        order_index=_int(row.get("order_index", row.get("order_id")), "order_index"),
+        client_order_index=_int(row.get("client_order_index", row.get("client_order_id", 0)), "client_order_index"),
+        market_id=_int(row.get("market_index", spec.market_id), "market_index"),
+        is_ask=bool(row.get("is_ask")),
+        price=scaled(row.get("price"), spec.price_decimals, "order.price"),
+        initial=scaled(row.get("initial_base_amount", "0"), spec.size_decimals, "order.initial_base_amount"),
+        remaining=scaled(row.get("remaining_base_amount", "0"), spec.size_decimals, "order.remaining_base_amount"),
+        filled=scaled(row.get("filled_base_amount", "0"), spec.size_decimals, "order.filled_base_amount"),
+        status=str(row.get("status") or ""),
+        reduce_only=bool(row.get("reduce_only")),
+        time_in_force=str(row.get("time_in_force") or ""),
+    )
+
+
+def orders_of(rows: Any, spec: MarketSpec) -> list[OrderInfo]:
+    return [o for o in (order(r, spec) for r in _list(rows) if isinstance(r, Mapping)) if o.market_id == spec.market_id]
+
+
+def orders_body(body: Json, spec: MarketSpec) -> list[OrderInfo]:
+    """REST `orders[]` or WS `orders{market: [Order]}` -> this market's orders."""
+    orders = body.get("orders")
+    if isinstance(orders, Mapping):
+        return orders_of(orders.get(str(spec.market_id)), spec)
+    return orders_of(orders, spec)
+
+
+# -- positions ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PositionInfo:
+    lots: int  # signed
+    avg_entry_price: float | None
+
+
+def _position(row: Json, spec: MarketSpec) -> PositionInfo:
+    size = scaled(row.get("position", "0"), spec.size_decimals, "position")
+    sign = _opt_int(row.get("sign"))
+    if sign is not None and sign < 0:
+        size = -abs(size)
+    avg = _opt_float(row.get("avg_entry_price"))
+    return PositionInfo(size, avg if size else None)
+
+
+def positions_frame(msg: Json, spec: MarketSpec) -> PositionInfo | None:
+    """`account_all_positions` / `account_all` frame -> our position in this market.
+
+    None when the frame says nothing about this market (a partial frame is not a zero position).
+    """
+    pos = msg.get("positions")
+    if isinstance(pos, Mapping):
+        row = pos.get(str(spec.market_id))
+        return _position(row, spec) if isinstance(row, Mapping) else None
+    for row in _list(pos):
+        if isinstance(row, Mapping) and _opt_int(row.get("market_id")) == spec.market_id:
+            return _position(row, spec)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    index: int
+    position: PositionInfo  # flat when the full snapshot lists no position for the market
+    cancel_all_time_ms: int
+    collateral: float | None
+
+
+def account(body: Json, spec: MarketSpec, account_index: int) -> AccountInfo:
+    """REST `account` (a full snapshot): a market it does not list is flat."""
+    for acc in _list(body.get("accounts")):
+        if not isinstance(acc, Mapping):
+            continue
+        idx = _opt_int(acc.get("account_index", acc.get("index")))
+        if idx != account_index:
+            continue
+        pos = positions_frame(acc, spec) or PositionInfo(0, None)
+        return AccountInfo(
+            index=account_index,
+            position=pos,
+            cancel_all_time_ms=_opt_int(acc.get("cancel_all_time")) or 0,
+            collateral=_opt_float(acc.get("collateral")),
+        )
+    raise DataError(f"account {account_index} not found in the account response")
+
+
+def next_nonce(body: Json) -> int:
+    return _int(body.get("nonce"), "nextNonce.nonce")
+
+
+# -- transaction replies and errors ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    """What one sendTx / sendTxBatch call came to.
+
+    kind: "ok" (accepted into the sequencer), "rejected" (a definitive 400 with Lighter's code),
+    "rate_limited" (429 / 23000), "uncertain" (timeout, 5xx, connection error: it may have landed).
+    """
+
+    kind: str
+    code: int
+    message: str
+
+    @property
+    def invalid_nonce(self) -> bool:
+        return self.code in (21104, 21105) or "invalid nonce" in self.message.lower()
+
+
+OK = SendOutcome("ok", 200, "")
+
+
+def error_body(body: Any) -> tuple[int, str]:
+    """`{"code": N, "message": "..."}` (as text or object) -> (code, message)."""
+    data: Any = body
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return 0, body.strip()[:200]
+    if isinstance(data, Mapping):
+        code = _opt_int(data.get("code")) or 0
+        return code, str(data.get("message") or "")[:200]
+    return 0, ""
+
+
+def send_reply(code: Any, message: Any) -> SendOutcome:
+    """A 200 reply's body `code` (RespSendTx.code): 200 is accepted, anything else a rejection."""
+    c = _opt_int(code) or 0
+    if c == 200:
+        return OK
+    return SendOutcome("rejected", c, str(message or ""))
+
+
+def send_exception(exc: BaseException) -> SendOutcome:
+    """Classify an exception raised by the SDK's send path (without ever echoing request data)."""
+    status = _opt_int(getattr(exc, "status", None))
+    body = getattr(exc, "body", None)
+    code, message = error_body(body) if body is not None else (0, "")
+    if status == 429 or code == 23000:
+        return SendOutcome("rate_limited", 23000, message or "Too Many Requests")
+    if status == 400:
+        return SendOutcome("rejected", code or 400, message)
+    if status is not None and 400 < status < 500:
+        return SendOutcome("rejected", code or status, message or f"HTTP {status}")
+    label = f"HTTP {status}" if status else type(exc).__name__
+    return SendOutcome("uncertain", code, message or label)
+
+
+# -- auth tokens ----------------------------------------------------------------------------------
+
+def token_expiry(token: str) -> float | None:
+    """Expiry (epoch s) of an auth token `{expiry}:{account}:{key}:{hex}` (or read-only `ro:...`)."""
+    parts = token.split(":")
+    if len(parts) >= 4 and parts[0] == "ro":
+        v = _opt_int(parts[3])
+        return float(v) if v is not None else None
+    v = _opt_int(parts[0]) if parts else None
+    return float(v) if v is not None else None
+
+
+def frame_type(msg: Json) -> str:
+    return str(msg.get("type") or "")
+
+
+def iter_frames(text: str) -> Iterable[Json]:
+    """A WS text message -> JSON objects (Lighter sends one per message)."""
+    data = json.loads(text)
+    if isinstance(data, Mapping):
+        yield data
+    elif isinstance(data, list):
+        yield from (d for d in data if isinstance(d, Mapping))

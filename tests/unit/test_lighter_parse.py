@@ -1,0 +1,165 @@
+"""Every real Lighter payload in ../shared/lighter-fixtures decodes into domain values (parse.py)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lighter_bot.domain.market import MarketSpec
+from lighter_bot.domain.orders import Role, Side
+from lighter_bot.errors import DataError
+from lighter_bot.venues.lighter import parse
+
+ETH = MarketSpec(0, "ETH", 2, 4, Decimal("0.0050"), Decimal("10"))
+BTC = MarketSpec(1, "BTC", 1, 5, Decimal("0.0002"), Decimal("10"))
+
+
+def load(d: Path, name: str) -> Any:
+    return json.loads((d / name).read_text())
+
+
+def test_market_spec_from_order_book_details(lighter_fixtures: Path) -> None:
+    spec = parse.market_spec(load(lighter_fixtures, "http_order_book_details.json"), 0)
+    assert (spec.symbol, spec.price_decimals, spec.size_decimals) == ("ETH", 2, 4)
+    assert spec.min_base_size == Decimal("0.0050") and spec.min_quote == Decimal("10.000000")
+    assert parse.market_spec(load(lighter_fixtures, "http_order_books.json"), 0) == spec
+    with pytest.raises(DataError, match="market 7 not listed"):
+        parse.market_spec(load(lighter_fixtures, "http_order_book_details.json"), 7)
+
+
+def test_book_snapshot_and_update(lighter_fixtures: Path) -> None:
+    snap = parse.book_frame(load(lighter_fixtures, "ws_order_book_subscribed.json"), ETH)
+    assert snap.snapshot and snap.nonce == 904845 and snap.begin_nonce == 0
+    assert snap.asks == ((232500, 990000), (234125, 3401028)) and snap.bids == ((200000, 200),)
+    upd = parse.book_frame(load(lighter_fixtures, "ws_order_book_update.json"), ETH)
+    assert not upd.snapshot and (upd.begin_nonce, upd.nonce) == (9182389998, 9182390020)
+    assert upd.asks == ((206454, 3285),) and upd.bids == ()
+    empty = parse.book_frame(load(lighter_fixtures, "ws_order_book_subscribed_empty.json"), ETH)
+    assert empty.snapshot and empty.bids == () and empty.asks == ()
+    depth = parse.depth_book(load(lighter_fixtures, "http_order_book_depth.json"), ETH)
+    assert depth.best_bid == 235271 and depth.best_ask == 235274
+    assert parse.depth_book(load(lighter_fixtures, "http_order_book_depth_null.json"), ETH).mid2 is None
+
+
+def test_public_trades(lighter_fixtures: Path) -> None:
+    for name in ("ws_trade_subscribed.json", "ws_trade_update.json"):
+        (t,) = parse.trade_frame(load(lighter_fixtures, name), ETH)
+        assert (t.trade_id, t.price, t.size) == ("16164557907", 218183, 1336)
+        assert t.taker_side is Side.ASK  # is_maker_ask false: the maker bid, so the taker sold
+    ordered = parse.trade_frame(load(lighter_fixtures, "http_recent_trades_unordered.json"), ETH)
+    assert [t.trade_id for t in ordered] == ["19211490282", "19211490283", "19211490284"]
+    assert parse.trade_frame(load(lighter_fixtures, "http_recent_trades_null.json"), ETH) == []
+    assert parse.trade_frame(load(lighter_fixtures, "http_recent_trades_missing.json"), ETH) == []
+    (r,) = parse.trade_frame(load(lighter_fixtures, "http_recent_trades.json"), ETH)
+    assert r.maker_fee == 28 and r.taker_fee == 0  # Lighter omits zero fees
+
+
+def test_account_trade_becomes_our_fill(lighter_fixtures: Path) -> None:
+    (t,) = parse.account_trades(load(lighter_fixtures, "ws_account_all_trades_update.json"), ETH)
+    (f,) = parse.our_fills(t, 1234)
+    assert f.side is Side.BID and f.client_order_index == 7001011966 and f.order_index == 562947905631053
+    assert f.role is Role.TAKER  # the maker was the ask; we bid
+    assert f.fee == pytest.approx(314.324728 * 196e-6)
+    assert (f.price, f.size, f.trade_id) == (235273, 1336, "19209006902")
+    assert parse.our_fills(t, 999) == []
+
+
+def test_self_trade_gives_two_distinct_fills() -> None:
+    t = parse.TradeInfo("5", 0, 100, 10, 1.0, 7, 7, 1, 2, 11, 12, True, 196, 28, 0)
+    fills = parse.our_fills(t, 7)
+    assert {f.trade_id for f in fills} == {"5/bid", "5/ask"}
+    assert {(f.side, f.role) for f in fills} == {(Side.BID, Role.TAKER), (Side.ASK, Role.MAKER)}
+
+
+def test_orders(lighter_fixtures: Path) -> None:
+    (o,) = parse.orders_body(load(lighter_fixtures, "ws_account_orders_update.json"), ETH)
+    assert (o.order_index, o.client_order_index, o.is_ask, o.price) == (281476929510110, 42, True, 235274)
+    assert (o.initial, o.remaining, o.filled, o.status, o.live) == (50, 30, 20, "open", True)
+    (r,) = parse.orders_body(load(lighter_fixtures, "http_orders.json"), ETH)
+    assert r.remaining == 50 and not r.canceled
+    assert parse.orders_body(load(lighter_fixtures, "http_orders.json"), BTC) == []
+
+
+def test_positions_and_account(lighter_fixtures: Path) -> None:
+    pos = parse.positions_frame(load(lighter_fixtures, "ws_account_all_positions_update.json"), ETH)
+    assert pos == parse.PositionInfo(15000, 2350.10)
+    # A frame that does not mention the market says nothing (not "flat").
+    assert parse.positions_frame(load(lighter_fixtures, "ws_account_all_positions_update.json"), BTC) is None
+    assert parse.positions_frame(load(lighter_fixtures, "ws_account_all_assets_update.json"), ETH) is None
+    acct = parse.account(load(lighter_fixtures, "http_account.json"), BTC, 123456)
+    assert acct.position.lots == 0 and acct.cancel_all_time_ms == 0
+    # The full REST snapshot is authoritative: a market it does not list is flat.
+    assert parse.account(load(lighter_fixtures, "http_account.json"), ETH, 123456).position.lots == 0
+    with pytest.raises(DataError):
+        parse.account(load(lighter_fixtures, "http_account.json"), ETH, 1)
+
+
+def test_short_position_uses_sign() -> None:
+    frame = {"positions": {"0": {"market_id": 0, "sign": -1, "position": "1.5000", "avg_entry_price": "2000"}}}
+    assert parse.positions_frame(frame, ETH) == parse.PositionInfo(-15000, 2000.0)
+
+
+def test_market_stats(lighter_fixtures: Path) -> None:
+    assert parse.mark_price(load(lighter_fixtures, "ws_market_stats_update_single.json"), ETH) == 206447
+    assert parse.mark_price(load(lighter_fixtures, "ws_market_stats_update_all.json"), ETH) == 206447
+    assert parse.mark_price(load(lighter_fixtures, "ws_market_stats_subscribed_single.json"), BTC) == 643563
+    assert parse.mark_price(load(lighter_fixtures, "ws_market_stats_subscribed_single.json"), ETH) is None
+
+
+def test_nonce_and_errors(lighter_fixtures: Path) -> None:
+    assert parse.next_nonce(load(lighter_fixtures, "http_next_nonce.json")) == 1234567890
+    assert parse.error_body('{"code":21104,"message":"invalid nonce"}') == (21104, "invalid nonce")
+    assert parse.send_reply(200, None).kind == "ok"
+    assert parse.send_reply(21706, "invalid order base or quote amount").code == 21706
+
+
+def test_every_fixture_decodes(lighter_fixtures: Path) -> None:
+    """No payload in the fixture set makes the parser raise (unrelated channels yield nothing)."""
+    for path in sorted(lighter_fixtures.glob("*.json")):
+        msg = json.loads(path.read_text())
+        typ = parse.frame_type(msg)
+        name = typ.partition("/")[2]
+        if name == "order_book":
+            parse.book_frame(msg, ETH)
+        elif path.name.startswith("http_order_book_details") or path.name.startswith("http_order_books"):
+            parse.market_spec(msg, 0)
+        parse.trade_frame(msg, ETH)
+        parse.account_trades(msg, ETH)
+        parse.orders_body(msg, ETH)
+        parse.positions_frame(msg, ETH)
+        parse.mark_price(msg, ETH)
+
+
+class _Exc(Exception):
+    def __init__(self, status: int | None, body: str | None) -> None:
+        super().__init__("HTTP response headers: authorization=SECRET")
+        self.status = status
+        self.body = body
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "code"),
+    [
+        (400, '{"code":21104,"message":"invalid nonce"}', "rejected", 21104),
+        (400, '{"code":400,"message":"invalid nonce"}', "rejected", 400),
+        (429, '{"code":23000,"message":"Too Many Requests!"}', "rate_limited", 23000),
+        (503, None, "uncertain", 0),
+        (None, None, "uncertain", 0),
+    ],
+)
+def test_send_exception_classification(status: int | None, body: str | None, kind: str, code: int) -> None:
+    out = parse.send_exception(_Exc(status, body))
+    assert (out.kind, out.code) == (kind, code)
+    assert "SECRET" not in out.message
+    if "invalid nonce" in (body or ""):
+        assert out.invalid_nonce
+
+
+def test_token_expiry() -> None:
+    assert parse.token_expiry("1795660093:65:3:abcd") == 1795660093.0
+    assert parse.token_expiry("ro:65:all:1795660093:abcd") == 1795660093.0
+    assert parse.token_expiry("garbage") is None
