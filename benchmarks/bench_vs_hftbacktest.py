@@ -27,13 +27,17 @@ from benchmarks.common import REPO, btc_files
 def ours(rows: list[Any], spec: Any, mode: str) -> dict[str, Any]:
     from lighter_bot.domain.commands import CancelOrder, Command, PlaceOrder
     from lighter_bot.domain.orders import Side, TimeInForce
-    from lighter_bot.venues.sim.exchange import SimExchange
     from lighter_bot.venues.sim.rules import VenueRules
+    from lighter_bot.venues.sim.tape import MarketTape
+    from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
     rules = VenueRules(name="bench", maker_delay_s=0.2, cancel_delay_s=0.2, taker_delay_s=0.2, tx_per_minute=10**9,
                        response_latency_s=0.0, md_latency_s=0.0, md_jitter_s=0.0, account_latency_s=0.0,
                        book_interval_s=0.1, queue_model="power", queue_power=2.0)
-    ex = SimExchange(spec, iter(rows), rules, 1)
+    p0 = time.perf_counter()
+    tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)  # once per recording (the fast path)
+    prepare = time.perf_counter() - p0
+    ex = TapeExchange(spec, tape, rules, 1)
     t = rows[0][0]
     end = rows[-1][0]
     cid = 0
@@ -69,6 +73,7 @@ def ours(rows: list[Any], spec: Any, mode: str) -> dict[str, Any]:
     wall = time.perf_counter() - t0
     buys = sum(1 for f in ex.fills if f.side is Side.BID)
     return {"rows": len(rows), "wall_seconds": round(wall, 3), "rows_per_second": round(len(rows) / wall),
+            "prepare_seconds": round(prepare, 3),
             "buys": buys, "sells": len(ex.fills) - buys, "fills": len(ex.fills)}
 
 
@@ -119,9 +124,11 @@ def run() -> dict[str, Any]:
 
     full = bench_replay.run()
     out["full_engine_rows_per_second"] = full["rows_per_second"]
+    out["full_engine_rows_per_second_first_run"] = full["rows_per_second_first_run"]  # incl. tape preparation
     hbt_rates = [out[k]["hftbacktest"].get("rows_per_second") for k in ("half_spread_2bps", "touch")]
     rates = [r for r in hbt_rates if isinstance(r, int | float)]
     if rates:
         out["full_engine_vs_hbt_python"] = round(full["rows_per_second"] / max(rates), 3)
         out["full_engine_quarter_of_hbt_met"] = full["rows_per_second"] >= max(rates) / 4
+        out["full_engine_first_run_vs_hbt_python"] = round(full["rows_per_second_first_run"] / max(rates), 3)
     return out

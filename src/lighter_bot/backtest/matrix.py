@@ -27,10 +27,10 @@ from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
 from lighter_bot.venues.sim import replay
-from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_regimes
 from lighter_bot.venues.sim.source import Row
+from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 BASELINE: dict[str, Any] = {
     "maker": {
@@ -128,7 +128,7 @@ def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Ite
 def run_case(case: Case, base: BotConfig) -> dict[str, Any]:
     cfg, market, rows, rules = case_inputs(case, base)
     clock = SimClock()
-    ex = SimExchange(market, rows, rules, case.seed)
+    ex = make_exchange(market, rows, rules, case.seed)
     core = EngineCore(cfg, market, clock)
     dur = case.duration_s if not case.scenario.startswith(DATA_PREFIX) else None
     res = run_backtest(ex, core, clock, duration_s=dur)

@@ -90,6 +90,7 @@ def run_backtest(
             break  # the market is over and what was in flight has been delivered
         t = next_tick if next_tick <= nxt else nxt
         if end is not None and t > end:
+            ex.catch_up(end)
             break
         clock.advance_to(t)
         for e in ex.advance(t):

@@ -16,9 +16,10 @@ from lighter_bot.domain.market import MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
 from lighter_bot.errors import DataError
-from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import VenueRules
 from lighter_bot.venues.sim.source import Row
+from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 
 @dataclass
@@ -52,11 +53,11 @@ class ProgressBar:
             print(file=sys.stderr)
 
 
-def run_recorded(cfg: BotConfig, market: MarketSpec, rows: Iterator[Row], rules: VenueRules, seed: int,
+def run_recorded(cfg: BotConfig, market: MarketSpec, rows: Iterator[Row] | list[Row] | MarketTape, rules: VenueRules, seed: int,
                  duration_s: float | None, regime_at: Callable[[float], str] | None = None,
                  progress: Callable[[float], None] | None = None, tick_s: float = 0.1) -> RecordedRun:
     clock = SimClock()
-    ex = SimExchange(market, rows, rules, seed)
+    ex = make_exchange(market, rows, rules, seed)
     core = EngineCore(cfg, market, clock)
     rec = RecordingCore(core, ex, regime_at=regime_at, progress=progress)
     res = run_backtest(ex, rec, clock, duration_s=duration_s, tick_s=tick_s)

@@ -18,10 +18,11 @@ from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
 from lighter_bot.errors import ConfigError
 from lighter_bot.venues.sim import replay
-from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_names
 from lighter_bot.venues.sim.source import Row
+from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 
 def _with_tier(cfg: BotConfig, tier: str) -> BotConfig:
@@ -45,8 +46,9 @@ def _config_for_data(config: str | None, profile: str | None, spec: MarketSpec, 
 
 def run_one(cfg: BotConfig, market: MarketSpec, rows: Any, rules: VenueRules, seed: int, duration: float | None,
             tick_s: float = 0.1) -> BacktestResult:
+    """`rows`: a row iterator (scenarios), or a MarketTape (recorded data: the fast replay path)."""
     clock = SimClock()
-    ex = SimExchange(market, rows, rules, seed)
+    ex = make_exchange(market, rows, rules, seed)
     core = EngineCore(cfg, market, clock)
     return run_backtest(ex, core, clock, duration_s=duration, tick_s=tick_s)
 
@@ -83,19 +85,22 @@ def backtest(
         rep = replay.load(files)
         market = rep.market
         cfg = _with_tier(_config_for_data(config, profile, market, rep.mid_price()), tier.lower())
-        rows = iter(rep.rows)
+        rows = rep.rows
         source = f"data {rep.source}"
+    rules = _rules(cfg, tier.lower())
+    if isinstance(rows, list):  # recorded data: prepare it once for the fast replay path (tape_exchange.py)
+        rows = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
     recorded: RecordedRun | None = None
     try:
         if report or json_path:  # recorded run: the report's metrics (backtest/report.py)
             total = (duration or 3600.0) if scenario else (rep.end - rep.start)
             bar = ProgressBar(total)
-            recorded = run_recorded(cfg, market, rows, _rules(cfg, tier.lower()), seed, duration,
+            recorded = run_recorded(cfg, market, rows, rules, seed, duration,
                                     regime_labeler(scenario) if scenario else None, bar)
             bar.close()
             res = recorded.result
         else:
-            res = run_one(cfg, market, rows, _rules(cfg, tier.lower()), seed, duration)
+            res = run_one(cfg, market, rows, rules, seed, duration)
     except ValueError as exc:
         raise ConfigError([str(exc)]) from None
     out = {**res.to_dict(), "source": source, "tier": tier.lower(), "market": market.symbol,

@@ -170,7 +170,7 @@ class SimExchange:
         self._public_seq = 0
         self.position = 0  # lots, signed
         self.fills: list[SimFill] = []
-        self.tape: deque[TapeTrade] = deque(maxlen=5000)
+        self._tape: deque[TapeTrade] = deque(maxlen=5000)
         self.stats = SimStats()
         self._queue = QueueModel(rules.queue_model, rules.queue_power)
 
@@ -219,6 +219,10 @@ class SimExchange:
         while self._out and self._out[0][0] <= until:
             out.append(heapq.heappop(self._out)[2])
         return out
+
+    def catch_up(self, until: float) -> None:
+        """Account for the market rows at or before `until` when nothing else happens by then (a
+        no-op here: every row is a happening; TapeExchange skips rows that concern nobody)."""
 
     # -- commands ------------------------------------------------------------------------------
     def submit(self, now: float, commands: Sequence[Command]) -> None:
@@ -296,6 +300,11 @@ class SimExchange:
                 self._emit_acct_at(t, ModifyRejected(0.0, cid, code, reason))
 
     # -- introspection (tests, emulator) -------------------------------------------------------
+    @property
+    def tape(self) -> deque[TapeTrade]:
+        """Recent public trades of the market (the last 5000), oldest first."""
+        return self._tape
+
     def book(self, depth: int | None = None) -> BookView:
         """The current true market book (our orders are not in it)."""
         n = depth or self.rules.book_depth
@@ -402,7 +411,7 @@ class SimExchange:
             self._public_seq += 1
             taker = Side.BID if side == BID else Side.ASK
             tid = f"m{self._public_seq}"
-            self.tape.append(TapeTrade(t, tid, price, size, taker))
+            self._tape.append(TapeTrade(t, tid, price, size, taker))
             self._emit_md(t, MarketTrade, price, size, taker)
             if self._orders:
                 self._on_trade_for_orders(t, taker, price, size)
@@ -543,8 +552,14 @@ class SimExchange:
 
     def _crosses_market(self, side: Side, price: int) -> bool:
         if side is Side.BID:
-            return bool(self._ask_px) and price >= self._ask_px[0]
-        return bool(self._bid_px) and price <= self._bid_px[-1]
+            ba = self.best_ask()
+            return ba is not None and price >= ba
+        bb = self.best_bid()
+        return bb is not None and price <= bb
+
+    def _level_size(self, is_bid: bool, price: int) -> int:
+        """The market's size at `price` on one side now (lots; 0 if the level is empty)."""
+        return (self._bids if is_bid else self._asks).get(price, 0)
 
     def _own_cross(self, side: Side, price: int) -> bool:
         for o in self._orders.values():
@@ -582,8 +597,7 @@ class SimExchange:
         if cmd.tif is TimeInForce.IOC:
             self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED_IOC))
             return
-        levels = self._bids if o.is_bid else self._asks
-        o.queue.ahead = float(levels.get(o.price, 0))
+        o.queue.ahead = float(self._level_size(o.is_bid, o.price))
         self._orders[o.client_id] = o
         self._watch_dirty = True
         if cmd.expiry_s is not None:
@@ -625,10 +639,9 @@ class SimExchange:
                 self._drop(o.client_id)
                 self._emit_acct(t, OrderCanceled(0.0, o.client_id, CANCELED_REDUCE_ONLY))
                 return
-        levels = self._bids if o.is_bid else self._asks
         if cmd.price != o.price or size > o.size:
             # A new price, or more size, loses priority: back of the queue at the (new) price.
-            o.queue = QueuePos(float(levels.get(cmd.price, 0)))
+            o.queue = QueuePos(float(self._level_size(o.is_bid, cmd.price)))
         o.price = cmd.price
         self._watch_dirty = True
         o.size = size
