@@ -24,9 +24,10 @@ from decimal import Decimal
 from typing import Any
 
 from lighter_bot.errors import DataError
-from lighter_bot.ops.markets import MarketInfo
+from lighter_bot.ops.markets import min_clip, min_clip_value
 from lighter_bot.ops.rest import LighterRest
 from lighter_bot.ops.sizing import CLIP_BALANCE_FRACTION
+from lighter_bot.venues.lighter.parse import MarketInfo
 
 WEIGHTS = {"volume": 0.30, "spread": 0.25, "volatility": 0.20, "min_order": 0.15, "activity": 0.10}
 SPREAD_FETCH_CONCURRENCY = 4
@@ -72,8 +73,8 @@ class Suggestion:
             "daily_quote_volume": float(m.daily_quote_volume),
             "daily_range_bps": None if m.daily_range_bps is None else round(float(m.daily_range_bps), 1),
             "spread_bps": None if self.spread_bps is None else round(self.spread_bps, 2),
-            "min_clip": float(m.min_clip()) if m.last_trade_price > 0 else None,
-            "min_clip_usd": round(float(m.min_clip_value()), 2) if m.last_trade_price > 0 else None,
+            "min_clip": float(min_clip(m)) if m.last_trade_price > 0 else None,
+            "min_clip_usd": round(float(min_clip_value(m)), 2) if m.last_trade_price > 0 else None,
             "parts": {p.name: {"value": p.value, "score": round(p.score, 3), "weight": p.weight, "why": p.why} for p in self.parts},
             "flags": list(self.flags),
         }
@@ -111,14 +112,14 @@ def volatility_part(range_bps: float | None) -> Part:
 def min_order_part(m: MarketInfo, balance_usd: float) -> Part:
     if m.last_trade_price <= 0:
         return Part("min_order", None, 0.0, "no last price: cannot size an order")
-    value = float(m.min_clip_value())
+    value = float(min_clip_value(m))
     budget = balance_usd * float(CLIP_BALANCE_FRACTION)
     ratio = value / budget
     return Part(
         "min_order",
         round(value, 2),
         _clamp(1 - ratio),
-        f"minimum clip {m.min_clip()} {m.symbol} = ${value:.2f}, {ratio:.0%} of half the ${balance_usd:g} balance",
+        f"minimum clip {min_clip(m)} {m.symbol} = ${value:.2f}, {ratio:.0%} of half the ${balance_usd:g} balance",
     )
 
 
