@@ -37,6 +37,15 @@ def _clamp(x: float) -> float:
     return max(0.0, min(1.0, x))
 
 
+def _plateau(x: float, lo: float, hi: float, zero: float) -> float:
+    """1 on [lo, hi]; below lo rising linearly from 0 at x = 0; above hi falling to 0 at x = zero."""
+    if x < lo:
+        return x / lo
+    if x <= hi:
+        return 1.0
+    return _clamp(1 - (x - hi) / (zero - hi))
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     name: str
@@ -89,24 +98,25 @@ def spread_part(bps: float | None) -> Part:
     if bps is None:
         return Part("spread", None, 0.5, "spread not measured (counts 0.5)")
     if bps < 2:
-        s, why = bps / 2, "tighter than 2 bps: our 7-13 bps quotes would rarely be at the touch"
+        why = "tighter than 2 bps: our 7-13 bps quotes would rarely be at the touch"
     elif bps <= 12:
-        s, why = 1.0, "within 2..12 bps: room for our quotes near the touch"
+        why = "within 2..12 bps: room for our quotes near the touch"
     else:
-        s, why = _clamp(1 - (bps - 12) / 28), "wider than 12 bps: a thin book (40 bps -> 0)"
-    return Part("spread", round(bps, 2), s, f"{bps:.2f} bps at the top of the book; {why}")
+        why = "wider than 12 bps: a thin book (40 bps -> 0)"
+    return Part("spread", round(bps, 2), _plateau(bps, 2, 12, 40), f"{bps:.2f} bps at the top of the book; {why}")
 
 
 def volatility_part(range_bps: float | None) -> Part:
     if range_bps is None:
         return Part("volatility", None, 0.0, "no daily high/low: unknown volatility")
     if range_bps < 150:
-        s, why = range_bps / 150, "quiet: few crossings of our quotes"
+        why = "quiet: few crossings of our quotes"
     elif range_bps <= 600:
-        s, why = 1.0, "within 150..600 bps"
+        why = "within 150..600 bps"
     else:
-        s, why = _clamp(1 - (range_bps - 600) / 1400), "wild: adverse selection and hedging costs (2000 bps -> 0)"
-    return Part("volatility", round(range_bps, 1), s, f"daily range {range_bps:.0f} bps of the price; {why}")
+        why = "wild: adverse selection and hedging costs (2000 bps -> 0)"
+    score = _plateau(range_bps, 150, 600, 2000)
+    return Part("volatility", round(range_bps, 1), score, f"daily range {range_bps:.0f} bps of the price; {why}")
 
 
 def min_order_part(m: MarketInfo, balance_usd: float) -> Part:

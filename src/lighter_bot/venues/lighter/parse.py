@@ -71,6 +71,11 @@ def _list(v: Any) -> list[Any]:
     return list(v) if isinstance(v, list) else []
 
 
+def _of_market(v: Any, spec: MarketSpec) -> Any:
+    """Account frames key their per-market lists by market id (`{"0": [...]}`); REST sends the list."""
+    return v.get(str(spec.market_id)) if isinstance(v, Mapping) else v
+
+
 # -- market metadata ------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -371,10 +376,7 @@ def trade_frame(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
 
 def account_trades(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
     """`account_all_trades` frame: trades{market: [Trade]} -> this market's trades, oldest first."""
-    trades = msg.get("trades")
-    if isinstance(trades, Mapping):
-        return trades_of(trades.get(str(spec.market_id)), spec)
-    return trades_of(trades, spec)
+    return trades_of(_of_market(msg.get("trades"), spec), spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,10 +523,7 @@ def orders_of(rows: Any, spec: MarketSpec) -> list[OrderInfo]:
 
 def orders_body(body: Json, spec: MarketSpec) -> list[OrderInfo]:
     """REST `orders[]` or WS `orders{market: [Order]}` -> this market's orders."""
-    orders = body.get("orders")
-    if isinstance(orders, Mapping):
-        return orders_of(orders.get(str(spec.market_id)), spec)
-    return orders_of(orders, spec)
+    return orders_of(_of_market(body.get("orders"), spec), spec)
 
 
 # -- positions ------------------------------------------------------------------------------------
