@@ -133,6 +133,14 @@ def test_account_fills_self_trade_and_malformed() -> None:
         parse.account_fills({**row, "maker_fee": "x"}, 7)
 
 
+def test_order_book_touch(lighter_fixtures: Path) -> None:
+    body = load(lighter_fixtures, "http_order_book_orders.json")
+    assert parse.order_book_touch(body) == (Decimal("2361.17"), Decimal("2361.32"))
+    bids = [*body["bids"], {"price": "2361.30", "remaining_base_amount": "0"}, {"price": "x"}, "junk"]
+    assert parse.order_book_touch({**body, "bids": bids}) == (Decimal("2361.17"), Decimal("2361.32"))
+    assert parse.order_book_touch({**body, "asks": []}) is None
+
+
 def test_orders(lighter_fixtures: Path) -> None:
     (o,) = parse.orders_body(load(lighter_fixtures, "ws_account_orders_update.json"), ETH)
     assert (o.order_index, o.client_order_index, o.is_ask, o.price) == (281476929510110, 42, True, 235274)

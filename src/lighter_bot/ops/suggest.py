@@ -20,14 +20,13 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from lighter_bot.errors import DataError
 from lighter_bot.ops.markets import min_clip, min_clip_value
 from lighter_bot.ops.rest import LighterRest
 from lighter_bot.ops.sizing import CLIP_BALANCE_FRACTION
-from lighter_bot.venues.lighter.parse import MarketInfo
+from lighter_bot.venues.lighter.parse import MarketInfo, order_book_touch
 
 WEIGHTS = {"volume": 0.30, "spread": 0.25, "volatility": 0.20, "min_order": 0.15, "activity": 0.10}
 SPREAD_FETCH_CONCURRENCY = 4
@@ -155,21 +154,11 @@ def assess(m: MarketInfo, balance_usd: float, spread_bps: float | None = None) -
 
 
 def top_of_book_spread_bps(payload: dict[str, Any]) -> float | None:
-    """(best ask - best bid) / mid in bps from an orderBookOrders answer (levels in any order)."""
-    def prices(side: str) -> list[Decimal]:
-        out = []
-        for o in payload.get(side) or []:
-            try:
-                if Decimal(str(o.get("remaining_base_amount", "1"))) > 0:
-                    out.append(Decimal(str(o["price"])))
-            except Exception:
-                continue
-        return out
-
-    asks, bids = prices("asks"), prices("bids")
-    if not asks or not bids:
+    """(best ask - best bid) / mid in bps from an orderBookOrders answer."""
+    touch = order_book_touch(payload)
+    if touch is None:
         return None
-    ask, bid = min(asks), max(bids)
+    bid, ask = touch
     mid = (ask + bid) / 2
     if mid <= 0 or ask < bid:
         return None

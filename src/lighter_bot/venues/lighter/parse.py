@@ -244,6 +244,32 @@ def book_view(bids: Mapping[int, int], asks: Mapping[int, int], depth: int) -> B
     return BookView(tuple(b), tuple(a))
 
 
+def _finite(v: Any) -> Decimal | None:
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
+
+
+def order_book_touch(body: Json) -> tuple[Decimal, Decimal] | None:
+    """(best bid, best ask) in quote units of an `orderBookOrders` answer: orders in any order, emptied
+    or unreadable ones skipped; None when a side has none."""
+
+    def prices(side: str) -> list[Decimal]:
+        out: list[Decimal] = []
+        for o in _list(body.get(side)):
+            if not isinstance(o, Mapping):
+                continue
+            remaining, price = _finite(o.get("remaining_base_amount", "1")), _finite(o.get("price"))
+            if remaining is not None and remaining > 0 and price is not None:
+                out.append(price)
+        return out
+
+    bids, asks = prices("bids"), prices("asks")
+    return (max(bids), min(asks)) if bids and asks else None
+
+
 def depth_book(body: Json, spec: MarketSpec, depth: int = 50) -> BookView:
     """REST depth snapshot ({asks, bids} of {price, size}) -> BookView."""
     bids = dict(_levels(body.get("bids"), spec, "bids"))
