@@ -12,6 +12,8 @@ import asyncio
 import random
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +134,15 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def get(url: str) -> tuple[int, str]:
+    """GET a local URL: (status, body), also for error statuses."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 def write_config(root: Path, port: int, **overrides: Any) -> Path:

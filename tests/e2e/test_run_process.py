@@ -10,20 +10,14 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.bot_harness import free_port, get
+
 BIN = Path(sys.executable).parent / "lighter-bot"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_config(tmp: Path) -> Path:
@@ -37,14 +31,6 @@ def write_config(tmp: Path) -> Path:
     p = tmp / "config.yaml"
     p.write_text(yaml.safe_dump(cfg))
     return p
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def start(tmp: Path, *args: str) -> tuple[subprocess.Popen[str], int]:

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -20,18 +19,14 @@ from typing import Any
 
 import pytest
 
+from tests.bot_harness import free_port
+
 harness = pytest.importorskip(
     "lighter_bot.venues.emulator.harness", reason="the Lighter API emulator (branch `emulator`) is not merged yet"
 )
 
 BOT = [str(Path(sys.executable).parent / "lighter-bot")]
 TOKEN_RE = re.compile(r"\d{10}:\d+:\d+:[0-9a-f]{160}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_config(tmp: Path, port: int) -> Path:

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,17 +18,9 @@ import pytest
 from lighter_bot.domain.events import VenueStatus
 from lighter_bot.records.accounting import build
 from lighter_bot.records.ledger import Ledger
-from tests.bot_harness import RunningBot, free_port, write_config
+from tests.bot_harness import RunningBot, free_port, get, write_config
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def metric_values(text: str) -> dict[str, float]:

@@ -75,6 +75,72 @@ def test_self_trade_gives_two_distinct_fills() -> None:
     assert {(f.side, f.role) for f in fills} == {(Side.BID, Role.TAKER), (Side.ASK, Role.MAKER)}
 
 
+def test_market_info_from_order_book_details(lighter_fixtures: Path) -> None:
+    body = load(lighter_fixtures, "http_order_book_details.json")
+    (eth,) = parse.perp_markets(body)
+    assert eth.spec == parse.market_spec(body, 0)
+    assert eth.maker_fee == Decimal(body["order_book_details"][0]["maker_fee"])  # percent, as Lighter sends it
+    assert eth.initial_margin == Decimal(eth.default_initial_margin_fraction) / 10_000
+    (row,) = body["order_book_details"]
+    with pytest.raises(DataError, match="orderBookDetails entry 'ETH' min_quote_amount: expected a number"):
+        parse.market_info({k: v for k, v in row.items() if k != "min_quote_amount"})
+    with pytest.raises(DataError, match="orderBookDetails entry 'ETH' price_decimals: expected an integer, got 'x'"):
+        parse.market_info({**row, "price_decimals": "x"})
+    with pytest.raises(DataError, match="order_book_details is not a list"):
+        parse.perp_markets({"order_book_details": {}})
+
+
+def test_account_fills_agree_with_the_venue_fills(lighter_fixtures: Path) -> None:
+    """The decimal reading (trade history, imports) and the venue's tick reading of one account trade
+    name the same side, role, fee and ids."""
+    msg = load(lighter_fixtures, "ws_account_all_trades_update.json")
+    row = msg["trades"]["0"][0]
+    (f,) = parse.account_fills(row, 1234)
+    (v,) = parse.our_fills(parse.account_trades(msg, ETH)[0], 1234)
+    assert (f.side, f.role, f.trade_id, f.client_order_id, f.order_id) == (v.side, v.role, v.trade_id, v.client_order_index, str(v.order_index))
+    assert (ETH.price_to_ticks_down(f.price), ETH.size_to_lots_down(f.size)) == (v.price, v.size)
+    assert f.fee == Decimal("314.324728") * 196 / 1_000_000 and float(f.fee) == pytest.approx(v.fee)
+    assert f.ts == row["timestamp"] / 1000 and f.market_id == 0 and f.position_before is None
+    assert parse.account_fills(row, 999) == []
+
+
+@pytest.mark.parametrize(("maker_ask", "side", "role"), [
+    (True, Side.ASK, Role.MAKER), (False, Side.ASK, Role.TAKER), (True, Side.BID, Role.TAKER), (False, Side.BID, Role.MAKER),
+])
+def test_account_fill_role_and_fee(maker_ask: bool, side: Side, role: Role) -> None:
+    me, other = 7, 8
+    row = {"trade_id": 5, "market_id": 2, "size": "0.064", "price": "170.5", "timestamp": 1762000000123,
+           "ask_account_id": me if side is Side.ASK else other, "bid_account_id": me if side is Side.BID else other,
+           "is_maker_ask": maker_ask, "maker_fee": 28, "taker_fee": 196, f"{role.value}_position_size_before": "-0.5"}
+    (f,) = parse.account_fills(row, me)
+    assert (f.side, f.role, f.trade_id) == (side, role, "5")
+    assert f.notional == Decimal("10.9120")  # no usd_amount: size x price
+    assert f.fee == f.notional * (28 if role is Role.MAKER else 196) / 1_000_000
+    assert f.position_before == Decimal("-0.5") and f.signed_size == Decimal("0.064") * side.sign
+    del row[f"{role.value}_fee"]
+    assert parse.account_fills(row, me)[0].fee == 0  # Lighter omits zero fees
+
+
+def test_account_fills_self_trade_and_malformed() -> None:
+    row = {"trade_id": 5, "market_id": 2, "size": "1", "price": "10", "timestamp": 1, "ask_account_id": 7,
+           "bid_account_id": 7, "is_maker_ask": True}
+    assert [(f.side, f.role) for f in parse.account_fills(row, 7)] == [(Side.BID, Role.TAKER), (Side.ASK, Role.MAKER)]
+    with pytest.raises(DataError, match="trade 5: size: expected a number"):
+        parse.account_fills({**row, "size": None}, 7)
+    with pytest.raises(DataError, match="trade 5: size and price must be positive"):
+        parse.account_fills({**row, "price": "0"}, 7)
+    with pytest.raises(DataError, match="trade 5: maker_fee: expected an integer"):
+        parse.account_fills({**row, "maker_fee": "x"}, 7)
+
+
+def test_order_book_touch(lighter_fixtures: Path) -> None:
+    body = load(lighter_fixtures, "http_order_book_orders.json")
+    assert parse.order_book_touch(body) == (Decimal("2361.17"), Decimal("2361.32"))
+    bids = [*body["bids"], {"price": "2361.30", "remaining_base_amount": "0"}, {"price": "x"}, "junk"]
+    assert parse.order_book_touch({**body, "bids": bids}) == (Decimal("2361.17"), Decimal("2361.32"))
+    assert parse.order_book_touch({**body, "asks": []}) is None
+
+
 def test_orders(lighter_fixtures: Path) -> None:
     (o,) = parse.orders_body(load(lighter_fixtures, "ws_account_orders_update.json"), ETH)
     assert (o.order_index, o.client_order_index, o.is_ask, o.price) == (281476929510110, 42, True, 235274)

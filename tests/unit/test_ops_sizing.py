@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from lighter_bot.config import BotConfig, merge_profile, parse_config
 from lighter_bot.errors import DataError
-from lighter_bot.ops.markets import MarketInfo, find_market, parse_order_book_details
+from lighter_bot.ops.markets import exchange_min_notional, find_market
 from lighter_bot.ops.sizing import compute_sizing
+from lighter_bot.venues.lighter.parse import MarketInfo, perp_markets
 
 
 def market(price: str = "168", min_base: str = "0.061", min_quote: str = "10", size_dec: int = 3, price_dec: int = 3,
@@ -31,7 +32,7 @@ def market(price: str = "168", min_base: str = "0.061", min_quote: str = "10", s
 
 def test_parses_the_real_order_book_details(lighter_fixtures: Path) -> None:
     payload = json.loads((lighter_fixtures / "http_order_book_details.json").read_text())
-    [eth] = parse_order_book_details(payload)
+    [eth] = perp_markets(payload)
     assert (eth.symbol, eth.market_id, eth.size_decimals, eth.price_decimals) == ("ETH", 0, 4, 2)
     assert (eth.min_base_amount, eth.min_quote_amount) == (Decimal("0.0050"), Decimal("10.000000"))
     assert eth.last_trade_price == Decimal("2361.31") and eth.default_initial_margin_fraction == 500
@@ -93,10 +94,10 @@ def test_sizing_invariants(m: MarketInfo, balance: int, mult: str) -> None:
     # the smallest clip clears both exchange minimums (error 21706) even 2 % below the last price
     spec = m.spec
     assert spec.meets_minimums(spec.price_to_ticks_down(price), spec.size_to_lots_down(s.size_min))
-    assert s.size_min * price * Decimal("0.98") >= m.exchange_min_notional > m.min_quote_amount
+    assert s.size_min * price * Decimal("0.98") >= exchange_min_notional(m) > m.min_quote_amount
     # and is the smallest such lot count (unless pinned by min_base_amount)
     if s.size_min - lot >= m.min_base_amount:
-        assert (s.size_min - lot) * price * Decimal("0.98") < m.exchange_min_notional
+        assert (s.size_min - lot) * price * Decimal("0.98") < exchange_min_notional(m)
     assert s.size_min <= s.size <= s.size_max
     assert s.size_max * price <= Decimal(balance) / 2
     assert s.trigger_units - s.target_units >= s.size_min  # a hedge back to target is a legal clip

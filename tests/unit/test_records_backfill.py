@@ -1,5 +1,6 @@
-"""Backfill conversion of Lighter trades: our side from the account ids, our role from is_maker_ask,
-fees in millionths of notional, ms timestamps to seconds; ledger rows pass through normalised."""
+"""Backfill conversion of Lighter trades (read by venues/lighter/parse.py `account_fills`): our side from
+the account ids, our role from is_maker_ask, fees in millionths of notional, ms timestamps to seconds;
+ledger rows pass through normalised."""
 
 from __future__ import annotations
 
@@ -7,9 +8,20 @@ from typing import Any
 
 import pytest
 
-from lighter_bot.records.backfill import convert, from_lighter_trade
+from lighter_bot.records.backfill import FillsOf, convert, from_account_fill
+from lighter_bot.venues.lighter import parse
 
 ME, OTHER = 366110, 91249
+
+
+def ours(account_index: int) -> FillsOf:
+    return lambda row: parse.account_fills(row, account_index)
+
+
+def from_lighter_trade(t: dict[str, Any], account_index: int) -> dict[str, Any] | None:
+    """The ledger row of our side of one Lighter trade, as `metrics import-json` writes it."""
+    fills = parse.account_fills(t, account_index)
+    return from_account_fill(fills[0]) if fills else None
 
 
 def trade(ask: int, bid: int, is_maker_ask: bool, **kw: Any) -> dict[str, Any]:
@@ -41,7 +53,7 @@ def test_side_and_role(ask: int, bid: int, maker_ask: bool, side: str, role: str
 def test_fee_absent_means_zero_and_others_trades_are_skipped() -> None:
     t = trade(ME, OTHER, True)
     del t["maker_fee"]
-    res = convert([t, trade(OTHER, 1, True), trade(ME, ME, True), {"trade_id": 9, "ask_account_id": ME}], ME)
+    res = convert([t, trade(OTHER, 1, True), trade(ME, ME, True), {"trade_id": 9, "ask_account_id": ME}], ours(ME))
     assert [r["fee_paid"] for r in res.rows] == ["0"]
     assert res.not_ours == 1
     assert len(res.malformed) == 2  # the self-trade and the one without size/price

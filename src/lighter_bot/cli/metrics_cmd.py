@@ -12,7 +12,10 @@ import typer
 
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import BotConfig, load_config, load_secrets
+from lighter_bot.domain.fills import AccountFill
+from lighter_bot.records.backfill import FillsOf
 from lighter_bot.records.report import LedgerReport, import_file, reset
+from lighter_bot.venues.lighter import parse
 
 app = typer.Typer(
     help="The fills ledger (data/metrics/fills.jsonl): PnL snapshots, windows, reset, CSV export, backfill import.",
@@ -106,12 +109,19 @@ def import_json(
     """Add Lighter trades (REST or WS format) or ledger rows to the ledger, skipping known trade ids."""
     cfg = _cfg(ctx, config)
     acct = account_index if account_index is not None else load_secrets().account_index
-    res, written = import_file(cfg.metrics, input_, acct, cfg.config_hash())
+    res, written = import_file(cfg.metrics, input_, None if acct is None else _fills_of(acct), cfg.config_hash())
     for m in res.malformed[:20]:
         print(f"warning: skipped {m}", file=sys.stderr)
     dupes = len(res.rows) - written
     typer.echo(f"imported {written} new fill(s) into {cfg.metrics.ledger_path} "
                f"({dupes} already present, {res.not_ours} not this account's, {len(res.malformed)} malformed)")
+
+
+def _fills_of(account_index: int) -> FillsOf:
+    def fills_of(row: dict[str, Any]) -> list[AccountFill]:
+        return parse.account_fills(row, account_index)
+
+    return fills_of
 
 
 def dump_metrics(ctx: typer.Context) -> None:

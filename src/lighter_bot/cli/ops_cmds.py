@@ -17,14 +17,17 @@ import typer
 
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import config_path, load_config, load_secrets
+from lighter_bot.domain.orders import Side
 from lighter_bot.errors import ConfigError, DataError
 from lighter_bot.ops import profiles as prof
 from lighter_bot.ops import suggest as sugg
 from lighter_bot.ops import trades as tr
 from lighter_bot.ops import ws_token as wst
-from lighter_bot.ops.markets import MarketInfo, fetch_markets, find_market, parse_order_book_details
+from lighter_bot.ops.markets import exchange_min_notional, fetch_markets, find_market, min_clip_value
 from lighter_bot.ops.rest import LighterRest
 from lighter_bot.ops.sizing import compute_sizing
+from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter.parse import MarketInfo
 
 app = typer.Typer(help="Operator tools: market profiles, token rotation, trade history, market suggestions.", no_args_is_help=True)
 
@@ -95,7 +98,7 @@ def set_market(
     text = prof.render_profile(profile, header)
     typer.echo(
         f"{market.symbol} (market {market.market_id}): last {market.last_trade_price}, min base {market.min_base_amount}, "
-        f"min quote ${market.min_quote_amount} (floor ${market.exchange_min_notional}), initial margin "
+        f"min quote ${market.min_quote_amount} (floor ${exchange_min_notional(market)}), initial margin "
         f"{market.default_initial_margin_fraction / 100:g} %"
     )
     typer.echo(
@@ -177,7 +180,7 @@ def refresh_ws_token(
     url = _base_url(base_url, config)
     creds = wst.credentials(load_secrets())
     token = asyncio.run(wst.create_token(url, creds, expiry_seconds, int(time.time())))
-    expiry = wst.token_expiry(token)
+    expiry = parse.token_expiry(token) or 0.0
     what = f"token for account {creds.account_index}, API key {creds.api_key_index}, valid until {_iso(expiry)}"
     if dry_run:
         typer.echo(f"dry run: minted a {what}; {output} not written, Railway not called")
@@ -239,15 +242,16 @@ def fetch_trades(
     raw = asyncio.run(go())
     if output:
         prof.write_atomic(Path(output), json.dumps(raw, indent=2) + "\n")
-    fills = [f for t in raw for f in tr.our_fills(t, acct)]
+    fills = [f for t in raw for f in parse.account_fills(t, acct)]
     summaries = tr.summarize(fills, mid, from_flat=from_flat)
     if as_json:
         typer.echo(json.dumps({"account": acct, "fetched": len(raw), "markets": [s.as_dict() for s in summaries]}, indent=2))
         return
-    for f in sorted(fills, key=lambda f: (f.ts, f.trade_id)):
+    for f in sorted(fills, key=tr.replay_order):
+        side = "buy" if f.side is Side.BID else "sell"
         typer.echo(
-            f"{_iso(f.ts)} m{f.market_id} {f.trade_id} {f.side:<4} {f.role:<5} {f.size:g} @ {f.price:g} "
-            f"= ${f.notional:.2f} fee ${f.fee:.6f}"
+            f"{_iso(f.ts)} m{f.market_id} {f.trade_id} {side:<4} {f.role.value:<5} {float(f.size):g} @ {float(f.price):g} "
+            f"= ${float(f.notional):.2f} fee ${float(f.fee):.6f}"
         )
     typer.echo(f"account {acct}: {len(raw)} trades fetched, {len(fills)} fills of ours" + (f" (saved to {output})" if output else ""))
     for s in summaries:
@@ -291,7 +295,7 @@ def suggest_markets(
     if top < 1:
         raise fail(f"--top ({top}) must be >= 1")
     if input_file:
-        markets = parse_order_book_details(_read_json(Path(input_file)))
+        markets = parse.perp_markets(_read_json(Path(input_file)))
         ranked = asyncio.run(sugg.suggest(None, markets, balance_usd, top, target_symbol))
     else:
         url = _base_url(base_url, config)
@@ -334,7 +338,7 @@ def _row(i: int, s: sugg.Suggestion) -> str:
     m = s.market
     spread = "-" if s.spread_bps is None else f"{s.spread_bps:.1f}"
     rng = "-" if m.daily_range_bps is None else f"{float(m.daily_range_bps):.0f}"
-    min_usd = f"{float(m.min_clip_value()):.2f}" if m.last_trade_price > 0 else "-"
+    min_usd = f"{float(min_clip_value(m)):.2f}" if m.last_trade_price > 0 else "-"
     parts = " ".join(f"{_SHORT[p.name]}={p.score:.2f}" for p in s.parts)
     flag = "  [" + "; ".join(s.flags) + "]" if s.flags else ""
     return f"{i:>4} {m.market_id:>4} {m.symbol:<10} {s.score:>6.3f} {float(m.daily_quote_volume):>14,.0f} {spread:>7} {rng:>6} {min_usd:>7}  {parts}{flag}"

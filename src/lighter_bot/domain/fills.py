@@ -1,10 +1,13 @@
-"""A fill as the ledger and reports see it: the venue's fill plus the context at that moment."""
+"""Fills as the ledger and reports see them: the engine's fill plus its context, and our side of an
+exchange trade read back from the exchange (trade history, imports)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from lighter_bot.domain.events import OrderFilled
+from lighter_bot.domain.orders import Role, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +17,30 @@ class FillRecord:
     fill: OrderFilled
     mid: float | None
     position_after: int  # lots
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFill:
+    """Our side of one exchange trade in the exchange's decimal units (trade history, ledger imports).
+
+    Produced from venue payloads by the venue's parser (venues/lighter/parse.py `account_fills`), so
+    the tools below the engine (records, ops) never interpret raw payloads themselves.
+    """
+
+    trade_id: str  # the exchange's id (both halves of a self-trade carry the same id)
+    ts: float  # seconds
+    market_id: int
+    side: Side
+    role: Role
+    size: Decimal  # base units, > 0
+    price: Decimal
+    notional: Decimal  # quote units
+    fee: Decimal  # quote paid (negative = rebate)
+    client_order_id: int | None
+    order_id: str | None
+    position_before: Decimal | None  # our signed position just before the trade, when the exchange says
+    entry_quote_before: Decimal | None
+
+    @property
+    def signed_size(self) -> Decimal:
+        return self.size * self.side.sign

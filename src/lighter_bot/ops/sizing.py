@@ -4,7 +4,7 @@ Every size is on the market's lot grid (10**-size_decimals), never rounded to 0.
 the decimals as the old script did. The rules, in order (all sizes in base units):
 
 * min_clip = the smallest lot count that clears min_base_amount and exchange_min_notional
-  (min_quote_amount + 5 %) even if the price falls 2 % below the last trade (`MarketInfo.min_clip`).
+  (min_quote_amount + 5 %) even if the price falls 2 % below the last trade (`ops.markets.min_clip`).
 * size_min = min_clip; size_max = min_clip x sizing_multiplier (rounded up); size = their mid-point.
 * balance: one clip never commits more than half the balance unlevered (size_max x price <=
   balance / 2), so there is always room for the hedge; a balance too small for one min_clip is an error.
@@ -23,7 +23,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from lighter_bot.errors import DataError
-from lighter_bot.ops.markets import MarketInfo
+from lighter_bot.ops.markets import exchange_min_notional, min_clip
+from lighter_bot.venues.lighter.parse import MarketInfo
 
 CLIP_BALANCE_FRACTION = Decimal("0.5")  # one clip <= this share of the balance (unlevered)
 MARGIN_BALANCE_FRACTION = Decimal("0.5")  # the guard's worst case uses <= this share of the balance as margin
@@ -82,7 +83,7 @@ class Sizing:
             "symbol": m.symbol,
             "min_base_amount": float(m.min_base_amount),
             "min_quote_amount": float(m.min_quote_amount),
-            "exchange_min_notional": float(m.exchange_min_notional),
+            "exchange_min_notional": float(exchange_min_notional(m)),
             "price_decimals": m.price_decimals,
             "size_decimals": m.size_decimals,
             "last_trade_price": float(m.last_trade_price),
@@ -90,7 +91,7 @@ class Sizing:
             "maintenance_margin_bps": m.maintenance_margin_fraction,
             "maker_fee": float(m.maker_fee),
             "taker_fee": float(m.taker_fee),
-            "min_clip": float(m.min_clip()),
+            "min_clip": float(min_clip(m)),
             "balance_usd": float(self.balance_usd),
             "sizing_multiplier": float(self.sizing_multiplier),
         }
@@ -109,17 +110,17 @@ def compute_sizing(market: MarketInfo, balance_usd: Decimal, sizing_multiplier: 
     price = market.last_trade_price
     lot = Decimal(1).scaleb(-market.size_decimals)
     notes: list[str] = []
-    min_clip = market.min_clip()
+    clip = min_clip(market)
 
     clip_cap = _grid(balance_usd * CLIP_BALANCE_FRACTION / price, lot, ROUND_FLOOR)
-    if clip_cap < min_clip:
-        need = (min_clip * price / CLIP_BALANCE_FRACTION).quantize(Decimal("0.01"), ROUND_CEILING)
+    if clip_cap < clip:
+        need = (clip * price / CLIP_BALANCE_FRACTION).quantize(Decimal("0.01"), ROUND_CEILING)
         raise DataError(
-            f"--balance-usd {balance_usd} is too small for {market.symbol}: one minimum clip is {min_clip} "
-            f"(about ${min_clip * price:.2f}) and must be at most half the balance; use --balance-usd {need} or more"
+            f"--balance-usd {balance_usd} is too small for {market.symbol}: one minimum clip is {clip} "
+            f"(about ${clip * price:.2f}) and must be at most half the balance; use --balance-usd {need} or more"
         )
-    size_min = min_clip
-    size_max = _grid(min_clip * sizing_multiplier, lot, ROUND_CEILING)
+    size_min = clip
+    size_max = _grid(clip * sizing_multiplier, lot, ROUND_CEILING)
     if size_max > clip_cap:
         notes.append(f"size_max capped at {clip_cap} by the balance (half of ${balance_usd} per clip)")
         size_max = clip_cap

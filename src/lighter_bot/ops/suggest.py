@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from lighter_bot.errors import DataError
-from lighter_bot.ops.markets import MarketInfo
+from lighter_bot.ops.markets import min_clip, min_clip_value
 from lighter_bot.ops.rest import LighterRest
 from lighter_bot.ops.sizing import CLIP_BALANCE_FRACTION
+from lighter_bot.venues.lighter.parse import MarketInfo, order_book_touch
 
 WEIGHTS = {"volume": 0.30, "spread": 0.25, "volatility": 0.20, "min_order": 0.15, "activity": 0.10}
 SPREAD_FETCH_CONCURRENCY = 4
@@ -34,6 +34,15 @@ SPREAD_FETCH_CONCURRENCY = 4
 
 def _clamp(x: float) -> float:
     return max(0.0, min(1.0, x))
+
+
+def _plateau(x: float, lo: float, hi: float, zero: float) -> float:
+    """1 on [lo, hi]; below lo rising linearly from 0 at x = 0; above hi falling to 0 at x = zero."""
+    if x < lo:
+        return x / lo
+    if x <= hi:
+        return 1.0
+    return _clamp(1 - (x - hi) / (zero - hi))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +81,8 @@ class Suggestion:
             "daily_quote_volume": float(m.daily_quote_volume),
             "daily_range_bps": None if m.daily_range_bps is None else round(float(m.daily_range_bps), 1),
             "spread_bps": None if self.spread_bps is None else round(self.spread_bps, 2),
-            "min_clip": float(m.min_clip()) if m.last_trade_price > 0 else None,
-            "min_clip_usd": round(float(m.min_clip_value()), 2) if m.last_trade_price > 0 else None,
+            "min_clip": float(min_clip(m)) if m.last_trade_price > 0 else None,
+            "min_clip_usd": round(float(min_clip_value(m)), 2) if m.last_trade_price > 0 else None,
             "parts": {p.name: {"value": p.value, "score": round(p.score, 3), "weight": p.weight, "why": p.why} for p in self.parts},
             "flags": list(self.flags),
         }
@@ -88,37 +97,38 @@ def spread_part(bps: float | None) -> Part:
     if bps is None:
         return Part("spread", None, 0.5, "spread not measured (counts 0.5)")
     if bps < 2:
-        s, why = bps / 2, "tighter than 2 bps: our 7-13 bps quotes would rarely be at the touch"
+        why = "tighter than 2 bps: our 7-13 bps quotes would rarely be at the touch"
     elif bps <= 12:
-        s, why = 1.0, "within 2..12 bps: room for our quotes near the touch"
+        why = "within 2..12 bps: room for our quotes near the touch"
     else:
-        s, why = _clamp(1 - (bps - 12) / 28), "wider than 12 bps: a thin book (40 bps -> 0)"
-    return Part("spread", round(bps, 2), s, f"{bps:.2f} bps at the top of the book; {why}")
+        why = "wider than 12 bps: a thin book (40 bps -> 0)"
+    return Part("spread", round(bps, 2), _plateau(bps, 2, 12, 40), f"{bps:.2f} bps at the top of the book; {why}")
 
 
 def volatility_part(range_bps: float | None) -> Part:
     if range_bps is None:
         return Part("volatility", None, 0.0, "no daily high/low: unknown volatility")
     if range_bps < 150:
-        s, why = range_bps / 150, "quiet: few crossings of our quotes"
+        why = "quiet: few crossings of our quotes"
     elif range_bps <= 600:
-        s, why = 1.0, "within 150..600 bps"
+        why = "within 150..600 bps"
     else:
-        s, why = _clamp(1 - (range_bps - 600) / 1400), "wild: adverse selection and hedging costs (2000 bps -> 0)"
-    return Part("volatility", round(range_bps, 1), s, f"daily range {range_bps:.0f} bps of the price; {why}")
+        why = "wild: adverse selection and hedging costs (2000 bps -> 0)"
+    score = _plateau(range_bps, 150, 600, 2000)
+    return Part("volatility", round(range_bps, 1), score, f"daily range {range_bps:.0f} bps of the price; {why}")
 
 
 def min_order_part(m: MarketInfo, balance_usd: float) -> Part:
     if m.last_trade_price <= 0:
         return Part("min_order", None, 0.0, "no last price: cannot size an order")
-    value = float(m.min_clip_value())
+    value = float(min_clip_value(m))
     budget = balance_usd * float(CLIP_BALANCE_FRACTION)
     ratio = value / budget
     return Part(
         "min_order",
         round(value, 2),
         _clamp(1 - ratio),
-        f"minimum clip {m.min_clip()} {m.symbol} = ${value:.2f}, {ratio:.0%} of half the ${balance_usd:g} balance",
+        f"minimum clip {min_clip(m)} {m.symbol} = ${value:.2f}, {ratio:.0%} of half the ${balance_usd:g} balance",
     )
 
 
@@ -144,21 +154,11 @@ def assess(m: MarketInfo, balance_usd: float, spread_bps: float | None = None) -
 
 
 def top_of_book_spread_bps(payload: dict[str, Any]) -> float | None:
-    """(best ask - best bid) / mid in bps from an orderBookOrders answer (levels in any order)."""
-    def prices(side: str) -> list[Decimal]:
-        out = []
-        for o in payload.get(side) or []:
-            try:
-                if Decimal(str(o.get("remaining_base_amount", "1"))) > 0:
-                    out.append(Decimal(str(o["price"])))
-            except Exception:
-                continue
-        return out
-
-    asks, bids = prices("asks"), prices("bids")
-    if not asks or not bids:
+    """(best ask - best bid) / mid in bps from an orderBookOrders answer."""
+    touch = order_book_touch(payload)
+    if touch is None:
         return None
-    ask, bid = min(asks), max(bids)
+    bid, ask = touch
     mid = (ask + bid) / 2
     if mid <= 0 or ask < bid:
         return None

@@ -78,14 +78,6 @@ async def create_token(base_url: str, creds: Credentials, expiry_seconds: int, n
     return str(token)
 
 
-def token_expiry(token: str) -> int:
-    """Tokens look like `{expiry}:{account}:{key}:{signature}`."""
-    try:
-        return int(token.split(":", 1)[0])
-    except ValueError:
-        return 0
-
-
 def write_token_file(path: Path, token: str) -> None:
     """Two lines, `WS_AUTH_TOKEN=` and `LIGHTER_API_BEARER=` (the same token), mode 0600."""
     write_atomic(path, "".join(f"{name}={token}\n" for name in TOKEN_VARIABLES), mode=0o600)

@@ -1,23 +1,27 @@
 """Ledger rows from an imported file: Lighter trades (REST `/api/v1/trades`, `recentTrades`, or the
 `account_all_trades` WS update) or rows already in the ledger's own format (e.g. an old ledger).
 
-Our side of a Lighter trade comes from the account ids (`ask_account_id` / `bid_account_id`), our
-role from `is_maker_ask`; the fee is the integer `maker_fee`/`taker_fee` field in 1e-6 of notional
-(omitted when zero); millisecond timestamps become seconds; `source` is "backfill".
+Records sit below the venues, so a Lighter trade reaches this module already read as our side of it
+(`domain.fills.AccountFill`: side, role, fee, seconds) by the `FillsOf` function the caller passes
+(venues/lighter/parse.py `account_fills`); `source` is "backfill".
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from lighter_bot.domain.fills import AccountFill
 from lighter_bot.errors import DataError
 from lighter_bot.records.ledger import market_key, normalize_ts
 
-FEE_UNIT = Decimal("0.000001")  # Lighter's integer fee fields are millionths of notional
+# Our side(s) of one venue trade object: [] when it is not our account's (venues/lighter/parse.py
+# `account_fills` bound to our account index); raises DataError on a malformed trade.
+FillsOf = Callable[[dict[str, Any]], list[AccountFill]]
 
 
 @dataclass
@@ -63,49 +67,27 @@ def _d(v: Any) -> Decimal:
         raise ValueError(f"not a number: {v!r}") from None
 
 
-def from_lighter_trade(t: dict[str, Any], account_index: int, config_hash: str = "") -> dict[str, Any] | None:
-    """Our ledger row for one Lighter trade, or None when neither side is `account_index`."""
-    ask_acct, bid_acct = t.get("ask_account_id"), t.get("bid_account_id")
-    if ask_acct == account_index and bid_acct == account_index:
-        raise ValueError("self-trade (both sides are this account)")
-    if ask_acct == account_index:
-        side = "ask"
-    elif bid_acct == account_index:
-        side = "bid"
-    else:
-        return None
-    size, price = _d(t["size"]), _d(t["price"])
-    if size <= 0 or price <= 0:
-        raise ValueError("size and price must be positive")
-    is_maker_ask = bool(t.get("is_maker_ask"))
-    role = "maker" if is_maker_ask == (side == "ask") else "taker"
-    notional = size * price
-    fee_units = t.get(f"{role}_fee") or 0
-    fee = (notional * _d(fee_units) * FEE_UNIT).normalize()
-    base_delta = size if side == "bid" else -size
-    tid = t.get("trade_id_str") or t.get("trade_id")
-    if tid is None:
-        raise ValueError("no trade_id")
-    ts = t.get("timestamp")
-    if ts is None:
-        raise ValueError("no timestamp")
+def from_account_fill(f: AccountFill, config_hash: str = "") -> dict[str, Any]:
+    """Our ledger row for our side of an exchange trade."""
+    base_delta = f.signed_size
+    fee = f.fee.normalize()
     return {
-        "timestamp": round(normalize_ts(float(ts)), 6),
-        "market": market_key(int(t.get("market_id", 0))),
+        "timestamp": round(normalize_ts(f.ts), 6),
+        "market": market_key(f.market_id),
         "symbol": None,
-        "role": role,
-        "side": side,
-        "size": str(size),
-        "price": str(price),
-        "notional": str(notional),
+        "role": f.role.value,
+        "side": f.side.value,
+        "size": str(f.size),
+        "price": str(f.price),
+        "notional": str(f.notional),
         "base_delta": str(base_delta),
-        "quote_delta": str(-base_delta * price),
+        "quote_delta": str(-base_delta * f.price),
         "fee_paid": str(fee) if fee else "0",
         "fee_currency": "quote",
         "mid_price": None,
-        "trade_id": str(tid),
-        "client_order_id": t.get(f"{side}_client_id"),
-        "order_id": t.get(f"{side}_id_str") or (None if t.get(f"{side}_id") is None else str(t.get(f"{side}_id"))),
+        "trade_id": f.trade_id,
+        "client_order_id": f.client_order_id,
+        "order_id": f.order_id,
         "purpose": None,
         "position_after": None,
         "source": "backfill",
@@ -126,20 +108,24 @@ def from_ledger_row(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def convert(trades: list[dict[str, Any]], account_index: int | None, config_hash: str = "") -> ImportResult:
+def convert(trades: list[dict[str, Any]], fills_of: FillsOf | None, config_hash: str = "") -> ImportResult:
+    """Ledger rows of the file's objects; `fills_of` reads a venue trade (None: no account index given)."""
     res = ImportResult()
     for i, t in enumerate(trades):
+        ledger_row = is_ledger_row(t)
+        if fills_of is None and not ledger_row:
+            raise DataError("Lighter trades need --account-index (or env LIGHTER_ACCOUNT_INDEX) to know our side")
         try:
-            if is_ledger_row(t):
+            if ledger_row or fills_of is None:  # (the latter implies the former, see above)
                 res.rows.append(from_ledger_row(t))
                 continue
-            if account_index is None:
-                raise DataError("Lighter trades need --account-index (or env LIGHTER_ACCOUNT_INDEX) to know our side")
-            row = from_lighter_trade(t, account_index, config_hash)
-            if row is None:
+            fills = fills_of(t)
+            if not fills:
                 res.not_ours += 1
+            elif len(fills) > 1:
+                raise ValueError("self-trade (both sides are this account)")
             else:
-                res.rows.append(row)
-        except (KeyError, TypeError, ValueError) as exc:
+                res.rows.append(from_account_fill(fills[0], config_hash))
+        except (DataError, KeyError, TypeError, ValueError) as exc:
             res.malformed.append(f"trade #{i} ({t.get('trade_id', '?')}): {exc}")
     return res

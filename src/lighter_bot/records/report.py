@@ -10,7 +10,7 @@ from typing import Any
 from lighter_bot.config import MetricsConfig
 from lighter_bot.errors import DataError
 from lighter_bot.records.accounting import Accountant, build, parse_fill
-from lighter_bot.records.backfill import ImportResult, convert, load_trades_file, needs_account
+from lighter_bot.records.backfill import FillsOf, ImportResult, convert, load_trades_file, needs_account
 from lighter_bot.records.ledger import Ledger, PositionsLog, normalize_ts
 
 CSV_COLUMNS = (
@@ -99,14 +99,16 @@ class LedgerReport:
         return n
 
 
-def import_file(cfg: MetricsConfig, path: Path, account_index: int | None, config_hash: str = "") -> tuple[
+def import_file(cfg: MetricsConfig, path: Path, fills_of: FillsOf | None, config_hash: str = "") -> tuple[
         ImportResult, int]:
-    """Convert a backfill file and append the new fills; returns (conversion result, rows written)."""
+    """Convert a backfill file and append the new fills; returns (conversion result, rows written).
+
+    `fills_of` reads our side of a venue trade (None when no account index was given)."""
     trades = load_trades_file(path)
-    if account_index is None and needs_account(trades):
+    if fills_of is None and needs_account(trades):
         raise DataError("--input holds Lighter trades: pass --account-index N (or set LIGHTER_ACCOUNT_INDEX) "
                         "so that our side of each trade is known")
-    res = convert(trades, account_index, config_hash)
+    res = convert(trades, fills_of, config_hash)
     written = Ledger.from_config(cfg).append_rows(res.rows) if res.rows else 0
     return res, written
 

@@ -167,17 +167,29 @@ class TelemetryBridge:
                     out[o.side] = px
         return out
 
+    def marks(self) -> dict[str, float]:
+        """The live mid keyed as the ledger books key our market (empty while there is no mid)."""
+        mid = self.core.state.mid
+        return {market_key(self.core.market.market_id): mid} if mid is not None else {}
+
+    def window_snapshots(self, now: float) -> dict[str, dict[str, Any]]:
+        """The ledger books over all time ("total"), the rolling and the short window, marked at the live mid."""
+        marks, books = self.marks(), self.records.books
+        books.prune(now)
+        return {"total": books.snapshot(marks),
+                "rolling": books.snapshot(marks, now - self.rolling_s, now),
+                "short": books.snapshot(marks, now - self.short_s, now)}
+
     def refresh(self) -> None:
         """Set every gauge from the current state (also called on each /metrics scrape)."""
         core, s, m, mk, cfg = self.core, self.core.state, self.metrics, self.core.market, self.config
         now = self.clock.now()
         mid = s.mid
         mkey = market_key(mk.market_id)
-        marks = {mkey: mid} if mid is not None else {}
         books = self.records.books
-        books.prune(now)
+        snaps = self.window_snapshots(now)
         # portfolio: ledger all-time books, marked at the live mid
-        snap_total = books.snapshot(marks)
+        snap_total = snaps["total"]
         pos_units = mk.sz(s.position_lots)
         m.portfolio_realized.set(snap_total["realized_quote"])
         m.portfolio_unrealized.set(snap_total["unrealized_quote"])
@@ -188,9 +200,6 @@ class TelemetryBridge:
         m.portfolio_avg_entry.set(snap_total.get(f"avg_entry_{market_slug(mkey)}") or 0.0)
         m.portfolio_mid.set(mid or 0.0)
         # windows
-        snaps = {"total": snap_total,
-                 "rolling": books.snapshot(marks, now - self.rolling_s, now),
-                 "short": books.snapshot(marks, now - self.short_s, now)}
         for key, snap in snaps.items():
             for k, gauge in m.windows[key].items():
                 v = snap.get(k)
@@ -301,8 +310,8 @@ class TelemetryBridge:
             self.records.snapshot_position(self.position_row(now))
 
     def sample(self, now: float) -> None:
-        q, st, mid = self.quotes(), self.core.status(), self.core.state.mid
-        snap = self.records.books.snapshot({market_key(self.core.market.market_id): mid} if mid is not None else {})
+        q, st = self.quotes(), self.core.status()
+        snap = self.records.books.snapshot(self.marks())
         self.series.add(now, {
             "realized": snap["realized_quote"],
             "unrealized": snap["unrealized_quote"],
@@ -320,7 +329,7 @@ class TelemetryBridge:
         s, mk = self.core.state, self.core.market
         mid = s.mid
         mkey = market_key(mk.market_id)
-        snap = self.records.books.snapshot({mkey: mid} if mid is not None else {})
+        snap = self.records.books.snapshot(self.marks())
         return {
             "timestamp": round(now, 6),
             "market": mkey,

@@ -19,17 +19,11 @@ def build_data(b: TelemetryBridge) -> dict[str, Any]:
     now = b.clock.now()
     mid = s.mid
     mkey = market_key(mk.market_id)
-    marks = {mkey: mid} if mid is not None else {}
-    books = b.records.books
-    books.prune(now)
+    snaps = b.window_snapshots(now)
     report = b.health()
     st = core.status()
     quotes = b.quotes()
-    windows = {
-        "total": books.snapshot(marks),
-        b.rolling_label: books.snapshot(marks, now - b.rolling_s, now),
-        b.short_label: books.snapshot(marks, now - b.short_s, now),
-    }
+    windows = {"total": snaps["total"], b.rolling_label: snaps["rolling"], b.short_label: snaps["short"]}
     fills = [
         {"ts": f.ts, "side": f.side, "role": f.role, "price": f.price, "size": f.size, "purpose": f.purpose,
          "fee": f.fee, "trade_id": f.trade_id}

@@ -1,7 +1,8 @@
 """Lighter payloads to domain values: the ONLY place raw JSON or SDK types become bot values.
 
 Everything Lighter sends is decoded here: REST bodies, WebSocket frames, `sendTx` replies and SDK
-exceptions. The rest of the adapter works with the small frozen records below and with domain
+exceptions, for the live venue and for the operator tools (ops/: market metadata, trade history) and
+ledger imports (`metrics import-json`) alike. The rest of the adapter works with the small frozen records below and with domain
 values (ticks, lots). Unknown or missing fields degrade to "no information" (None / empty), never to
 a zero that could be mistaken for a fact (the old bot zeroed its inventory that way).
 """
@@ -12,9 +13,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from lighter_bot.domain.book import BookView, Level
+from lighter_bot.domain.fills import AccountFill
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Role, Side
 from lighter_bot.errors import DataError
@@ -38,9 +40,13 @@ def _dec(v: Any, what: str) -> Decimal:
         raise DataError(f"{what}: not a number: {v!r}") from None
 
 
+def _units(d: Decimal, decimals: int) -> int:
+    return int(d.scaleb(decimals).to_integral_value(ROUND_HALF_EVEN))
+
+
 def scaled(v: Any, decimals: int, what: str) -> int:
     """A decimal string ("2064.54") as an integer scaled by 10**decimals (exact on Lighter's data)."""
-    return int((_dec(v, what).scaleb(decimals)).to_integral_value(ROUND_HALF_EVEN))
+    return _units(_dec(v, what), decimals)
 
 
 def _int(v: Any, what: str) -> int:
@@ -65,7 +71,104 @@ def _list(v: Any) -> list[Any]:
     return list(v) if isinstance(v, list) else []
 
 
+def _of_market(v: Any, spec: MarketSpec) -> Any:
+    """Account frames key their per-market lists by market id (`{"0": [...]}`); REST sends the list."""
+    return v.get(str(spec.market_id)) if isinstance(v, Mapping) else v
+
+
 # -- market metadata ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """One market as `orderBookDetails` (or `orderBooks`) describes it (Decimal amounts, 1e-4 margin units)."""
+
+    market_id: int
+    symbol: str
+    status: str
+    market_type: str
+    min_base_amount: Decimal
+    min_quote_amount: Decimal
+    size_decimals: int
+    price_decimals: int
+    last_trade_price: Decimal
+    default_initial_margin_fraction: int  # 1e-4 units: 500 = 5 % = 20x
+    maintenance_margin_fraction: int
+    maker_fee: Decimal  # percent of notional: "0.0040" = 0.004 %
+    taker_fee: Decimal
+    daily_quote_volume: Decimal
+    daily_trades_count: int
+    daily_price_low: Decimal
+    daily_price_high: Decimal
+    open_interest: Decimal
+    hidden: bool = False
+
+    @property
+    def spec(self) -> MarketSpec:
+        return MarketSpec(
+            market_id=self.market_id,
+            symbol=self.symbol,
+            price_decimals=self.price_decimals,
+            size_decimals=self.size_decimals,
+            min_base_size=self.min_base_amount,
+            min_quote=self.min_quote_amount,
+        )
+
+    @property
+    def initial_margin(self) -> Decimal:
+        """Initial margin as a fraction (0.05 for 20x)."""
+        return Decimal(self.default_initial_margin_fraction) / Decimal(10_000)
+
+    @property
+    def daily_range_bps(self) -> Decimal | None:
+        if self.last_trade_price <= 0 or self.daily_price_high <= 0 or self.daily_price_low <= 0:
+            return None
+        return (self.daily_price_high - self.daily_price_low) / self.last_trade_price * 10_000
+
+
+def market_info(entry: Json) -> MarketInfo:
+    """One `orderBookDetails` / `orderBooks` entry; a missing or garbled field names the entry and field."""
+    where = f"orderBookDetails entry {entry.get('symbol', '?')!r}"
+
+    def dec(key: str, default: Any = None) -> Decimal:
+        return _dec(entry.get(key, default), f"{where} {key}")
+
+    def integer(key: str, default: Any = None) -> int:
+        return _int(entry.get(key, default), f"{where} {key}")
+
+    config = entry.get("market_config")
+    market_id = integer("market_id")
+    return MarketInfo(
+        market_id=market_id,
+        symbol=str(entry.get("symbol") or f"market_{market_id}"),
+        status=str(entry.get("status") or "unknown"),
+        market_type=str(entry.get("market_type") or "perp"),
+        min_base_amount=dec("min_base_amount"),
+        min_quote_amount=dec("min_quote_amount"),
+        size_decimals=integer("size_decimals", entry.get("supported_size_decimals")),
+        price_decimals=integer("price_decimals", entry.get("supported_price_decimals")),
+        last_trade_price=dec("last_trade_price", "0"),
+        default_initial_margin_fraction=integer("default_initial_margin_fraction", 10_000),
+        maintenance_margin_fraction=integer("maintenance_margin_fraction", 0),
+        maker_fee=dec("maker_fee", "0"),
+        taker_fee=dec("taker_fee", "0"),
+        daily_quote_volume=dec("daily_quote_token_volume", "0"),
+        daily_trades_count=integer("daily_trades_count", 0),
+        daily_price_low=dec("daily_price_low", "0"),
+        daily_price_high=dec("daily_price_high", "0"),
+        open_interest=dec("open_interest", "0"),
+        hidden=isinstance(config, Mapping) and bool(config.get("hidden", False)),
+    )
+
+
+def perp_markets(body: Json) -> list[MarketInfo]:
+    """The perp markets of an `orderBookDetails` answer (spot markets are not for this bot)."""
+    entries = body.get("order_book_details")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise DataError("orderBookDetails: order_book_details is not a list")
+    return [market_info(e) for e in entries if isinstance(e, Mapping)]
+
 
 def market_spec(body: Json, market_id: int) -> MarketSpec:
     """`orderBookDetails` (or `orderBooks`) response -> MarketSpec of `market_id`."""
@@ -73,36 +176,9 @@ def market_spec(body: Json, market_id: int) -> MarketSpec:
     rows += _list(body.get("spot_order_book_details"))
     for row in rows:
         if isinstance(row, Mapping) and _int(row.get("market_id"), "market_id") == market_id:
-            price_dec = row.get("price_decimals", row.get("supported_price_decimals"))
-            size_dec = row.get("size_decimals", row.get("supported_size_decimals"))
-            return MarketSpec(
-                market_id=market_id,
-                symbol=str(row.get("symbol") or f"market{market_id}"),
-                price_decimals=_int(price_dec, "price_decimals"),
-                size_decimals=_int(size_dec, "size_decimals"),
-                min_base_size=_dec(row.get("min_base_amount", "0"), "min_base_amount"),
-                min_quote=_dec(row.get("min_quote_amount", "0"), "min_quote_amount"),
-            )
+            return market_info(row).spec
     known = sorted(_int(r.get("market_id"), "market_id") for r in rows if isinstance(r, Mapping))
     raise DataError(f"market {market_id} not listed by orderBookDetails (markets: {known[:20]})")
-
-
-@dataclass(frozen=True, slots=True)
-class MarketFees:
-    maker_rate: float
-    taker_rate: float
-    status: str
-
-
-def market_fees(body: Json, market_id: int) -> MarketFees | None:
-    for row in _list(body.get("order_book_details")) + _list(body.get("order_books")):
-        if isinstance(row, Mapping) and row.get("market_id") == market_id:
-            return MarketFees(
-                maker_rate=float(row.get("maker_fee") or 0) / 100.0,  # "0.0040" is percent
-                taker_rate=float(row.get("taker_fee") or 0) / 100.0,
-                status=str(row.get("status") or ""),
-            )
-    return None
 
 
 # -- order book -----------------------------------------------------------------------------------
@@ -168,6 +244,32 @@ def book_view(bids: Mapping[int, int], asks: Mapping[int, int], depth: int) -> B
     return BookView(tuple(b), tuple(a))
 
 
+def _finite(v: Any) -> Decimal | None:
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
+
+
+def order_book_touch(body: Json) -> tuple[Decimal, Decimal] | None:
+    """(best bid, best ask) in quote units of an `orderBookOrders` answer: orders in any order, emptied
+    or unreadable ones skipped; None when a side has none."""
+
+    def prices(side: str) -> list[Decimal]:
+        out: list[Decimal] = []
+        for o in _list(body.get(side)):
+            if not isinstance(o, Mapping):
+                continue
+            remaining, price = _finite(o.get("remaining_base_amount", "1")), _finite(o.get("price"))
+            if remaining is not None and remaining > 0 and price is not None:
+                out.append(price)
+        return out
+
+    bids, asks = prices("bids"), prices("asks")
+    return (max(bids), min(asks)) if bids and asks else None
+
+
 def depth_book(body: Json, spec: MarketSpec, depth: int = 50) -> BookView:
     """REST depth snapshot ({asks, bids} of {price, size}) -> BookView."""
     bids = dict(_levels(body.get("bids"), spec, "bids"))
@@ -176,6 +278,55 @@ def depth_book(body: Json, spec: MarketSpec, depth: int = 50) -> BookView:
 
 
 # -- trades ---------------------------------------------------------------------------------------
+# A Lighter trade names both accounts; ours is the side whose `{ask,bid}_account_id` is our account.
+# `is_maker_ask` says which side rested, so our role follows from our side. The fee fields
+# `maker_fee` / `taker_fee` are integers in millionths of the notional (196 = 0.0196 %), omitted when
+# zero; the notional is `usd_amount` (= size x price, computed when absent).
+
+FEE_UNITS_PER_NOTIONAL = 1_000_000
+
+_Num = TypeVar("_Num", float, Decimal)
+
+
+def trade_fee(notional: _Num, fee_units: int) -> _Num:
+    """Quote paid for a trade fee field of `fee_units` on `notional` (negative = rebate)."""
+    return notional * fee_units / FEE_UNITS_PER_NOTIONAL
+
+
+def role_of(side: Side, is_maker_ask: bool) -> Role:
+    """Our role on `side` of a trade: the ask was the maker exactly when is_maker_ask."""
+    return Role.MAKER if (side is Side.ASK) == is_maker_ask else Role.TAKER
+
+
+def our_sides(bid_account: int | None, ask_account: int | None, account_index: int) -> list[Side]:
+    """The side(s) `account_index` traded on: none, one, or both (a self-trade), bid first."""
+    return [side for side, acct in ((Side.BID, bid_account), (Side.ASK, ask_account)) if acct == account_index]
+
+
+def _trade_id(row: Json) -> str:
+    tid = row.get("trade_id_str") or row.get("trade_id")
+    if tid is None:
+        raise DataError("trade without trade_id")
+    return str(tid)
+
+
+def _notional(row: Json, size: Decimal, price: Decimal, what: str) -> Decimal:
+    usd = row.get("usd_amount")
+    return size * price if usd is None or usd == "" else _dec(usd, f"{what}usd_amount")
+
+
+def _fee_units(row: Json, role: Role, what: str) -> int:
+    v = row.get(f"{role.value}_fee")
+    return 0 if v is None or v == "" else _int(v, f"{what}{role.value}_fee")
+
+
+def _client_id(row: Json, side: Side) -> int | None:
+    return _opt_int(row.get(f"{side.value}_client_id_str", row.get(f"{side.value}_client_id")))
+
+
+def _order_index(row: Json, side: Side) -> int | None:
+    return _opt_int(row.get(f"{side.value}_id_str", row.get(f"{side.value}_id")))
+
 
 @dataclass(frozen=True, slots=True)
 class TradeInfo:
@@ -210,22 +361,26 @@ def _opt_int(v: Any) -> int | None:
         return None
 
 
+def _opt_dec(v: Any, what: str) -> Decimal | None:
+    return None if v is None or v == "" else _dec(v, what)
+
+
 def trade(row: Json, spec: MarketSpec) -> TradeInfo:
-    tid = row.get("trade_id_str") or row.get("trade_id")
-    if tid is None:
-        raise DataError("trade without trade_id")
+    tid = _trade_id(row)
+    price = _dec(row.get("price"), "trade.price")
+    size = _dec(row.get("size"), "trade.size")
     return TradeInfo(
-        trade_id=str(tid),
+        trade_id=tid,
         market_id=_int(row.get("market_id", spec.market_id), "market_id"),
-        price=scaled(row.get("price"), spec.price_decimals, "trade.price"),
-        size=scaled(row.get("size"), spec.size_decimals, "trade.size"),
-        usd_amount=float(row.get("usd_amount") or 0.0),
+        price=_units(price, spec.price_decimals),
+        size=_units(size, spec.size_decimals),
+        usd_amount=float(_notional(row, size, price, "trade.")),
         ask_account=_opt_int(row.get("ask_account_id")),
         bid_account=_opt_int(row.get("bid_account_id")),
-        ask_client_id=_opt_int(row.get("ask_client_id_str", row.get("ask_client_id"))),
-        bid_client_id=_opt_int(row.get("bid_client_id_str", row.get("bid_client_id"))),
-        ask_order_index=_opt_int(row.get("ask_id_str", row.get("ask_id"))),
-        bid_order_index=_opt_int(row.get("bid_id_str", row.get("bid_id"))),
+        ask_client_id=_client_id(row, Side.ASK),
+        bid_client_id=_client_id(row, Side.BID),
+        ask_order_index=_order_index(row, Side.ASK),
+        bid_order_index=_order_index(row, Side.BID),
         is_maker_ask=bool(row.get("is_maker_ask")),
         taker_fee=_opt_int(row.get("taker_fee")) or 0,
         maker_fee=_opt_int(row.get("maker_fee")) or 0,
@@ -247,10 +402,7 @@ def trade_frame(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
 
 def account_trades(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
     """`account_all_trades` frame: trades{market: [Trade]} -> this market's trades, oldest first."""
-    trades = msg.get("trades")
-    if isinstance(trades, Mapping):
-        return trades_of(trades.get(str(spec.market_id)), spec)
-    return trades_of(trades, spec)
+    return trades_of(_of_market(msg.get("trades"), spec), spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,16 +421,10 @@ class OurFill:
 
 def our_fills(t: TradeInfo, account_index: int) -> list[OurFill]:
     """Our side(s) of a trade; two entries (ids suffixed /bid, /ask) if we were on both sides."""
-    sides: list[Side] = []
-    if t.bid_account == account_index:
-        sides.append(Side.BID)
-    if t.ask_account == account_index:
-        sides.append(Side.ASK)
+    sides = our_sides(t.bid_account, t.ask_account, account_index)
     out: list[OurFill] = []
-    notional = t.usd_amount
     for side in sides:
-        maker = (side is Side.ASK) == t.is_maker_ask
-        fee_units = t.maker_fee if maker else t.taker_fee
+        role = role_of(side, t.is_maker_ask)
         out.append(
             OurFill(
                 trade_id=t.trade_id if len(sides) == 1 else f"{t.trade_id}/{side.value}",
@@ -287,8 +433,51 @@ def our_fills(t: TradeInfo, account_index: int) -> list[OurFill]:
                 side=side,
                 price=t.price,
                 size=t.size,
-                fee=notional * fee_units / 1e6,
-                role=Role.MAKER if maker else Role.TAKER,
+                fee=trade_fee(t.usd_amount, t.maker_fee if role is Role.MAKER else t.taker_fee),
+                role=role,
+            )
+        )
+    return out
+
+
+def account_fills(row: Json, account_index: int) -> list[AccountFill]:
+    """Our side(s) of one Lighter trade (REST `/api/v1/trades` or `recentTrades`, WS
+    `account_all_trades`) in the exchange's decimal units, for trade history and ledger imports.
+
+    [] when neither side is `account_index`; both halves (same trade id) of a self-trade. A trade of
+    ours with a missing or garbled field raises DataError naming the trade and the field.
+    """
+    sides = our_sides(_opt_int(row.get("bid_account_id")), _opt_int(row.get("ask_account_id")), account_index)
+    if not sides:
+        return []
+    tid = _trade_id(row)
+    what = f"trade {tid}: "
+    size, price = _dec(row.get("size"), f"{what}size"), _dec(row.get("price"), f"{what}price")
+    if size <= 0 or price <= 0:
+        raise DataError(f"{what}size and price must be positive (got {size} @ {price})")
+    ts = float(_dec(row.get("timestamp"), f"{what}timestamp")) / 1000.0  # Lighter sends milliseconds
+    market_id = _int(row.get("market_id"), f"{what}market_id")
+    notional = _notional(row, size, price, what)
+    maker_ask = bool(row.get("is_maker_ask"))
+    out: list[AccountFill] = []
+    for side in sides:
+        role = role_of(side, maker_ask)
+        order_index = _order_index(row, side)
+        out.append(
+            AccountFill(
+                trade_id=tid,
+                ts=ts,
+                market_id=market_id,
+                side=side,
+                role=role,
+                size=size,
+                price=price,
+                notional=notional,
+                fee=trade_fee(notional, _fee_units(row, role, what)),
+                client_order_id=_client_id(row, side),
+                order_id=None if order_index is None else str(order_index),
+                position_before=_opt_dec(row.get(f"{role.value}_position_size_before"), f"{what}{role.value}_position_size_before"),
+                entry_quote_before=_opt_dec(row.get(f"{role.value}_entry_quote_before"), f"{what}{role.value}_entry_quote_before"),
             )
         )
     return out
@@ -360,10 +549,7 @@ def orders_of(rows: Any, spec: MarketSpec) -> list[OrderInfo]:
 
 def orders_body(body: Json, spec: MarketSpec) -> list[OrderInfo]:
     """REST `orders[]` or WS `orders{market: [Order]}` -> this market's orders."""
-    orders = body.get("orders")
-    if isinstance(orders, Mapping):
-        return orders_of(orders.get(str(spec.market_id)), spec)
-    return orders_of(orders, spec)
+    return orders_of(_of_market(body.get("orders"), spec), spec)
 
 
 # -- positions ------------------------------------------------------------------------------------
