@@ -78,7 +78,9 @@ class TrendConfig(_Model):
 class PnlGuardConfig(_Model):
     enabled: bool = Field(True, description="realized-PnL watchdog (on/off)")
     window_seconds: PosFloat = Field(300.0, description="realized-PnL slice length (s)")
-    realized_floor_quote: float = Field(-0.5, description="a slice at or below this realized PnL is bad (USD)")
+    realized_floor_quote: float = Field(
+        0.0, description="a losing slice (realized PnL < 0) at or below this is bad; 0 = every losing slice (USD)"
+    )
     trigger_consecutive: Annotated[int, Field(ge=1)] = Field(2, description="bad slices in a row to engage (count)")
     widen_bps: NonNegFloat = Field(4.0, description="extra width per engaged step (bps)")
     max_extra_bps: NonNegFloat = Field(8.0, description="cap on the guard's extra width (bps)")
@@ -128,8 +130,13 @@ class HitQualityConfig(_Model):
     toxic_markout_bps: float = Field(
         -5.0, description="a side whose recent mean markout is <= this is being picked off (bps)"
     )
+    toxic_sigma_multiple: NonNegFloat = Field(
+        2.0,
+        description="...and only when that mean is also this many standard errors below zero (sigma of the mid "
+        "over the horizon / sqrt(fills)): ordinary volatility is not a pick-off; 0 = fixed threshold (x)",
+    )
     immediate_share: Annotated[float, Field(gt=0, le=1)] = Field(
-        0.8, description="...or whose share of immediate hits is >= this (ratio)"
+        0.8, description="...or whose share of immediate hits is >= this, when those hits lose by the same test (ratio)"
     )
     widen_bps: NonNegFloat = Field(4.0, description="extra distance from the mid of a picked-off side (bps)")
     hold_seconds: PosFloat = Field(

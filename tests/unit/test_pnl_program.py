@@ -110,11 +110,33 @@ def test_hit_quality_quotes_only_the_safe_side_unless_the_toxic_one_reduces() ->
 def test_hit_quality_detects_immediate_hits_and_never_improves_the_touch() -> None:
     hq = HitQuality(HitQualityConfig(min_fills=3, immediate_share=0.6, drop_toxic_side=False, widen_bps=0.0))
     hq.update(0.0, _quality_with(Side.BID, [0.0, 0.0, 0.0], age=0.3))
-    assert hq.defended(Side.BID, 0.5)
+    assert not hq.defended(Side.BID, 0.5)  # quick hits that do not lose are no pick-off
+    hq.update(0.0, _quality_with(Side.BID, [-1.0, -1.0, -1.0], age=0.3))
+    assert hq.defended(Side.BID, 0.5) and hq.reasons == {"immediate": 1}
     inside = {Side.BID: QuoteIntent(Side.BID, 170_000, 64), Side.ASK: None}  # better than best bid 169_990
     out = hq.apply(0.5, inside, BOOK, 340_000, 0, SIZES)
     bid = out[Side.BID]
     assert bid is not None and bid.price == 169_990 and SIZES.valid(bid.price, bid.size)
+
+
+@given(st.floats(0.5, 20.0), st.integers(8, 30), st.floats(1.0, 4.0))
+def test_hit_quality_judges_markouts_against_the_markets_noise(sigma: float, n: int, z: float) -> None:
+    """A mean markout counts as a pick-off only beyond z standard errors of the mid's noise (and the fixed
+    threshold): the same losses are a pick-off in a quiet market and chance in a volatile one."""
+    cfg = HitQualityConfig(min_fills=8, window_fills=n, toxic_markout_bps=-1.0, toxic_sigma_multiple=z)
+    se = sigma / math.sqrt(n)
+    beyond = min(-1.0, -z * se) - 0.5
+    within = -z * se + 0.5
+    hq = HitQuality(cfg)
+    hq.update(0.0, _quality_with(Side.ASK, [beyond] * n), sigma_h_bps=sigma)
+    assert hq.defended(Side.ASK, 1.0)
+    hq = HitQuality(cfg)
+    hq.update(0.0, _quality_with(Side.ASK, [within] * n), sigma_h_bps=sigma)
+    assert not hq.defended(Side.ASK, 1.0)
+    hq = HitQuality(cfg)  # fills older than the window do not count
+    q = _quality_with(Side.ASK, [beyond] * n + [1.0] * n)
+    hq.update(0.0, q, sigma_h_bps=sigma)
+    assert not hq.defended(Side.ASK, 1.0)
 
 
 def test_hedge_alpha_spread_and_kickback_vetoes() -> None:

@@ -6,7 +6,7 @@ from lighter_bot.config import PnlGuardConfig
 from lighter_bot.domain.position import PositionState, apply_fill
 from lighter_bot.strategy.pnl_guard import PnlGuard
 
-CFG = PnlGuardConfig()
+CFG = PnlGuardConfig(realized_floor_quote=-0.5)  # a floor below zero, to test the floor and the hysteresis band
 
 
 def run(guard: PnlGuard, slices: list[float], start: float = 0.0) -> None:
@@ -70,3 +70,21 @@ def test_slices_without_events_count_as_flat() -> None:
     g.roll(10.0, 0.0)  # a fill at t=10 realizes -1.0 (the core rolls before folding the event in)
     g.roll(3000.0, -1.0)  # next event: the first slice closes at -1.0, the nine empty ones at 0
     assert g.level == 0 and g.last_slice_pnl == 0.0 and g.bad_streak == 0 and g.good_streak == 9
+
+
+def test_default_floor_acts_on_slices_that_go_negative_not_on_quiet_ones() -> None:
+    """The default floor is 0: two losing slices in a row engage (however small the loss, as a slice of
+    ~11 USD clips loses cents), while slices that realized nothing are not bleeding."""
+    default = PnlGuardConfig()
+    assert default.realized_floor_quote == 0.0
+    g = PnlGuard(default)
+    run(g, [0.0, 0.0, 0.0, 0.0])
+    assert g.level == 0 and g.bad_streak == 0
+    g = PnlGuard(default)
+    run(g, [-0.004, -0.002])
+    assert g.level == 1
+    run(g, [0.001, 0.0], start=2 * default.window_seconds)  # two non-negative slices step back
+    assert g.level == 0
+    g = PnlGuard(PnlGuardConfig(realized_floor_quote=-0.5))
+    run(g, [-0.004, -0.002])
+    assert g.level == 0  # the old -0.5 floor never sees such slices

@@ -79,8 +79,18 @@ class EngineRunner:
         if fills:
             for sink in self.sinks:
                 sink(fills)
+        self._log_guard_changes()
         if cmds:
             await self._submit(cmds)
+
+    def _log_guard_changes(self) -> None:
+        """Every level change of the self-healing PnL guard goes to the log (plan step 2: engagements are logged)."""
+        for ch in self.core.program.guard_watch.drain():
+            event = "pnl_guard_engaged" if ch.level_from == 0 else (
+                "pnl_guard_released" if ch.level_to == 0 else "pnl_guard_step")
+            log.warning(event, level_from=ch.level_from, level_to=ch.level_to, last_slice_pnl=ch.last_slice_pnl,
+                        extra_bps=ch.extra_bps, size_multiplier=ch.size_multiplier,
+                        engagements=self.core.program.guard_watch.engagements)
 
     async def _submit(self, cmds: list[Command]) -> None:
         try:

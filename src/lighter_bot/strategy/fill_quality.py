@@ -4,11 +4,13 @@ Unlike `signals.Markouts` (running averages since the start, for reporting), thi
 last `window` settled fills per side and horizon, so the defences it feeds (edge-first gating, hit
 quality) react to what is happening now and recover once it stops. A fill's markout at horizon h is
 side * (mid(t + h) - price) / price in bps (+ = the mid moved our way), settled with the mid that
-held at t + h as soon as a later mid arrives.
+held at t + h as soon as a later mid arrives. Each settled markout keeps its fill's age (seconds since
+the order was sent or moved), so the markouts of quick hits alone can be judged (hit quality).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 from lighter_bot.domain.orders import Side
@@ -22,8 +24,9 @@ class RecentFillQuality:
             raise ValueError("window must be >= 1")
         self.horizons = tuple(sorted(set(horizons_s)))
         self.window = window
-        self._pending: deque[tuple[float, Side, float, int]] = deque()  # (ts, side, price, next horizon idx)
-        self._settled: dict[tuple[Side, float], deque[float]] = {
+        # (ts, side, price, age or inf, next horizon idx)
+        self._pending: deque[tuple[float, Side, float, float, int]] = deque()
+        self._settled: dict[tuple[Side, float], deque[tuple[float, float]]] = {  # (markout bps, age s)
             (s, h): deque(maxlen=window) for s in (Side.BID, Side.ASK) for h in self.horizons
         }
         self._ages: dict[Side, deque[float]] = {s: deque(maxlen=window) for s in (Side.BID, Side.ASK)}
@@ -38,7 +41,7 @@ class RecentFillQuality:
         if age_s is not None:
             self._ages[side].append(age_s)
         if self.horizons:
-            self._pending.append((ts, side, price, 0))
+            self._pending.append((ts, side, price, math.inf if age_s is None else age_s, 0))
             if len(self._pending) > self.MAX_PENDING:
                 self._pending.popleft()
 
@@ -48,28 +51,35 @@ class RecentFillQuality:
         if p and self._mid is not None:
             hs = self.horizons
             for _ in range(len(p)):
-                t0, side, px, idx = p.popleft()
+                t0, side, px, age, idx = p.popleft()
                 while idx < len(hs) and t0 + hs[idx] < ts:
-                    self._settled[(side, hs[idx])].append(side.sign * (self._mid - px) / px * 1e4)
+                    self._settled[(side, hs[idx])].append((side.sign * (self._mid - px) / px * 1e4, age))
                     idx += 1
                 if idx < len(hs):
-                    p.append((t0, side, px, idx))
+                    p.append((t0, side, px, age, idx))
         if mid is not None:
             self._mid = mid
 
-    def markout(self, side: Side | None, horizon_s: float) -> tuple[float, int]:
-        """(mean markout in bps, number of settled fills) over the window; both sides when side is None."""
+    def markout(self, side: Side | None, horizon_s: float, last: int | None = None,
+                max_age_s: float = math.inf) -> tuple[float, int]:
+        """(mean markout in bps, number of settled fills) over the window, or its `last` fills; both sides
+        when side is None. With `max_age_s`, only the fills that came within that long of sending the order."""
         h = min(self.horizons, key=lambda x: abs(x - horizon_s)) if self.horizons else horizon_s
-        vals: list[float] = []
+        pairs: list[tuple[float, float]] = []
         for s in (Side.BID, Side.ASK) if side is None else (side,):
-            vals.extend(self._settled.get((s, h), ()))
-        if side is None and len(vals) > self.window:
-            vals = vals[-self.window:]
+            pairs.extend(self._settled.get((s, h), ()))
+        keep = min(self.window, last) if last is not None else self.window
+        if len(pairs) > keep:
+            pairs = pairs[-keep:]
+        vals = [m for m, age in pairs if age <= max_age_s]
         return (sum(vals) / len(vals) if vals else 0.0), len(vals)
 
-    def immediate_share(self, side: Side, within_s: float) -> tuple[float, int]:
-        """(share of recent fills that came within `within_s` of sending the order, number of fills)."""
-        ages = self._ages[side]
+    def immediate_share(self, side: Side, within_s: float, last: int | None = None) -> tuple[float, int]:
+        """(share of recent fills (or of the `last` ones) that came within `within_s` of sending the order,
+        number of fills)."""
+        ages = list(self._ages[side])
+        if last is not None:
+            ages = ages[-last:]
         if not ages:
             return 0.0, 0
         return sum(1 for a in ages if a <= within_s) / len(ages), len(ages)

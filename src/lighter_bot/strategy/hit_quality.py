@@ -1,8 +1,14 @@
 """Hit quality (plan step 3): detect a side being picked off and defend it in real time.
 
-A side is picked off when, over its last fills (at least `min_fills`), the mean markout at
-`markout_horizon_seconds` is <= `toxic_markout_bps`, or the share of fills that came within
-`immediate_seconds` of sending or moving the quote is >= `immediate_share`. While defended (until
+A side is picked off when, over its last `window_fills` fills (at least `min_fills`), the mean markout
+at `markout_horizon_seconds` is adverse beyond what the market's own noise explains: <= both
+`toxic_markout_bps` and -`toxic_sigma_multiple` standard errors (sigma of the mid over the horizon /
+sqrt(fills)); or when the share of fills that came within `immediate_seconds` of sending or moving the
+quote is >= `immediate_share` AND those quick hits' mean markout is adverse by the same standard-error
+test (quick hits alone are no pick-off: in a fast market every quote is moved, so every fill is
+"quick"; a quick hit that then loses is). Volatility is why: at 2.5 bps/sqrt(s) a 5 s markout swings
++-5.6 bps by chance, so a fixed threshold reads an ordinary volatile market as informed flow and
+drops its (profitable) fills. While defended (until
 `hold_seconds` after the last bad evidence, then its evidence is forgotten so it is judged afresh),
 the side's quote moves `widen_bps` further from the mid, may not improve the touch (being alone at
 the top of the book is how a lone maker gets picked off), and, with `drop_toxic_side`, is not quoted
@@ -26,20 +32,40 @@ class HitQuality:
         self.defended_until: dict[Side, float] = {Side.BID: -math.inf, Side.ASK: -math.inf}
         self.engagements: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
         self.notes: tuple[str, ...] = ()
+        self.reasons: dict[str, int] = {}  # engagements by reason (markout / immediate)
 
     def defended(self, side: Side, now: float) -> bool:
         return self.cfg.enabled and now < self.defended_until[side]
 
-    def update(self, now: float, quality: RecentFillQuality) -> None:
+    def adverse_bps(self, sigma_h_bps: float, n: int) -> float:
+        """How far below zero a mean of `n` markouts must be to be more than chance (bps, >= 0)."""
+        return self.cfg.toxic_sigma_multiple * sigma_h_bps / math.sqrt(n) if n > 0 else math.inf
+
+    def picked_off(self, quality: RecentFillQuality, side: Side, sigma_h_bps: float) -> str | None:
+        """Why `side` counts as picked off now ("markout" / "immediate"), or None."""
+        c = self.cfg
+        h, w = c.markout_horizon_seconds, c.window_fills
+        mean, n = quality.markout(side, h, last=w)
+        if n >= c.min_fills and mean <= min(c.toxic_markout_bps, -self.adverse_bps(sigma_h_bps, n)):
+            return "markout"
+        share, k = quality.immediate_share(side, c.immediate_seconds, last=w)
+        if k >= c.min_fills and share >= c.immediate_share:
+            quick, m = quality.markout(side, h, last=w, max_age_s=c.immediate_seconds)
+            if m >= c.min_fills // 2 and quick < 0 and quick <= -self.adverse_bps(sigma_h_bps, m):
+                return "immediate"
+        return None
+
+    def update(self, now: float, quality: RecentFillQuality, sigma_h_bps: float = 0.0) -> None:
+        """`sigma_h_bps`: the std-dev of the mid's move over `markout_horizon_seconds` (0 = unknown: fixed
+        thresholds only)."""
         c = self.cfg
         if not c.enabled:
             return
         for side in (Side.BID, Side.ASK):
             was = now < self.defended_until[side]
-            mean, n = quality.markout(side, c.markout_horizon_seconds)
-            share, k = quality.immediate_share(side, c.immediate_seconds)
-            bad = (n >= c.min_fills and mean <= c.toxic_markout_bps) or (k >= c.min_fills and share >= c.immediate_share)
-            if bad:
+            reason = self.picked_off(quality, side, sigma_h_bps)
+            if reason is not None:
+                self.reasons[reason] = self.reasons.get(reason, 0) + (0 if was else 1)
                 if not was:
                     self.engagements[side] += 1
                 self.defended_until[side] = now + c.hold_seconds

@@ -2,7 +2,9 @@
 
 Realized PnL is the average-cost figure of `domain.position` (fees included), never cash flow: the
 old guard read net buying as a loss (seed-system.md 8.A.5). Slices are `window_seconds` long and
-aligned to the first observation. After `trigger_consecutive` bad slices in a row (realized <= floor)
+aligned to the first observation. After `trigger_consecutive` bad slices in a row (realized < 0 and <= floor:
+a slice must lose money to be bad, so a floor of 0 means "went negative" and a quiet slice with no
+realized PnL is not bleeding)
 the guard steps up one level (+widen_bps, x size_multiplier, capped); after `clear_consecutive` good
 slices (realized >= clear_above_quote, above the floor: hysteresis) it steps down one level. A slice
 between the two resets both streaks.
@@ -51,7 +53,7 @@ class PnlGuard:
     def _close(self, pnl: float) -> None:
         c = self.cfg
         self.last_slice_pnl = pnl
-        if pnl <= c.realized_floor_quote:
+        if pnl < 0.0 and pnl <= c.realized_floor_quote:
             self.bad_streak += 1
             self.good_streak = 0
             if self.bad_streak >= c.trigger_consecutive:

@@ -20,6 +20,7 @@ from lighter_bot.strategy.fill_quality import RecentFillQuality
 from lighter_bot.strategy.hedge_alpha import HedgeAlpha
 from lighter_bot.strategy.hit_quality import HitQuality
 from lighter_bot.strategy.quoting import QuoteIntent, SizeRules
+from lighter_bot.strategy.signals import EwmaVolatility
 
 GUARD_LOG_LIMIT = 200
 
@@ -77,6 +78,8 @@ class PnlProgram:
         self.quality = RecentFillQuality(horizons, window)
         self.edge_first = EdgeFirst(mk.edge_first)
         self.hit_quality = HitQuality(mk.hit_quality)
+        # the mid's noise over hit quality's markout horizon: what a markout can swing by chance
+        self.markout_noise = EwmaVolatility(mk.volatility.ema_halflife_seconds, mk.hit_quality.markout_horizon_seconds)
         self.hedge_alpha = HedgeAlpha(config.hedger.alpha, max_position_lots)
         self.guard_watch = GuardWatch()
         self.hedge_note = ""
@@ -89,6 +92,7 @@ class PnlProgram:
         self.quality.on_mid(ts, mid)
         if mid is not None:
             self.hedge_alpha.on_mid(ts, mid)
+            self.markout_noise.update(ts, mid)
 
     def on_guard(self, ts: float, level: int, last_slice_pnl: float | None, extra_bps: float, size_mult: float) -> None:
         self.guard_watch.observe(ts, level, last_slice_pnl, extra_bps, size_mult)
@@ -98,7 +102,9 @@ class PnlProgram:
         """(extra full width in bps, size factor) edge first adds to the maker's band and size."""
         mk = self.config.maker
         self.edge_first.update(now, realized, self.quality)
-        self.hit_quality.update(now, self.quality)
+        if self.hit_quality.cfg.enabled:
+            self.markout_noise.advance(now)
+            self.hit_quality.update(now, self.quality, self.markout_noise.value_bps())
         return self.edge_first.extra_bps(band_width_bps), self.edge_first.size_multiplier(mk.size, mk.size_min)
 
     def defend(self, now: float, bid: QuoteIntent | None, ask: QuoteIntent | None, book: BookView, mid2: int,
