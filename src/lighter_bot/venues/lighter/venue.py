@@ -46,7 +46,7 @@ from lighter_bot.errors import ConfigError, FatalVenueError, LighterBotError, Re
 from lighter_bot.venues.lighter import parse
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.book import BookResult, LocalBook
-from lighter_bot.venues.lighter.orders import OrderBook, client_index_base
+from lighter_bot.venues.lighter.orders import ORDER_GONE_CODES, OrderBook, client_index_base
 from lighter_bot.venues.lighter.ratelimit import Backoff, CooldownGate, TxBudget, TxPriority
 from lighter_bot.venues.lighter.rest import RestClient
 from lighter_bot.venues.lighter.signer import (
@@ -627,6 +627,13 @@ class LighterVenue:
                 log.warning("invalid_nonce_resending", txs=len(items))
                 await self._send_chunk(items, retry_nonce=False)
                 return
+        if out.kind == "rejected" and out.code in ORDER_GONE_CODES and len(items) > 1:
+            # One cancel/modify of a gone order fails the whole batch and we cannot tell which:
+            # send them one by one, so only the culprit is reported gone and the rest goes through.
+            log.warning("batch_rejected_order_gone_splitting", code=out.code, txs=len(items))
+            for it in items:
+                await self._send_chunk([it], retry_nonce=True)
+            return
         deadman = any(isinstance(i, _DeadMan) for i in items)
         if out.kind == "rejected" and out.code == 21712 and deadman and not self._deadman_queued:
             # A scheduled cancel-all is already queued (an earlier run's): abort it and arm ours.
@@ -646,7 +653,7 @@ class LighterVenue:
             log.warning("send_outcome_unknown", detail=out.message, action="reconcile by client order index")
             items = [it for it in items if not isinstance(it, PlaceOrder)]
         else:
-            log.warning("send_rejected", code=out.code, message=out.message, txs=len(items))
+            log.warning("send_rejected", code=out.code, message=out.message, txs=len(items), kinds=_kinds(items))
         self._emit([e for it in items for e in self._fail(it, out.code, out.message, now)])
 
     # -- health, reconciliation, dead-man switch ----------------------------------------------
@@ -852,6 +859,11 @@ class LighterVenue:
         elif left > 0:
             log.error("shutdown_orders_remain", market=self.s.market_id, resting_orders=left, deadman_armed=self._deadman_queued)
         return left
+
+
+def _kinds(items: list[_Item]) -> str:
+    """What a rejected send carried, for the log (e.g. "CancelOrder:12,PlaceOrder:13")."""
+    return ",".join(f"{type(it).__name__.lstrip('_')}:{getattr(it, 'client_id', '')}" for it in items[:10])
 
 
 def _chunks(items: list[_Item]) -> list[list[_Item]]:
