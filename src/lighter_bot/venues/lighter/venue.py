@@ -518,7 +518,8 @@ class LighterVenue:
             elif isinstance(it, ModifyOrder) and not self.market.meets_minimums(it.price, it.size):
                 events += self.tracker.on_modify_failed(it.client_id, 21706, "below the market minimum (checked locally)", now)
             elif isinstance(it, ModifyOrder) and it.client_id not in self.tracker.orders:
-                events += self.tracker.on_modify_failed(it.client_id, 0, "order not open", now)
+                # Gone (filled or cancelled) before the engine heard of it: not a reject.
+                events.append(OrderCanceled(now, it.client_id, "not open"))
             else:
                 out.append(it)
         return out, events
