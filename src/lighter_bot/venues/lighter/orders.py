@@ -235,21 +235,17 @@ class OrderBook:
         return [PositionSnapshot(now, lots, avg)]
 
     # -- reconciliation -----------------------------------------------------------------------
-    def overdue(self, now: float) -> list[Tracked]:
-        """Orders whose placement, modify or cancel has not been confirmed within the grace window."""
+    def overdue(self, now: float, lost_before: float | None = None) -> list[Tracked]:
+        """Orders whose placement, modify or cancel has not been confirmed within the grace window,
+        or was started before `lost_before` (a reconnect: its confirmation may have been lost)."""
         out = []
         for t in self.orders.values():
-            started = [
-                x
-                for x in (
-                    None if t.seen else t.sent_at,
-                    t.modify[2] if t.modify else None,
-                    t.cancel_sent_at,
-                    t.exchange_done_at,
-                )
-                if x is not None
-            ]
-            if started and now - min(started) >= self.grace_s:
+            ops = [x for x in (t.modify[2] if t.modify else None, t.cancel_sent_at, t.exchange_done_at) if x is not None]
+            started = ops if t.seen else [t.sent_at, *ops]
+            # A placement is left to its grace window: sent just before, it may not have executed
+            # yet, and REST not knowing it would give it up as rejected.
+            lost = lost_before is not None and any(x < lost_before for x in ops)
+            if started and (lost or now - min(started) >= self.grace_s):
                 out.append(t)
         return out
 

@@ -166,6 +166,7 @@ class LighterVenue:
         self._trades_history_marked = False
         self._position_poll_at = 0.0
         self._reconcile_at = 0.0
+        self._reconcile_lost_before: float | None = None
         self._deadman_queued = False
         self._deadman_armed_at: float | None = None
         self._orphans_cancelling: dict[int, float] = {}
@@ -352,6 +353,10 @@ class LighterVenue:
         now = self._clock.now()
         if up:
             self._ws_up_at = now
+            # Confirmations sent while we were disconnected are lost: ask REST about every order
+            # in flight at the next reconcile (<= 1 s) instead of after the grace window: the engine
+            # counts them in its caps worst case until then, which held new quotes back 5 s.
+            self._reconcile_lost_before = now
         else:
             self._ws_up_at = None
             self.stats["reconnects"] += 1
@@ -752,7 +757,8 @@ class LighterVenue:
         self._emit(self.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, self._clock.now()))
 
     async def _reconcile_overdue(self, now: float) -> None:
-        overdue = self.tracker.overdue(now)
+        lost_before, self._reconcile_lost_before = self._reconcile_lost_before, None
+        overdue = self.tracker.overdue(now, lost_before)
         if not overdue:
             return
         by_coi = {self.tracker.coi(t.client_id): t.client_id for t in overdue}
