@@ -5,7 +5,7 @@ from __future__ import annotations
 from lighter_bot.config import BotConfig
 from lighter_bot.domain.book import BookView
 from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
-from lighter_bot.domain.events import BookUpdate, Event, OrderAccepted, OrderFilled, Tick, VenueStatus
+from lighter_bot.domain.events import BookUpdate, Event, OrderAccepted, OrderFilled, OrderRejected, Tick, VenueStatus
 from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.domain.orders import Purpose, Role, Side, TimeInForce
 from lighter_bot.engine.clock import SimClock
@@ -111,3 +111,16 @@ def test_no_modify_whose_old_remaining_plus_new_size_could_breach_the_cap() -> N
         if isinstance(c, ModifyOrder) and c.client_id == ask.client_id:
             # ...but a modify could fill ask.size now and c.size after it lands.
             assert -223 - ask.size - c.size >= -cap, "modify could breach the position cap"
+
+
+def test_rate_limit_refusals_are_not_a_reject_storm_but_real_rejects_are() -> None:
+    """After a 429 the venue refuses every quote until its budget refills: dozens of 23000 refusals
+    in seconds (seen end to end). That is flow control; only the exchange refusing orders halts."""
+    n = BotConfig().guard.reject_storm_count
+    for code, halted in ((23000, False), (21706, True)):
+        core = make_core()
+        core.on_event(BookUpdate(1.0, book(170_000)))
+        for i in range(3 * n):
+            core.on_event(OrderRejected(1.0 + i * 0.1, 1000 + i, code, "refused"))
+        core.on_event(BookUpdate(5.0, book(170_000)))
+        assert ("reject storm" in core.status().reasons) is halted, code

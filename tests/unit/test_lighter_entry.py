@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from lighter_bot.domain.commands import CancelAll, CancelOrder, ModifyOrder, PlaceOrder
-from lighter_bot.domain.events import Event, ModifyRejected, OrderRejected
+from lighter_bot.domain.events import Event, ModifyRejected, OrderCanceled, OrderRejected
 from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.domain.orders import Purpose, Side, TimeInForce
 from lighter_bot.engine.clock import SimClock
@@ -187,13 +187,61 @@ def test_budget_exhaustion_rejects_quotes_keeps_cancels() -> None:
     run(go())
 
 
-def test_cancel_of_unknown_order_reports_it_gone_and_modify_rejected() -> None:
+def test_cancel_or_modify_of_unknown_order_reports_it_gone() -> None:
+    """Not a reject (which would count toward a reject storm): the order is simply no longer open."""
+
     async def go() -> None:
         v, signer, _, _ = make()
-        await v._send_items([CancelOrder(9), ModifyOrder(8, 1, 1)])
+        await v._send_items([CancelOrder(9), ModifyOrder(8, 170_000, 64)])
         ev = drain(v)
         assert signer.sent == []
-        assert any(isinstance(e, ModifyRejected) and e.client_id == 8 for e in ev)
-        assert any(getattr(e, "client_id", None) == 9 and getattr(e, "reason", "") == "not open" for e in ev)
+        assert {(type(e), getattr(e, "client_id", None)) for e in ev} == {(OrderCanceled, 9), (OrderCanceled, 8)}
+
+    run(go())
+
+
+def test_cancel_refused_as_order_gone_reports_it_cancelled_not_still_open() -> None:
+    """21700/21715 on a cancel mean the exchange has no such active order. Reporting it as a failed
+    cancel (ModifyRejected) left the engine believing it open: it cancelled again at once, was refused
+    again, and looped into a reject-storm halt (found by test_live_faults_e2e under 5xx faults)."""
+
+    async def go() -> None:
+        v, signer, _, clock = make()
+        await v._send_items([q(1)])  # placed; never seen on the exchange (say its send timed out)
+        drain(v)
+        signer.script = [SendOutcome("rejected", 21700, "invalid order index")]
+        await v._send_items([CancelOrder(1)])
+        ev = drain(v)
+        assert [type(e) for e in ev] == [OrderCanceled] and ev[0].client_id == 1
+        assert 1 not in v.tracker.orders and 1 in v.tracker.abandoned  # cancelled as an orphan if it shows up
+        clock.advance_to(clock.now() + 1.0)
+        await v._send_items([q(2)])
+        drain(v)
+        v.tracker.orders[2].seen = True
+        signer.script = [SendOutcome("rejected", 21715, "order is not active")]
+        await v._send_items([ModifyOrder(2, 170_010, 64)])
+        ev = drain(v)
+        assert [type(e) for e in ev] == [OrderCanceled] and 2 not in v.tracker.orders
+
+    run(go())
+
+
+def test_batch_refused_for_a_gone_order_is_split_so_the_rest_goes_through() -> None:
+    """A whole batch fails on one gone order; we cannot tell which, so each item is sent alone."""
+
+    async def go() -> None:
+        v, signer, _, _ = make()
+        await v._send_items([q(1), q(2, Side.ASK)])
+        drain(v)
+        signer.sent.clear()
+        gone = SendOutcome("rejected", 21715, "order is not active")
+        signer.script = [gone, gone, OK, OK]  # the batch, then cancel 1 alone, place 3, cancel 2
+        await v._send_items([CancelOrder(1), q(3), CancelOrder(2)])
+        ev = drain(v)
+        assert [len(b) for b in signer.sent] == [3, 1, 1, 1]
+        assert {e.client_id for e in ev if isinstance(e, OrderCanceled)} == {1}
+        assert v.tracker.orders[2].cancel_sent_at is not None  # its cancel went through alone
+        assert not [e for e in ev if isinstance(e, (ModifyRejected, OrderRejected))]
+        assert 3 in v.tracker.orders  # the placement in the refused batch went out on its own
 
     run(go())

@@ -150,3 +150,18 @@ def test_position_is_sum_of_unique_fills(seq: list[tuple[int, int, bool]]) -> No
         first.setdefault(tid, (size, is_bid))
         t.on_fill(fill(t, None, str(tid), first[tid][0], Side.BID if first[tid][1] else Side.ASK), 0.0)
     assert t.position == sum(s if b else -s for s, b in first.values())
+
+
+def test_after_a_reconnect_in_flight_cancels_and_modifies_are_reconciled_at_once() -> None:
+    """Their confirmations may have been lost with the connection; waiting the grace window kept them
+    in the engine's caps worst case and held new quotes back ~5 s (test_live_faults_e2e)."""
+    ob = OrderBook(base=10**12, account_index=7, grace_s=5.0)
+    for cid in (1, 2, 3):
+        ob.on_place_sent(PlaceOrder(cid, Side.BID, 100, 10, TimeInForce.POST_ONLY), 0.0)
+    ob.orders[1].seen = ob.orders[2].seen = True
+    ob.on_cancel_sent(1, 10.0)
+    ob.on_modify_sent(2, 101, 10, 10.0)
+    ob.on_place_sent(PlaceOrder(4, Side.ASK, 120, 10, TimeInForce.POST_ONLY), 10.0)
+    assert [t.client_id for t in ob.overdue(11.0)] == [3]  # only the unseen placement past its grace
+    assert sorted(t.client_id for t in ob.overdue(11.0, lost_before=10.5)) == [1, 2, 3]
+    assert [t.client_id for t in ob.overdue(11.0, lost_before=9.0)] == [3]  # sent after the reconnect

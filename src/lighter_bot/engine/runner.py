@@ -147,9 +147,27 @@ class EngineRunner:
             if cmds:
                 await self.venue.submit(cmds)
             self.resting_after_shutdown = await self.venue.shutdown()
+            await self._drain_after_shutdown()
         except Exception as exc:
             self.last_error = f"shutdown: {type(exc).__name__}: {exc}"
             log.error("shutdown_failed", error=self.last_error)
+
+    async def _drain_after_shutdown(self, timeout_s: float = 5.0) -> None:
+        """Events the venue produced while we cancelled still reach the core and the sinks: a quote
+        that filled before its cancel landed is a real fill the ledger must have. Nothing is sent."""
+
+        async def drain() -> None:
+            async for event in self.venue.events():  # ends once the venue is closed
+                self.core.on_event(event)
+                fills = self.core.drain_fills()
+                if fills:
+                    for sink in self.sinks:
+                        sink(fills)
+
+        try:
+            await asyncio.wait_for(drain(), timeout_s)
+        except TimeoutError:
+            log.warning("shutdown_drain_timeout", seconds=timeout_s)
 
     def summary(self) -> RunSummary:
         s = self.core.state

@@ -31,6 +31,10 @@ from lighter_bot.domain.orders import OrderStatus, WorkingOrder
 from lighter_bot.domain.position import PositionState, apply_fill
 
 SEEN_TRADES_MAX = 200_000
+# 23000: refused for the tx budget or a 429 (by the venue or its client-side budget). Flow control the
+# venue already backs off from, not the exchange refusing our orders: after one 429 a venue refuses
+# every quote until its budget refills (12 s), which would otherwise halt 30 s as a "reject storm".
+RATE_LIMITED = 23000
 
 
 @dataclass
@@ -119,7 +123,8 @@ def apply(state: EngineState, event: Event) -> Applied:
         return Applied(order_gone=event.client_id) if gone is not None else NOTHING
     if isinstance(event, OrderRejected):
         state.orders.pop(event.client_id, None)
-        _note_reject(state, event.ts, event.code)
+        if event.code != RATE_LIMITED:
+            _note_reject(state, event.ts, event.code)
         return Applied(order_gone=event.client_id, rejected=event)
     if isinstance(event, PositionSnapshot):
         state.account_ts = event.ts

@@ -33,6 +33,9 @@ from lighter_bot.domain.events import (
 from lighter_bot.domain.orders import Side, TimeInForce
 from lighter_bot.venues.lighter.parse import CLIENT_INDEX_LIMIT, OrderInfo, OurFill
 
+# Cancel/modify refused because the target is not an active order (lighter-api.md: "harmless on
+# cancel races"): the order is gone (filled, cancelled, expired, or never landed), not still open.
+ORDER_GONE_CODES = frozenset({21600, 21700, 21709, 21715})
 UNKNOWN_CLIENT = -1  # fills of orders that are not ours-this-run still move the position
 CLIENT_SPAN = 10**9  # ids per run; the base advances 100 per ms, so runs never overlap
 SEEN_MAX = 100_000
@@ -109,6 +112,8 @@ class OrderBook:
         return True
 
     def on_modify_failed(self, client_id: int, code: int, reason: str, now: float) -> list[Event]:
+        if code in ORDER_GONE_CODES:
+            return self._gone(client_id, code, now)
         t = self.orders.get(client_id)
         if t is not None:
             t.modify = None
@@ -120,10 +125,22 @@ class OrderBook:
             t.cancel_sent_at = now
 
     def on_cancel_failed(self, client_id: int, code: int, reason: str, now: float) -> list[Event]:
+        if code in ORDER_GONE_CODES:
+            return self._gone(client_id, code, now)
         t = self.orders.get(client_id)
         if t is not None:
             t.cancel_sent_at = None
         return [ModifyRejected(now, client_id, code, reason)]
+
+    def _gone(self, client_id: int, code: int, now: float) -> list[Event]:
+        """The exchange has no active order with this index. Reporting "still open" (ModifyRejected)
+        made the engine cancel it again at once, rejected again: a loop into a reject-storm halt.
+        Its fills, if any, still arrive by trade id; if an unseen placement lands after all, it is
+        an orphan and gets cancelled."""
+        t = self.orders.pop(client_id, None)
+        if t is not None and not t.seen:
+            self.abandoned.add(client_id)
+        return [OrderCanceled(now, client_id, f"not active on the exchange ({code})")]
 
     # -- what the exchange tells us -----------------------------------------------------------
     def on_order(self, info: OrderInfo, now: float) -> tuple[list[Event], bool]:
@@ -218,21 +235,17 @@ class OrderBook:
         return [PositionSnapshot(now, lots, avg)]
 
     # -- reconciliation -----------------------------------------------------------------------
-    def overdue(self, now: float) -> list[Tracked]:
-        """Orders whose placement, modify or cancel has not been confirmed within the grace window."""
+    def overdue(self, now: float, lost_before: float | None = None) -> list[Tracked]:
+        """Orders whose placement, modify or cancel has not been confirmed within the grace window,
+        or was started before `lost_before` (a reconnect: its confirmation may have been lost)."""
         out = []
         for t in self.orders.values():
-            started = [
-                x
-                for x in (
-                    None if t.seen else t.sent_at,
-                    t.modify[2] if t.modify else None,
-                    t.cancel_sent_at,
-                    t.exchange_done_at,
-                )
-                if x is not None
-            ]
-            if started and now - min(started) >= self.grace_s:
+            ops = [x for x in (t.modify[2] if t.modify else None, t.cancel_sent_at, t.exchange_done_at) if x is not None]
+            started = ops if t.seen else [t.sent_at, *ops]
+            # A placement is left to its grace window: sent just before, it may not have executed
+            # yet, and REST not knowing it would give it up as rejected.
+            lost = lost_before is not None and any(x < lost_before for x in ops)
+            if started and (lost or now - min(started) >= self.grace_s):
                 out.append(t)
         return out
 

@@ -46,7 +46,7 @@ from lighter_bot.errors import ConfigError, FatalVenueError, LighterBotError, Re
 from lighter_bot.venues.lighter import parse
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.book import BookResult, LocalBook
-from lighter_bot.venues.lighter.orders import OrderBook, client_index_base
+from lighter_bot.venues.lighter.orders import ORDER_GONE_CODES, OrderBook, client_index_base
 from lighter_bot.venues.lighter.ratelimit import Backoff, CooldownGate, TxBudget, TxPriority
 from lighter_bot.venues.lighter.rest import RestClient
 from lighter_bot.venues.lighter.signer import (
@@ -166,6 +166,7 @@ class LighterVenue:
         self._trades_history_marked = False
         self._position_poll_at = 0.0
         self._reconcile_at = 0.0
+        self._reconcile_lost_before: float | None = None
         self._deadman_queued = False
         self._deadman_armed_at: float | None = None
         self._orphans_cancelling: dict[int, float] = {}
@@ -352,6 +353,10 @@ class LighterVenue:
         now = self._clock.now()
         if up:
             self._ws_up_at = now
+            # Confirmations sent while we were disconnected are lost: ask REST about every order
+            # in flight at the next reconcile (<= 1 s) instead of after the grace window: the engine
+            # counts them in its caps worst case until then, which held new quotes back 5 s.
+            self._reconcile_lost_before = now
         else:
             self._ws_up_at = None
             self.stats["reconnects"] += 1
@@ -518,7 +523,8 @@ class LighterVenue:
             elif isinstance(it, ModifyOrder) and not self.market.meets_minimums(it.price, it.size):
                 events += self.tracker.on_modify_failed(it.client_id, 21706, "below the market minimum (checked locally)", now)
             elif isinstance(it, ModifyOrder) and it.client_id not in self.tracker.orders:
-                events += self.tracker.on_modify_failed(it.client_id, 0, "order not open", now)
+                # Gone (filled or cancelled) before the engine heard of it: not a reject.
+                events.append(OrderCanceled(now, it.client_id, "not open"))
             else:
                 out.append(it)
         return out, events
@@ -627,6 +633,13 @@ class LighterVenue:
                 log.warning("invalid_nonce_resending", txs=len(items))
                 await self._send_chunk(items, retry_nonce=False)
                 return
+        if out.kind == "rejected" and out.code in ORDER_GONE_CODES and len(items) > 1:
+            # One cancel/modify of a gone order fails the whole batch and we cannot tell which:
+            # send them one by one, so only the culprit is reported gone and the rest goes through.
+            log.warning("batch_rejected_order_gone_splitting", code=out.code, txs=len(items))
+            for it in items:
+                await self._send_chunk([it], retry_nonce=True)
+            return
         deadman = any(isinstance(i, _DeadMan) for i in items)
         if out.kind == "rejected" and out.code == 21712 and deadman and not self._deadman_queued:
             # A scheduled cancel-all is already queued (an earlier run's): abort it and arm ours.
@@ -646,7 +659,7 @@ class LighterVenue:
             log.warning("send_outcome_unknown", detail=out.message, action="reconcile by client order index")
             items = [it for it in items if not isinstance(it, PlaceOrder)]
         else:
-            log.warning("send_rejected", code=out.code, message=out.message, txs=len(items))
+            log.warning("send_rejected", code=out.code, message=out.message, txs=len(items), kinds=_kinds(items))
         self._emit([e for it in items for e in self._fail(it, out.code, out.message, now)])
 
     # -- health, reconciliation, dead-man switch ----------------------------------------------
@@ -744,7 +757,8 @@ class LighterVenue:
         self._emit(self.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, self._clock.now()))
 
     async def _reconcile_overdue(self, now: float) -> None:
-        overdue = self.tracker.overdue(now)
+        lost_before, self._reconcile_lost_before = self._reconcile_lost_before, None
+        overdue = self.tracker.overdue(now, lost_before)
         if not overdue:
             return
         by_coi = {self.tracker.coi(t.client_id): t.client_id for t in overdue}
@@ -852,6 +866,11 @@ class LighterVenue:
         elif left > 0:
             log.error("shutdown_orders_remain", market=self.s.market_id, resting_orders=left, deadman_armed=self._deadman_queued)
         return left
+
+
+def _kinds(items: list[_Item]) -> str:
+    """What a rejected send carried, for the log (e.g. "CancelOrder:12,PlaceOrder:13")."""
+    return ",".join(f"{type(it).__name__.lstrip('_')}:{getattr(it, 'client_id', '')}" for it in items[:10])
 
 
 def _chunks(items: list[_Item]) -> list[list[_Item]]:
