@@ -124,3 +124,16 @@ def test_rate_limit_refusals_are_not_a_reject_storm_but_real_rejects_are() -> No
             core.on_event(OrderRejected(1.0 + i * 0.1, 1000 + i, code, "refused"))
         core.on_event(BookUpdate(5.0, book(170_000)))
         assert ("reject storm" in core.status().reasons) is halted, code
+
+
+def test_transient_refusals_do_not_make_a_reject_storm() -> None:
+    from lighter_bot.domain.events import ModifyRejected
+
+    for code, storm in ((29500, False), (23000, False), (21120, True)):
+        core = make_core()
+        cmds = core.on_event(BookUpdate(1.0, book(170_000)))
+        bid = next(c for c in cmds if isinstance(c, PlaceOrder))
+        core.on_event(OrderAccepted(1.1, bid.client_id))
+        for i in range(BotConfig().guard.reject_storm_count + 2):
+            core.on_event(ModifyRejected(1.2 + i * 0.01, bid.client_id, code, "x"))
+        assert ("reject storm" in core.status().reasons) is storm, code

@@ -245,3 +245,32 @@ def test_batch_refused_for_a_gone_order_is_split_so_the_rest_goes_through() -> N
         assert 3 in v.tracker.orders  # the placement in the refused batch went out on its own
 
     run(go())
+
+
+def test_unanswered_sends_degrade_order_entry_then_clear() -> None:
+    """5xx/timeouts are not refusals (code 29500 to the engine, no reject storm), but a run of them
+    with no answer reports order entry as failing, which halts quoting; a success or 10 s clears it."""
+
+    async def go() -> None:
+        v, signer, _, clock = make()
+        await v._send_items([q(1), q(2, Side.ASK)])
+        signer.script = [SendOutcome("uncertain", 0, "HTTP 502")] * 4
+        for cid in (1, 2, 1, 2):
+            await v._send_items([ModifyOrder(cid, 170_010, 64)])
+        codes = {e.code for e in drain(v) if isinstance(e, ModifyRejected)}
+        assert codes == {29500}
+        _, account_ok, detail = v.health()
+        assert not account_ok and "order entry failing" in detail
+
+        def failing() -> bool:
+            return "order entry failing" in v.health()[2]
+
+        clock.advance_to(clock.now() + 11.0)
+        assert not failing()  # nothing sent for a while: no longer held down
+        signer.script = [SendOutcome("uncertain", 0, "HTTP 502")]
+        await v._send_items([ModifyOrder(1, 170_020, 64)])
+        assert failing()
+        await v._send_items([ModifyOrder(2, 170_020, 64)])  # answered
+        assert not failing()
+
+    run(go())

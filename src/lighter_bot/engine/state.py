@@ -35,6 +35,11 @@ SEEN_TRADES_MAX = 200_000
 # venue already backs off from, not the exchange refusing our orders: after one 429 a venue refuses
 # every quote until its budget refills (12 s), which would otherwise halt 30 s as a "reject storm".
 RATE_LIMITED = 23000
+# 29500/29501: Lighter's "internal error" / "timeout" (the live venue also uses 29500 for a send that got
+# no answer: 5xx, timeout, connection reset). The tx may or may not have landed; the venue reconciles it
+# and reports order entry as failing if such answers persist. Like 23000 it says nothing about our
+# orders being wrong, so neither counts toward the reject storm.
+TRANSIENT_CODES = frozenset({RATE_LIMITED, 29500, 29501})
 
 
 @dataclass
@@ -116,14 +121,15 @@ def apply(state: EngineState, event: Event) -> Applied:
         o = state.orders.get(event.client_id)
         if o is not None and o.status in (OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL):
             state.orders[event.client_id] = replace(o, status=OrderStatus.OPEN, pending_price=None, pending_size=None)
-        _note_reject(state, event.ts, event.code)
+        if event.code not in TRANSIENT_CODES:
+            _note_reject(state, event.ts, event.code)
         return NOTHING
     if isinstance(event, OrderCanceled):
         gone = state.orders.pop(event.client_id, None)
         return Applied(order_gone=event.client_id) if gone is not None else NOTHING
     if isinstance(event, OrderRejected):
         state.orders.pop(event.client_id, None)
-        if event.code != RATE_LIMITED:
+        if event.code not in TRANSIENT_CODES:
             _note_reject(state, event.ts, event.code)
         return Applied(order_gone=event.client_id, rejected=event)
     if isinstance(event, PositionSnapshot):

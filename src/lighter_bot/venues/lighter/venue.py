@@ -72,6 +72,12 @@ STATUS_HEARTBEAT_S = 5.0
 POSITION_POLL_S = 15.0
 ACCOUNT_ACK_GRACE_S = 5.0
 NONCE_STORM_COUNT = 3
+# Sends in a row that got no answer (5xx, timeout, reset) before order entry is reported as failing,
+# which halts quoting until a send succeeds again. Each is also reported to the engine as code 29500.
+UNANSWERED_SENDS_LIMIT = 4
+UNANSWERED_CODE = 29500
+# ...and for this long after the last unanswered send (a halted bot may have nothing left to send).
+UNANSWERED_HOLD_S = 10.0
 NONCE_STORM_WINDOW_S = 30.0
 REQUIRED_ACCOUNT_CHANNELS = ("account_orders", "account_all_trades")
 BUDGET_CODE = 23000  # same code as the server's rate limit: the engine backs off the same way
@@ -161,6 +167,8 @@ class LighterVenue:
         self._account_error = ""
         self._nonce_failures: deque[float] = deque()
         self._last_tx_ok: float | None = None
+        self._unanswered = 0  # sends in a row with no answer
+        self._unanswered_at = 0.0
         self._status: tuple[bool, bool, str] | None = None
         self._status_at = 0.0
         self._trades_history_marked = False
@@ -619,6 +627,7 @@ class LighterVenue:
         self.stats["tx_sent"] += len(signed)
         if out.kind == "ok":
             self._last_tx_ok = now
+            self._unanswered = 0
             self.tx_cooldown.ok()
             for it, _ in signed:
                 if isinstance(it, _DeadMan):
@@ -654,13 +663,20 @@ class LighterVenue:
             self.budget.bucket.drain()
             delay = self.tx_cooldown.hit()
             log.warning("send_rate_limited", code=23000, backoff_s=delay)
+        code = out.code
         if out.kind == "uncertain":
             # It may have landed: placements stay pending and are reconciled after the grace window.
-            log.warning("send_outcome_unknown", detail=out.message, action="reconcile by client order index")
+            self._unanswered += 1
+            self._unanswered_at = now
+            code = out.code or UNANSWERED_CODE
+            log.warning("send_outcome_unknown", detail=out.message, action="reconcile by client order index",
+                        unanswered_in_a_row=self._unanswered)
             items = [it for it in items if not isinstance(it, PlaceOrder)]
+            if self._unanswered >= UNANSWERED_SENDS_LIMIT:
+                self._update_status()
         else:
             log.warning("send_rejected", code=out.code, message=out.message, txs=len(items), kinds=_kinds(items))
-        self._emit([e for it in items for e in self._fail(it, out.code, out.message, now)])
+        self._emit([e for it in items for e in self._fail(it, code, out.message, now)])
 
     # -- health, reconciliation, dead-man switch ----------------------------------------------
     def _nonce_storm(self, now: float) -> bool:
@@ -698,6 +714,9 @@ class LighterVenue:
         if self._nonce_storm(now):
             account_ok = False
             problems.append("nonce storm")
+        if self._unanswered >= UNANSWERED_SENDS_LIMIT and now - self._unanswered_at < UNANSWERED_HOLD_S:
+            account_ok = False
+            problems.append(f"order entry failing: {self._unanswered} sends in a row got no answer")
         return connected, account_ok, "; ".join(problems)
 
     def _update_status(self, force: bool = False) -> None:
