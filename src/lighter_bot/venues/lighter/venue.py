@@ -119,7 +119,10 @@ class VenueSettings:
     book_depth: int = 25
     book_stale_s: float = 10.0
     ws_silence_s: float = 10.0
-    order_grace_s: float = 5.0
+    # How long a sent order may go unconfirmed before REST is asked about it. Lighter executes within
+    # its 200-300 ms speed bump; 2 s leaves room for slow acks while a placement whose answer was lost
+    # (5xx, timeout) holds its quote back for at most ~2 s. One that lands later is found as an orphan.
+    order_grace_s: float = 2.0
     position_grace_s: float = 3.0
     deadman: bool = True
     deadman_horizon_s: float = DEADMAN_HORIZON_S
