@@ -32,6 +32,11 @@ class RecentFillQuality:
         self._ages: dict[Side, deque[float]] = {s: deque(maxlen=window) for s in (Side.BID, Side.ASK)}
         self._mid: float | None = None
         self.last_fill_ts: dict[Side, float] = {}
+        # markout() is asked on every decision but its answer only changes when a markout settles or a
+        # side is forgotten: memoise it per version of the settled windows (hot path of every backtest).
+        self._version = 0
+        self._memo: dict[tuple[Side | None, float, int | None, float], tuple[float, int]] = {}
+        self._memo_version = -1
 
     def on_fill(self, ts: float, side: Side, price: float, age_s: float | None) -> None:
         """`age_s`: seconds since the order was sent or last moved (None when unknown)."""
@@ -54,6 +59,7 @@ class RecentFillQuality:
                 t0, side, px, age, idx = p.popleft()
                 while idx < len(hs) and t0 + hs[idx] < ts:
                     self._settled[(side, hs[idx])].append((side.sign * (self._mid - px) / px * 1e4, age))
+                    self._version += 1
                     idx += 1
                 if idx < len(hs):
                     p.append((t0, side, px, age, idx))
@@ -64,6 +70,13 @@ class RecentFillQuality:
                 max_age_s: float = math.inf) -> tuple[float, int]:
         """(mean markout in bps, number of settled fills) over the window, or its `last` fills; both sides
         when side is None. With `max_age_s`, only the fills that came within that long of sending the order."""
+        if self._memo_version != self._version:
+            self._memo.clear()
+            self._memo_version = self._version
+        key = (side, horizon_s, last, max_age_s)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
         h = min(self.horizons, key=lambda x: abs(x - horizon_s)) if self.horizons else horizon_s
         pairs: list[tuple[float, float]] = []
         for s in (Side.BID, Side.ASK) if side is None else (side,):
@@ -72,7 +85,9 @@ class RecentFillQuality:
         if len(pairs) > keep:
             pairs = pairs[-keep:]
         vals = [m for m, age in pairs if age <= max_age_s]
-        return (sum(vals) / len(vals) if vals else 0.0), len(vals)
+        out = (sum(vals) / len(vals) if vals else 0.0), len(vals)
+        self._memo[key] = out
+        return out
 
     def immediate_share(self, side: Side, within_s: float, last: int | None = None) -> tuple[float, int]:
         """(share of recent fills (or of the `last` ones) that came within `within_s` of sending the order,
@@ -89,3 +104,4 @@ class RecentFillQuality:
         for h in self.horizons:
             self._settled[(side, h)].clear()
         self._ages[side].clear()
+        self._version += 1
