@@ -18,6 +18,19 @@ from lighter_bot.venues.sim.scenarios import scenario_names
 DEFAULT_SCENARIOS = "calm,trend_up,trend_down,chop,vol_spike,flash_crash,toxic,thin_book"
 
 
+def run_names(scenarios: str, data: list[str] | None) -> list[str]:
+    """The runs named by `--scenarios a,b` and `--data FILE[+FILE]` (matrix and sweep), checked."""
+    names = [s.strip() for s in scenarios.split(",") if s.strip()]
+    unknown = [s for s in names if s not in scenario_names()]
+    if unknown:
+        raise fail(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(scenario_names())})")
+    for d in data or []:
+        missing = [p for p in d.split("+") if not Path(p).is_file()]
+        if missing:
+            raise fail(f"--data: file not found: {', '.join(missing)}")
+    return names + [DATA_PREFIX + d for d in data or []]
+
+
 @user_errors
 def matrix(
     scenarios: Annotated[str, typer.Option("--scenarios", help=f"comma-separated: {', '.join(scenario_names())}")] = DEFAULT_SCENARIOS,
@@ -34,17 +47,9 @@ def matrix(
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
 ) -> None:
     """Run the scenario matrix and print one table of mean PnL per scenario and variant."""
-    names = [s.strip() for s in scenarios.split(",") if s.strip()]
-    unknown = [s for s in names if s not in scenario_names()]
-    if unknown:
-        raise fail(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(scenario_names())})")
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
-    for d in data or []:
-        missing = [p for p in d.split("+") if not Path(p).is_file()]
-        if missing:
-            raise fail(f"--data: file not found: {', '.join(missing)}")
-    names += [DATA_PREFIX + d for d in data or []]
+    names = run_names(scenarios, data)
     if not names:
         raise fail("no scenarios: pass --scenarios a,b or --data FILE")
     variants = ["baseline", "full", *(ABLATIONS if ablation else ())]

@@ -10,11 +10,10 @@ from typing import Annotated
 
 import typer
 
-from lighter_bot.backtest.matrix import DATA_PREFIX
 from lighter_bot.backtest.sweep import SPACE, run_sweep
 from lighter_bot.cli.common import fail, user_errors
+from lighter_bot.cli.matrix import run_names
 from lighter_bot.config import load_config
-from lighter_bot.venues.sim.scenarios import scenario_names
 
 
 @user_errors
@@ -32,15 +31,7 @@ def sweep(
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
 ) -> None:
     """Search the parameters in backtest.sweep.SPACE for the best total PnL (caps never exceeded)."""
-    names = [s.strip() for s in scenarios.split(",") if s.strip()]
-    unknown = [s for s in names if s not in scenario_names()]
-    if unknown:
-        raise fail(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(scenario_names())})")
-    for d in data or []:
-        missing = [p for p in d.split("+") if not Path(p).is_file()]
-        if missing:
-            raise fail(f"--data: file not found: {', '.join(missing)}")
-    names += [DATA_PREFIX + d for d in data or []]
+    names = run_names(scenarios, data)
     if not names:
         raise fail("nothing to run: pass --scenarios or --data")
     cfg = load_config(config)
