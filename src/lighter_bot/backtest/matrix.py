@@ -16,6 +16,7 @@ Rows hold the engine's own statistics (runner.summarize, from the exchange's fil
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -206,6 +207,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({
             "scenario": sc, "variant": v, "runs": n,
             "mean_total_pnl": sum(r["total_pnl"] for r in rs) / n,
+            "se_total_pnl": _std_error([r["total_pnl"] for r in rs]),
             "mean_realized_pnl": sum(r["realized_pnl"] for r in rs) / n,
             "mean_fills": sum(r["fills"] for r in rs) / n,
             "max_abs_position": max(r["max_abs_position"] for r in rs),
@@ -214,16 +216,26 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _std_error(xs: Sequence[float]) -> float:
+    """Standard error of the mean (0 for fewer than 2 runs): how far seeds alone move the mean."""
+    n = len(xs)
+    if n < 2:
+        return 0.0
+    m = sum(xs) / n
+    return math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1) / n)
+
+
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
     """One table: per scenario and variant, the means over seeds; then totals per variant."""
     summ = summarize_rows(rows)
-    head = f"{'scenario':<14} {'variant':<16} {'runs':>4} {'total_pnl':>10} {'realized':>10} {'fills':>7} {'max|q|':>8} caps"
+    head = (f"{'scenario':<14} {'variant':<16} {'runs':>4} {'total_pnl':>10} {'+-se':>7} {'realized':>10} {'fills':>7} "
+            f"{'max|q|':>8} caps")
     lines = [head, "-" * len(head)]
     for s in summ:
         name = s["scenario"]
         if name.startswith(DATA_PREFIX):
             name = "data:" + name.rsplit("/", 1)[-1][:9]
-        lines.append(f"{name:<14} {s['variant']:<16} {s['runs']:>4} {s['mean_total_pnl']:>10.4f} "
+        lines.append(f"{name:<14} {s['variant']:<16} {s['runs']:>4} {s['mean_total_pnl']:>10.4f} {s['se_total_pnl']:>7.4f} "
                      f"{s['mean_realized_pnl']:>10.4f} {s['mean_fills']:>7.1f} {s['max_abs_position']:>8.4g} "
                      f"{'ok' if s['within_caps'] else 'EXCEEDED'}")
     lines.append("-" * len(head))
@@ -231,7 +243,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     for v in variants:
         rs = [r for r in rows if r["variant"] == v]
         tot = sum(r["total_pnl"] for r in rs)
-        lines.append(f"{'TOTAL':<14} {v:<16} {len(rs):>4} {tot:>10.4f} {sum(r['realized_pnl'] for r in rs):>10.4f} "
+        lines.append(f"{'TOTAL':<14} {v:<16} {len(rs):>4} {tot:>10.4f} {'':>7} {sum(r['realized_pnl'] for r in rs):>10.4f} "
                      f"{sum(r['fills'] for r in rs):>7d} {max(r['max_abs_position'] for r in rs):>8.4g} "
                      f"{'ok' if all(r['within_caps'] for r in rs) else 'EXCEEDED'}")
     return "\n".join(lines)
