@@ -68,6 +68,11 @@ class TrendConfig(_Model):
     resume_threshold_bps: PosFloat = Field(6.0, description="leave the trend when |change| < this (bps)")
     extra_spread_bps: NonNegFloat = Field(2.5, description="added to the full width while trending (bps)")
     gate_sides: bool = Field(True, description="stop quoting the side that trades into the trend, except to reduce inventory (on/off)")
+    noise_multiple: NonNegFloat = Field(
+        1.5,
+        description="a trend must also be this many std-devs of the mid's noise over the lookback; thresholds scale up "
+        "in volatile markets, never below threshold_bps; 0 = fixed thresholds (x)",
+    )
 
     def problems(self, path: str) -> list[str]:
         out: list[str] = []
@@ -216,6 +221,24 @@ class HedgeAlphaConfig(_Model):
     kickback_wait_seconds: NonNegFloat = Field(
         8.0, description="how long the reducing quote rests for the kickback instead of crossing; at most one wait per lookback (s)"
     )
+    kickback_max_wait_seconds: NonNegFloat = Field(
+        45.0,
+        description="a wait lasts kickback_wait_seconds past the sweep's last new extreme, never longer than this "
+        "from its start (s)",
+    )
+    kickback_retrace_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.5,
+        description="during a kickback wait the reducing quote rests no closer than this share of the sweep back "
+        "from its extreme (the second resting tier); 0 = where the maker puts it (ratio)",
+    )
+    kickback_tier_sigma_multiple: NonNegFloat = Field(
+        5.0,
+        description="the tier rests only after a sweep of at least this many std-devs of the mid's noise over the "
+        "lookback (a crash, not a volatile market's ordinary swing); 0 = after every sweep (x)",
+    )
+    kickback_noise_halflife_seconds: PosFloat = Field(
+        300.0, description="half-life of that noise estimate: long, so a sweep barely moves its own yardstick (s)"
+    )
     kickback_max_inventory_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
         0.7, description="never wait when |position| >= this fraction of guard.max_position_units (ratio)"
     )
@@ -224,6 +247,11 @@ class HedgeAlphaConfig(_Model):
     )
     trend_exit_tier: bool = Field(
         True, description="while the trend runs against the position, the reducing quote rests at the touch (on/off)"
+    )
+    patient_passive_seconds: NonNegFloat = Field(
+        3.0,
+        description="with no trend against the position and |position| below kickback_max_inventory_ratio of the cap, "
+        "the passive hedge rests this long before crossing (hedger.passive_wait_seconds otherwise; 0 = off) (s)",
     )
 
 

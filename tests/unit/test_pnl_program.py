@@ -192,3 +192,70 @@ def test_exit_tier_stands_aside_after_a_sweep_and_during_a_rebound() -> None:
     rebound.on_mid(0.0, 169_900.0)  # the mid is rising again while the trend filter still says down
     rebound.on_mid(10.0, 170_000.0)
     assert rebound.exit_tier(desired, BOOK, 100, -1) == desired
+
+
+@given(st.integers(-300, 300), st.sampled_from([-1, 0, 1]))
+def test_patient_passive_hedge_only_without_a_trend_against_and_below_the_big_position(pos: int, trend: int) -> None:
+    ha = HedgeAlpha(HedgeAlphaConfig(patient_passive_seconds=3.0), max_position_lots=300)
+    wait = ha.passive_wait(0.4, pos, trend)
+    against = (pos > 0 and trend < 0) or (pos < 0 and trend > 0)
+    assert wait == (0.4 if against or ha.big(pos) else 3.0)
+    off = HedgeAlpha(HedgeAlphaConfig(enabled=False), max_position_lots=300)
+    assert off.passive_wait(0.4, pos, trend) == 0.4
+    assert HedgeAlpha(HedgeAlphaConfig(patient_passive_seconds=0.0), 300).passive_wait(0.4, pos, trend) == 0.4
+
+
+def _start_wait(ha: HedgeAlpha) -> float:
+    """Long 100 lots, the mid swept 20 bps down within the lookback: the kickback wait starts at t=5."""
+    ha.on_mid(2.0, 170_000.0)
+    ha.on_mid(5.0, 169_660.0)
+    assert ha.veto_cross(5.0, object(), Side.ASK, 100, 339_320, BookView(((169_650, 1),), ((169_670, 1),))) is not None
+    return ha.hold_until
+
+
+def test_a_running_sweep_and_a_running_kickback_extend_the_wait_up_to_its_cap() -> None:
+    c = HedgeAlphaConfig(kickback_wait_seconds=8.0, kickback_max_wait_seconds=30.0, exit_min_move_bps=2.0)
+    ha = HedgeAlpha(c, max_position_lots=300)
+    assert _start_wait(ha) == 13.0
+    ha.on_mid(10.0, 169_400.0)  # a new low: the sweep goes on, the clock restarts from it
+    assert ha.hold_until == 18.0
+    ha.on_mid(16.0, 169_420.0)  # +1.2 bps off the low: noise, not a kickback
+    assert ha.hold_until == 18.0
+    ha.on_mid(17.0, 169_500.0)  # +5.9 bps: the kickback is running
+    assert ha.hold_until == 25.0
+    for t in range(18, 60):  # a kickback that runs on and on: the wait still ends at start + 30 s
+        ha.on_mid(float(t), 169_500.0 + 100.0 * (t - 17))
+    assert ha.hold_until == 35.0
+    assert not ha.holding(35.0, 100)
+
+
+def test_no_extension_once_the_wait_is_over() -> None:
+    ha = HedgeAlpha(HedgeAlphaConfig(kickback_wait_seconds=8.0), max_position_lots=300)
+    _start_wait(ha)
+    ha.on_mid(14.0, 169_000.0)  # after the wait: a later move starts nothing by itself
+    assert ha.hold_until == 13.0 and not ha.holding(14.0, 100)
+
+
+def test_kickback_tier_rests_the_reducing_quote_back_from_a_crash_but_not_from_an_ordinary_swing() -> None:
+    desired: dict[Side, QuoteIntent | None] = {Side.BID: None, Side.ASK: QuoteIntent(Side.ASK, 167_050, 64)}
+    crash = HedgeAlpha(HedgeAlphaConfig(kickback_retrace_ratio=0.5), max_position_lots=300, prior_noise_bps=3.5)
+    for t in range(0, 60):
+        crash.on_mid(float(t), 170_000.0 + (5.0 if t % 2 else -5.0))  # calm: +-0.3 bps
+    for t in range(60, 76):
+        crash.on_mid(float(t), 170_000.0 - 200.0 * (t - 59))  # -10 bps/s: a 190 bps crash so far
+    low = 170_000.0 - 200.0 * 16
+    book = BookView(((int(low) - 10, 1),), ((int(low) + 10, 1),))
+    assert crash.veto_cross(75.0, object(), Side.ASK, 100, int(2 * low), book) is not None
+    out = crash.kickback_tier(76.0, desired, 100)
+    ask = out[Side.ASK]
+    assert ask is not None and ask.price == math.ceil(low + 0.5 * (170_005.0 - low))  # half the sweep back
+    assert crash.kickback_tier(76.0, desired, -100) == desired  # not the position that waits
+    assert crash.kickback_tier(76.0, desired, 250) == desired  # too big a position: no wait, no tier
+    # The same 20 bps swing in a market that has been swinging like that all along: no tier.
+    swing = HedgeAlpha(HedgeAlphaConfig(kickback_retrace_ratio=0.5), max_position_lots=300, prior_noise_bps=3.5)
+    for t in range(0, 600):
+        swing.on_mid(float(t), 170_000.0 + (170.0 if t % 2 else -170.0))  # 20 bps swings every second
+    swing.on_mid(600.0, 170_170.0)
+    swing.on_mid(601.0, 169_830.0)
+    assert swing.veto_cross(601.0, object(), Side.ASK, 100, 339_660, book) is not None  # a kickback wait...
+    assert swing.kickback_tier(602.0, desired, 100) == desired  # ...but no tier: it is not a crash

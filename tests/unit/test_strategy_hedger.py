@@ -134,3 +134,18 @@ def test_a_lost_answer_is_cancelled_again_then_given_up() -> None:
     assert h.step(6.2, 130, 2 * MID, BOOK, orders, ids) == [CancelOrder(x.client_id)]
     assert h.step(12.0, 130, 2 * MID, BOOK, {}, ids) == []  # the order is gone from our books
     assert h.phase is HedgePhase.IDLE
+
+
+def test_a_longer_passive_wait_from_hedge_alpha_holds_the_cross_back() -> None:
+    h, ids = hedger(), Ids()
+    [p] = h.step(1.0, 130, 2 * MID, BOOK, {}, ids, passive_wait_s=3.0)
+    orders = {p.client_id: order(p)}
+    assert h.step(1.41, 130, 2 * MID, BOOK, orders, ids, passive_wait_s=3.0) == []  # past 0.4 s, within 3 s
+    assert h.phase is HedgePhase.PASSIVE
+    [c] = h.step(4.0, 130, 2 * MID, BOOK, orders, ids, passive_wait_s=3.0)
+    assert c == CancelOrder(p.client_id)
+    # The patience ends as soon as hedge alpha asks for the operator's wait again (e.g. a trend turned).
+    h2 = hedger()
+    [p2] = h2.step(1.0, 130, 2 * MID, BOOK, {}, ids, passive_wait_s=3.0)
+    [c2] = h2.step(1.5, 130, 2 * MID, BOOK, {p2.client_id: order(p2)}, ids, passive_wait_s=None)
+    assert c2 == CancelOrder(p2.client_id)

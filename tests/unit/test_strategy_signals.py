@@ -136,3 +136,35 @@ def test_peeking_does_not_change_the_estimate() -> None:
     assert a.value_bps() == b.value_at(210.0)
     b.advance(210.0)
     assert a.value_bps() == b.value_bps()
+
+
+def test_trend_noise_scaling_raises_the_thresholds_only_in_a_noisy_market() -> None:
+    quiet = TrendFilter(45.0, 12.0, 6.0, noise_multiple=1.5)
+    quiet.update(0.0, 100.0)
+    assert quiet.update(20.0, 100.13, noise_bps=4.0) is Trend.UP  # 1.5 x 4 = 6 < 12: the fixed 12 bps rules
+    assert (quiet.enter, quiet.leave) == (12.0, 6.0)
+    noisy = TrendFilter(45.0, 12.0, 6.0, noise_multiple=1.5)
+    noisy.update(0.0, 100.0)
+    assert noisy.update(20.0, 100.20, noise_bps=17.0) is Trend.NONE  # +20 bps is 1.2 sigma: noise
+    assert abs(noisy.enter - 25.5) < 1e-9 and abs(noisy.leave - 12.75) < 1e-9  # hysteresis keeps its ratio
+    assert noisy.update(30.0, 100.30, noise_bps=17.0) is Trend.UP  # +30 bps >= 25.5
+    fixed = TrendFilter(45.0, 12.0, 6.0)  # noise_multiple 0: the operator's fixed thresholds whatever the noise
+    fixed.update(0.0, 100.0)
+    assert fixed.update(20.0, 100.20, noise_bps=17.0) is Trend.UP
+
+
+@given(st.lists(st.tuples(st.floats(-50, 50), st.floats(0, 40)), min_size=1, max_size=40), st.floats(0.5, 3.0))
+def test_a_noise_scaled_trend_is_never_entered_below_the_fixed_threshold(
+    steps: list[tuple[float, float]], k: float
+) -> None:
+    scaled, fixed = TrendFilter(45.0, 12.0, 6.0, noise_multiple=k), TrendFilter(45.0, 12.0, 6.0)
+    scaled.update(0.0, 100.0)
+    fixed.update(0.0, 100.0)
+    for i, (bps, noise) in enumerate(steps, start=1):
+        mid = 100.0 * (1 + bps / 1e4)
+        before = scaled.state
+        s = scaled.update(float(i), mid, noise_bps=noise)
+        fixed.update(float(i), mid, noise_bps=noise)
+        assert scaled.enter >= 12.0 and scaled.leave / scaled.enter == 0.5
+        if s is not Trend.NONE and s is not before:  # newly entered: the move beat both thresholds
+            assert abs(scaled.change_bps) >= max(12.0, k * noise) - 1e-9

@@ -96,7 +96,9 @@ class EngineCore:
         self.pnl_guard = PnlGuard(mk.pnl_guard)
         v, t = mk.volatility, mk.trend
         self.volatility = EwmaVolatility(v.ema_halflife_seconds, v.horizon_seconds, v.sample_seconds, v.low_bps)
-        self.trend = TrendFilter(t.lookback_seconds, t.threshold_bps, t.resume_threshold_bps)
+        self.trend = TrendFilter(t.lookback_seconds, t.threshold_bps, t.resume_threshold_bps, t.noise_multiple)
+        # EWMA volatility is over the volatility horizon; the trend compares against its lookback's share.
+        self._trend_noise_scale = math.sqrt(t.lookback_seconds / v.horizon_seconds) if t.noise_multiple > 0 else 0.0
         self.markouts = Markouts(tuple(mk.markout_horizons_seconds))
         scale = market.price_scale * market.size_scale
         self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
@@ -139,7 +141,8 @@ class EngineCore:
             if m2 is not None:
                 self.volatility.update(event.ts, m2 / 2.0)
                 if self._trend_on:
-                    self.trend.update(event.ts, m2 / 2.0)
+                    noise = self.volatility.value_bps() * self._trend_noise_scale if self._trend_noise_scale else 0.0
+                    self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
             return []
         elif not isinstance(event, (Tick, MarkPrice)):
@@ -285,7 +288,8 @@ class EngineCore:
             self.hedger.abort(now)  # re-planned from the new book once the veto ends
         if not vetoed and h.enabled and (self.hedger.active or self.hedger.needs_hedge(pos)) and \
                 self.budget.can_spend(now, TxPriority.HEDGE):
-            hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid)
+            wait = self.program.hedge_passive_wait(h.passive_wait_seconds, pos, trend.code)
+            hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid, wait)
             if hedge_cmds:
                 prio = TxPriority.CANCEL if isinstance(hedge_cmds[0], CancelOrder) else TxPriority.HEDGE
                 out += self._send(hedge_cmds, prio)

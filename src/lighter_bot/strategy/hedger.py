@@ -123,7 +123,9 @@ class Hedger:
         book: BookView,
         orders: Mapping[int, WorkingOrder],
         new_cid: Callable[[], int],
+        passive_wait_s: float | None = None,
     ) -> list[Command]:
+        """`passive_wait_s` overrides passive_wait_seconds for this step (hedge alpha's patience)."""
         c = self.cfg
         if not c.enabled:
             return []
@@ -136,7 +138,8 @@ class Hedger:
             o = orders.get(self.cid) if self.cid is not None else None
             if o is None:
                 self._enter(HedgePhase.CROSS_WAIT, now)
-            elif now - self.phase_since >= c.passive_wait_seconds and o.status is not OrderStatus.PENDING_CANCEL:
+            elif now - self.phase_since >= (c.passive_wait_seconds if passive_wait_s is None else passive_wait_s) \
+                    and o.status is not OrderStatus.PENDING_CANCEL:
                 # (a cancel sent after the place is sequenced after it, even if the ack is still on its way)
                 self._enter(HedgePhase.CANCELLING, now)
                 return [CancelOrder(o.client_id)]

@@ -9,6 +9,7 @@ cross is subject to hedge alpha's vetoes.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -76,11 +77,13 @@ class PnlProgram:
                           mk.hit_quality.markout_horizon_seconds})
         window = max(mk.edge_first.window_fills, mk.hit_quality.window_fills)
         self.quality = RecentFillQuality(horizons, window)
+        v, ha = mk.volatility, config.hedger.alpha
+        calm_noise = v.low_bps * math.sqrt(ha.kickback_lookback_seconds / v.horizon_seconds)
         self.edge_first = EdgeFirst(mk.edge_first)
         self.hit_quality = HitQuality(mk.hit_quality)
         # the mid's noise over hit quality's markout horizon: what a markout can swing by chance
         self.markout_noise = EwmaVolatility(mk.volatility.ema_halflife_seconds, mk.hit_quality.markout_horizon_seconds)
-        self.hedge_alpha = HedgeAlpha(config.hedger.alpha, max_position_lots)
+        self.hedge_alpha = HedgeAlpha(config.hedger.alpha, max_position_lots, calm_noise)
         self.guard_watch = GuardWatch()
         self.hedge_note = ""
 
@@ -109,12 +112,17 @@ class PnlProgram:
 
     def defend(self, now: float, bid: QuoteIntent | None, ask: QuoteIntent | None, book: BookView, mid2: int,
                position_lots: int, sizes: SizeRules, trend_code: int = 0) -> tuple[QuoteIntent | None, QuoteIntent | None]:
-        """Hit quality's per-side defence, then hedge alpha's exit tier on the reducing side."""
+        """Hit quality's per-side defence, then hedge alpha's exit tier and kickback tier on the reducing side."""
         if bid is None and ask is None:
             return bid, ask
         out = self.hit_quality.apply(now, {Side.BID: bid, Side.ASK: ask}, book, mid2, position_lots, sizes)
         out = self.hedge_alpha.exit_tier(out, book, position_lots, trend_code)
+        out = self.hedge_alpha.kickback_tier(now, out, position_lots)
         return out[Side.BID], out[Side.ASK]
+
+    def hedge_passive_wait(self, default_s: float, position_lots: int, trend_code: int) -> float:
+        """The hedger's passive wait under hedge alpha's patience rule."""
+        return self.hedge_alpha.passive_wait(default_s, position_lots, trend_code)
 
     def hedge_veto(self, now: float, ready_to_cross: bool, plan_key: object, hedge_side: Side | None,
                    position_lots: int, mid2: int, book: BookView) -> bool:

@@ -119,21 +119,41 @@ class Trend(Enum):
 
 class TrendFilter:
     """Trend = mid change over `lookback_s` in bps, with hysteresis: enter at +-enter_bps, leave inside
-    +-leave_bps (from UP, a change below leave_bps ends the up-trend; at or below -enter_bps it turns DOWN)."""
+    +-leave_bps (from UP, a change below leave_bps ends the up-trend; at or below -enter_bps it turns DOWN).
 
-    __slots__ = ("_hist", "_lookback", "change_bps", "enter", "leave", "state")
+    Noise scaling (`noise_multiple` > 0): a change is a trend only when it is also that many standard
+    deviations of the mid's noise over the lookback (`update(..., noise_bps=...)`). In a quiet market the
+    fixed thresholds rule; in a volatile one a 12 bps move over 45 s is one sigma of noise, not a trend,
+    and gating a side on it only costs fills. Both thresholds scale by the same factor (hysteresis kept).
+    """
 
-    def __init__(self, lookback_s: float, enter_bps: float, leave_bps: float) -> None:
+    __slots__ = ("_base_enter", "_base_leave", "_hist", "_lookback", "_noise_k", "change_bps", "enter", "leave",
+                 "state")
+
+    def __init__(self, lookback_s: float, enter_bps: float, leave_bps: float, noise_multiple: float = 0.0) -> None:
         if leave_bps > enter_bps:
             raise ValueError("leave threshold must be <= enter threshold")
+        if noise_multiple < 0:
+            raise ValueError("noise multiple must be >= 0")
         self._lookback = lookback_s
+        self._base_enter, self._base_leave = enter_bps, leave_bps
+        self._noise_k = noise_multiple
         self.enter = enter_bps
         self.leave = leave_bps
         self._hist: deque[tuple[float, float]] = deque()  # (time, mid) at each change of mid
         self.state = Trend.NONE
         self.change_bps = 0.0
 
-    def update(self, ts: float, mid: float) -> Trend:
+    @property
+    def lookback_s(self) -> float:
+        return self._lookback
+
+    def update(self, ts: float, mid: float, noise_bps: float = 0.0) -> Trend:
+        """`noise_bps`: std-dev of the mid's change over the lookback (used only with a noise multiple)."""
+        if self._noise_k > 0.0:
+            floor = self._noise_k * noise_bps
+            f = floor / self._base_enter if floor > self._base_enter else 1.0
+            self.enter, self.leave = self._base_enter * f, self._base_leave * f
         h = self._hist
         if not h or h[-1][1] != mid:
             h.append((ts, mid))
