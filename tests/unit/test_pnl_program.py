@@ -259,3 +259,22 @@ def test_kickback_tier_rests_the_reducing_quote_back_from_a_crash_but_not_from_a
     swing.on_mid(601.0, 169_830.0)
     assert swing.veto_cross(601.0, object(), Side.ASK, 100, 339_660, book) is not None  # a kickback wait...
     assert swing.kickback_tier(602.0, desired, 100) == desired  # ...but no tier: it is not a crash
+
+
+@given(st.lists(st.tuples(st.sampled_from(["fill_bid", "fill_ask", "mid", "forget_bid", "forget_ask"]),
+                          st.floats(0.0, 3.0), st.floats(160, 180)), max_size=80))
+def test_evidence_bounds_every_statistic_hit_quality_reads(ops: list[tuple[str, float, float]]) -> None:
+    q = RecentFillQuality((1.0, 5.0), window=12)
+    t = 0.0
+    for op, dt, px in ops:
+        t += dt
+        if op.startswith("fill"):
+            q.on_fill(t, Side.BID if op == "fill_bid" else Side.ASK, px, dt)
+        elif op == "mid":
+            q.on_mid(t, px)
+        else:
+            q.forget(Side.BID if op == "forget_bid" else Side.ASK)
+        for side in (Side.BID, Side.ASK):
+            bound = q.evidence(side)
+            assert q.markout(side, 5.0)[1] <= bound and q.markout(side, 1.0)[1] <= bound
+            assert q.immediate_share(side, 1.0)[1] <= bound

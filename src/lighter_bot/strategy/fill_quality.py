@@ -30,6 +30,7 @@ class RecentFillQuality:
             (s, h): deque(maxlen=window) for s in (Side.BID, Side.ASK) for h in self.horizons
         }
         self._ages: dict[Side, deque[float]] = {s: deque(maxlen=window) for s in (Side.BID, Side.ASK)}
+        self._seen = [0, 0]  # per side (bid, ask): see evidence()
         self._mid: float | None = None
         self.last_fill_ts: dict[Side, float] = {}
         # markout() is asked on every decision but its answer only changes when a markout settles or a
@@ -43,6 +44,7 @@ class RecentFillQuality:
         if price <= 0:
             return
         self.last_fill_ts[side] = ts
+        self._seen[0 if side is Side.BID else 1] += 1
         if age_s is not None:
             self._ages[side].append(age_s)
         if self.horizons:
@@ -89,6 +91,11 @@ class RecentFillQuality:
         self._memo[key] = out
         return out
 
+    def evidence(self, side: Side) -> int:
+        """An upper bound on the fills any statistic of `side` can count now (a cheap early exit): fills
+        recorded since the side was last forgotten, plus those still pending then (they settle later)."""
+        return self._seen[0 if side is Side.BID else 1]
+
     def immediate_share(self, side: Side, within_s: float, last: int | None = None) -> tuple[float, int]:
         """(share of recent fills (or of the `last` ones) that came within `within_s` of sending the order,
         number of fills)."""
@@ -104,4 +111,5 @@ class RecentFillQuality:
         for h in self.horizons:
             self._settled[(side, h)].clear()
         self._ages[side].clear()
+        self._seen[0 if side is Side.BID else 1] = sum(1 for p in self._pending if p[1] is side)
         self._version += 1

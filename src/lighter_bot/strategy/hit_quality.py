@@ -44,6 +44,8 @@ class HitQuality:
     def picked_off(self, quality: RecentFillQuality, side: Side, sigma_h_bps: float) -> str | None:
         """Why `side` counts as picked off now ("markout" / "immediate"), or None."""
         c = self.cfg
+        if quality.evidence(side) < c.min_fills:
+            return None  # too few fills for either test (most decisions: no statistics to compute)
         h, w = c.markout_horizon_seconds, c.window_fills
         mean, n = quality.markout(side, h, last=w)
         if n >= c.min_fills and mean <= min(c.toxic_markout_bps, -self.adverse_bps(sigma_h_bps, n)):
