@@ -86,6 +86,8 @@ def test_metrics_match_the_ledger_on_disk(bot: RunningBot) -> None:
     assert v['venue_ack_latency_seconds_count{kind="place"}'] >= 2
     assert sum(x for k, x in v.items() if k.startswith("hedger_phase{")) == 1  # engine status is wired
     assert "maker_volatility_bps" in v and "maker_trend_direction" in v and "venue_tx_used_last_minute" in v
+    assert v["maker_trend_threshold_bps"] >= bot.cfg.maker.trend.threshold_bps  # noise scaling never lowers it
+    assert v["hedger_alpha_kickback_tier"] >= 0
     assert sum(x for k, x in v.items() if k.startswith("maker_fills_total") or k.startswith("hedger_fills_total")) \
         == books.totals.fills
 

@@ -162,6 +162,7 @@ def row_of(case: Case, res: BacktestResult, cfg: BotConfig, core: EngineCore) ->
         "hit_quality_engagements": sum(prog.hit_quality.engagements.values()),
         "hedge_abandoned_spread": prog.hedge_alpha.abandoned_spread,
         "hedge_kickback_waits": prog.hedge_alpha.kickback_waits,
+        "hedge_kickback_tier_quotes": prog.hedge_alpha.kickback_tier_quotes,
     }
 
 

@@ -50,6 +50,7 @@ class CoreStatus:
     volatility_bps: float = 0.0  # EWMA std-dev over maker.volatility.horizon_seconds (bps)
     trend: str = "none"  # none | up | down
     trend_change_bps: float = 0.0  # mid change over the trend lookback (bps)
+    trend_threshold_bps: float = 0.0  # trend entry threshold in force, after noise scaling (bps)
     paused: bool = False  # volatility pause in force
     pnl_guard_level: int = 0
     pnl_guard_extra_bps: float = 0.0
@@ -58,6 +59,7 @@ class CoreStatus:
     pnl_guard_engagements: int = 0  # times the guard went from off to engaged (pnl_program.GuardWatch)
     hit_quality_engagements: int = 0  # times a side was found picked off (hit_quality)
     hedge_alpha_vetoes: int = 0  # crosses abandoned for spread widening or kickback waits (hedge_alpha)
+    hedge_kickback_tier_quotes: int = 0  # decisions where the kickback tier held the reducing quote back
     size_multiplier: float = 1.0  # volatility x PnL-guard multiplier on maker.size
     maker_notes: tuple[str, ...] = ()  # why a side is not quoted or is reduce-only
     desired_bid: int | None = None  # ticks
@@ -172,6 +174,7 @@ class EngineCore:
             volatility_bps=self.volatility.value_at(s.now),  # status() must not change the core's state
             trend=self.trend.state.value,
             trend_change_bps=self.trend.change_bps,
+            trend_threshold_bps=self.trend.enter,
             paused=self.maker.paused,
             pnl_guard_level=pg.level,
             pnl_guard_extra_bps=pg.extra_bps,
@@ -180,6 +183,7 @@ class EngineCore:
             pnl_guard_engagements=self.program.guard_watch.engagements,
             hit_quality_engagements=sum(self.program.hit_quality.engagements.values()),
             hedge_alpha_vetoes=self.program.hedge_alpha.abandoned_spread + self.program.hedge_alpha.kickback_waits,
+            hedge_kickback_tier_quotes=self.program.hedge_alpha.kickback_tier_quotes,
             size_multiplier=d.size_multiplier if d is not None else 1.0,
             maker_notes=d.notes if d is not None else (),
             desired_bid=d.bid.price if d is not None and d.bid is not None else None,
