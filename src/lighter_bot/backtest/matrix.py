@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import statistics
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -219,11 +220,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _std_error(xs: Sequence[float]) -> float:
     """Standard error of the mean (0 for fewer than 2 runs): how far seeds alone move the mean."""
-    n = len(xs)
-    if n < 2:
-        return 0.0
-    m = sum(xs) / n
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1) / n)
+    return statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) > 1 else 0.0
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -50,6 +50,15 @@ def spread_bps(book: BookView) -> float | None:
     return (ba - bb) / ((ba + bb) / 2.0) * 1e4
 
 
+def repriced(desired: dict[Side, QuoteIntent | None], side: Side, px: int) -> dict[Side, QuoteIntent | None]:
+    """`desired` with the quote on `side` (present) moved to `px`, size and flags kept."""
+    q = desired[side]
+    assert q is not None
+    out = dict(desired)
+    out[side] = QuoteIntent(side, px, q.size, q.reduce_only)
+    return out
+
+
 class HedgeAlpha:
     def __init__(self, cfg: HedgeAlphaConfig, max_position_lots: int, prior_noise_bps: float = 0.0) -> None:
         """`prior_noise_bps`: the noise over the lookback assumed before any mid is seen (a calm market's)."""
@@ -177,9 +186,7 @@ class HedgeAlpha:
             if px >= q.price:
                 return desired
         self.kickback_tier_quotes += 1
-        out = dict(desired)
-        out[side] = QuoteIntent(side, px, q.size, q.reduce_only)
-        return out
+        return repriced(desired, side, px)
 
     def exit_tier(self, desired: dict[Side, QuoteIntent | None], book: BookView, position_lots: int,
                   trend_code: int) -> dict[Side, QuoteIntent | None]:
@@ -207,6 +214,4 @@ class HedgeAlpha:
             if px <= q.price:
                 return desired
         self.exit_tier_quotes += 1
-        out = dict(desired)
-        out[side] = QuoteIntent(side, px, q.size, q.reduce_only)
-        return out
+        return repriced(desired, side, px)

@@ -144,10 +144,6 @@ class TrendFilter:
         self.state = Trend.NONE
         self.change_bps = 0.0
 
-    @property
-    def lookback_s(self) -> float:
-        return self._lookback
-
     def update(self, ts: float, mid: float, noise_bps: float = 0.0) -> Trend:
         """`noise_bps`: std-dev of the mid's change over the lookback (used only with a noise multiple)."""
         if self._noise_k > 0.0:
