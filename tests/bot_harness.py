@@ -145,9 +145,14 @@ def get(url: str) -> tuple[int, str]:
         return e.code, e.read().decode()
 
 
+LEDGER = "data/metrics/fills.jsonl"  # the ledger of a write_config() bot, relative to its root
+
+
 def write_config(root: Path, port: int, **overrides: Any) -> Path:
+    """config.yaml in `root` (ledger under root/data/metrics, telemetry on `port`); `overrides` update
+    whole top-level sections key by key, e.g. maker={"trend": {"enabled": False}}."""
     data: dict[str, Any] = {
-        "metrics": {"ledger_path": str(root / "data/metrics/fills.jsonl"),
+        "metrics": {"ledger_path": str(root / LEDGER),
                     "archive_dir": str(root / "data/metrics/archive"),
                     "positions_path": str(root / "data/metrics/positions.jsonl")},
         "telemetry": {"host": "127.0.0.1", "port": port},

@@ -16,7 +16,7 @@ import asyncio
 import json
 import re
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.bot_harness import LEDGER
+from tests.bot_harness import write_config as harness_config
 from tests.integration.test_live_run import Bots, free_port, wait_until
 
 harness = pytest.importorskip("lighter_bot.venues.emulator.harness")
@@ -65,28 +67,14 @@ RUN_UNTIL = 88.0
 
 
 def write_config(tmp: Path, port: int) -> Path:
-    cfg = tmp / "config.yaml"
-    cfg.write_text(
-        "metrics:\n"
-        f"  ledger_path: {tmp / 'fills.jsonl'}\n"
-        f"  positions_path: {tmp / 'positions.jsonl'}\n"
-        f"  archive_dir: {tmp / 'archive'}\n"
-        "telemetry:\n"
-        f"  port: {port}\n"
-        "maker:\n"
-        "  volatility: {enabled: false}\n"
-        "  trend: {enabled: false}\n"
-        "  edge_first: {enabled: false}\n"
-        "  hit_quality: {enabled: false}\n"
-        "api:\n"
-        f"  tx_per_minute: {TX_PER_MIN}\n"
-        "guard:\n"
-        f"  backoff_seconds_on_block: {CAP_BLOCK_BACKOFF_S}\n"
-        "hedger:\n"
-        f"  trigger_units: {HEDGE_TRIGGER}\n"
-        "  target_units: 0.0\n"
+    return harness_config(
+        tmp, port,
+        maker={"volatility": {"enabled": False}, "trend": {"enabled": False}, "edge_first": {"enabled": False},
+               "hit_quality": {"enabled": False}},
+        api={"tx_per_minute": TX_PER_MIN},
+        guard={"backoff_seconds_on_block": CAP_BLOCK_BACKOFF_S},
+        hedger={"trigger_units": HEDGE_TRIGGER, "target_units": 0.0},
     )
-    return cfg
 
 
 # Kept with each poll (polls.txt in the test's tmp dir) for a failure's post-mortem.
@@ -234,19 +222,25 @@ async def read_into(proc: asyncio.subprocess.Process, out: bytearray) -> None:
 @pytest.mark.slow
 def test_bot_under_every_fault_kind_keeps_caps_fills_health_and_hedges(tmp_path: Path) -> None:
     faults = ",".join([*(spec for *_, spec in SCHEDULE), BACKGROUND])
+    run_under_faults(5, faults, _fault_marathon, tmp_path, 240)
+
+
+def run_under_faults(seed: int, faults: str, body: Callable[[Any, Path, Bots], Awaitable[None]], tmp: Path,
+                     timeout_s: float) -> None:
+    """`body(emu, tmp, bots)` against a vol_spike emulator with `faults`; every bot it started is killed."""
 
     async def go() -> None:
         async with harness.running_emulator(
-            scenario="vol_spike", seed=5, speed=SPEED, faults=faults, cancel_all_min_delay_s=1.0,
+            scenario="vol_spike", seed=seed, speed=SPEED, faults=faults, cancel_all_min_delay_s=1.0,
             tx_limit_per_min=TX_PER_MIN,
         ) as emu:
             bots = Bots()
             try:
-                await _fault_marathon(emu, tmp_path, bots)
+                await body(emu, tmp, bots)
             finally:
                 await bots.kill_all()
 
-    asyncio.run(asyncio.wait_for(go(), 240))
+    asyncio.run(asyncio.wait_for(go(), timeout_s))
 
 
 async def _fault_marathon(emu: Any, tmp: Path, bots: Bots) -> None:
@@ -311,7 +305,7 @@ async def _fault_marathon(emu: Any, tmp: Path, bots: Bots) -> None:
     assert len(poller.polls) > 200, "too few polls to say anything"
 
     # Fills: the ledger equals the emulator's fills for the account, by trade id, exactly once each.
-    rows = ledger_rows(tmp / "fills.jsonl")
+    rows = ledger_rows(tmp / LEDGER)
     ledger_ids = [str(r["trade_id"]) for r in rows]
     emu_ids = emulator_trade_ids(emu)
     assert len(emu_ids) >= 5, f"only {len(emu_ids)} fills: the market is not busy enough to test anything"
@@ -362,18 +356,7 @@ RESTART_AT = 15.0  # the book is still frozen, 5xx and slow acks go on, a 429 bu
 
 @pytest.mark.slow
 def test_kill9_during_faults_then_restart_cleans_orphans_and_adopts_position(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with harness.running_emulator(
-            scenario="vol_spike", seed=9, speed=SPEED, faults=KILL_FAULTS, cancel_all_min_delay_s=1.0,
-            tx_limit_per_min=TX_PER_MIN,
-        ) as emu:
-            bots = Bots()
-            try:
-                await _kill9_under_faults(emu, tmp_path, bots)
-            finally:
-                await bots.kill_all()
-
-    asyncio.run(asyncio.wait_for(go(), 150))
+    run_under_faults(9, KILL_FAULTS, _kill9_under_faults, tmp_path, 150)
 
 
 async def _kill9_under_faults(emu: Any, tmp: Path, bots: Bots) -> None:
@@ -417,7 +400,7 @@ async def _kill9_under_faults(emu: Any, tmp: Path, bots: Bots) -> None:
     # was listening for (from the kill until the new bot's account snapshot).
     up = json.loads(next(line for line in text.splitlines() if "lighter_venue_up" in line))
     up_ms = _iso_ms(up["timestamp"])
-    ids = [str(r["trade_id"]) for r in ledger_rows(tmp / "fills.jsonl")]
+    ids = [str(r["trade_id"]) for r in ledger_rows(tmp / LEDGER)]
     assert len(ids) == len(set(ids)), "a fill was recorded twice"
     by_id = {str(t.trade_id): t for t in ex.fills.get(acct, [])}
     assert set(ids) <= set(by_id), sorted(set(ids) - set(by_id))[:5]

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.bot_harness import free_port
+from tests.bot_harness import LEDGER, free_port
+from tests.bot_harness import write_config as harness_config
 
 harness = pytest.importorskip(
     "lighter_bot.venues.emulator.harness", reason="the Lighter API emulator (branch `emulator`) is not merged yet"
@@ -30,19 +31,7 @@ TOKEN_RE = re.compile(r"\d{10}:\d+:\d+:[0-9a-f]{160}")
 
 
 def write_config(tmp: Path, port: int) -> Path:
-    cfg = tmp / "config.yaml"
-    cfg.write_text(
-        "metrics:\n"
-        f"  ledger_path: {tmp / 'fills.jsonl'}\n"
-        f"  positions_path: {tmp / 'positions.jsonl'}\n"
-        f"  archive_dir: {tmp / 'archive'}\n"
-        "telemetry:\n"
-        f"  port: {port}\n"
-        "maker:\n"
-        "  volatility: {enabled: false}\n"
-        "  trend: {enabled: false}\n"
-    )
-    return cfg
+    return harness_config(tmp, port, maker={"trend": {"enabled": False}})
 
 
 async def start_bot(emu: Any, cfg: Path) -> asyncio.subprocess.Process:
@@ -143,7 +132,7 @@ async def _quote_fill_sigterm(emu: Any, backend: Any, cfg: Path, tmp_path: Path,
     assert rc == 0, text[-3000:]
     assert emu.exchange.open_orders(acct) == [], "orders left resting after SIGTERM"
     lots = emu.exchange.position(acct)
-    assert ledger_position(tmp_path / "fills.jsonl") == Decimal(lots).scaleb(-3), text[-2000:]
+    assert ledger_position(tmp_path / LEDGER) == Decimal(lots).scaleb(-3), text[-2000:]
     assert emu.api_private_key not in text and emu.api_private_key[2:] not in text
     assert not TOKEN_RE.search(text), "an auth token leaked into the output"
 
@@ -197,4 +186,4 @@ async def _kill9_restart(emu: Any, cfg: Path, tmp_path: Path, acct: int, bots: B
     # The restarted bot adopted the exchange's position at start (it may hedge afterwards).
     up = [line for line in text.splitlines() if "lighter_venue_up" in line]
     assert up and re.search(rf"position_lots\W{{1,3}}{pos_before}\b", up[0]), text[-2000:]
-    assert ledger_position(tmp_path / "fills.jsonl") == Decimal(emu.exchange.position(acct)).scaleb(-3)
+    assert ledger_position(tmp_path / LEDGER) == Decimal(emu.exchange.position(acct)).scaleb(-3)
