@@ -71,6 +71,12 @@ class EngineRunner:
         self._stop.set()
 
     async def _handle(self, event: Event) -> None:
+        cmds = self._record(event)
+        if cmds:
+            await self._submit(cmds)
+
+    def _record(self, event: Event) -> list[Command]:
+        """The core takes the event; its fills go to the sinks; its commands come back (not sent here)."""
         cmds = self.core.on_event(event)
         pos = abs(self.core.state.position_lots)
         if pos > self.max_abs_position_lots:
@@ -80,8 +86,7 @@ class EngineRunner:
             for sink in self.sinks:
                 sink(fills)
         self._log_guard_changes()
-        if cmds:
-            await self._submit(cmds)
+        return cmds
 
     def _log_guard_changes(self) -> None:
         """Every level change of the self-healing PnL guard goes to the log (plan step 2: engagements are logged)."""
@@ -158,11 +163,7 @@ class EngineRunner:
 
         async def drain() -> None:
             async for event in self.venue.events():  # ends once the venue is closed
-                self.core.on_event(event)
-                fills = self.core.drain_fills()
-                if fills:
-                    for sink in self.sinks:
-                        sink(fills)
+                self._record(event)  # its commands are dropped: we are stopping
 
         try:
             await asyncio.wait_for(drain(), timeout_s)
