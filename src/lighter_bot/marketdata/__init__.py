@@ -1,0 +1,1 @@
+"""Recorded market data: streaming loaders for every format we replay (see stream.py for the contract)."""
