@@ -16,8 +16,8 @@ KEYS = ("events", "events_per_second", "fills", "volume_base", "volume_quote", "
 
 @pytest.fixture(autouse=True)
 def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # no config.yaml here: defaults apply
-    monkeypatch.delenv("LIGHTER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no config.yaml here: the built-in defaults, asked for explicitly
+    monkeypatch.setenv("LIGHTER_CONFIG", "builtin-defaults")
 
 
 def test_scenario_run_writes_json(tmp_path: Path) -> None:

@@ -25,7 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
+    """A deployment root: the scripts and the shipped config.yaml (its ledger is data/metrics/fills.jsonl)."""
     (tmp_path / "scripts").symlink_to(REPO / "scripts")
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     return tmp_path
 
 
