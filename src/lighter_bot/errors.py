@@ -3,6 +3,7 @@
     LighterBotError
     ├── ConfigError          bad config file / flags / env: shown as a list of problems, exit 2
     ├── DataError            an input file (recording, ledger, profile) is unreadable or malformed
+    ├── InstanceConflict     another bot already trades this account/market or holds this ledger: exit 2
     ├── RiskHalt             the risk guard stopped trading
     └── VenueError
         ├── RetryableVenueError   timeouts, 5xx, 429: back off and retry
@@ -27,6 +28,10 @@ class ConfigError(LighterBotError):
 
 class DataError(LighterBotError):
     """A file or payload we were asked to read is missing or malformed (message names it)."""
+
+
+class InstanceConflict(LighterBotError):
+    """A second bot on one ledger (the folder lock) or on one account and market (seen on the venue)."""
 
 
 class RiskHalt(LighterBotError):

@@ -109,12 +109,13 @@ def import_json(
     """Add Lighter trades (REST or WS format) or ledger rows to the ledger, skipping known trade ids."""
     cfg = _cfg(ctx, config)
     acct = account_index if account_index is not None else load_secrets().account_index
-    res, written = import_file(cfg.metrics, input_, None if acct is None else _fills_of(acct), cfg.config_hash())
+    res, written = import_file(cfg.metrics, input_, None if acct is None else _fills_of(acct))
     for m in res.malformed[:20]:
         print(f"warning: skipped {m}", file=sys.stderr)
     dupes = len(res.rows) - written
     typer.echo(f"imported {written} new fill(s) into {cfg.metrics.ledger_path} "
-               f"({dupes} already present, {res.not_ours} not this account's, {len(res.malformed)} malformed)")
+               f"({dupes} already present, {res.not_ours} not this account's, {len(res.malformed)} malformed, "
+               f"{res.simulated} simulated and left out)")
 
 
 def _fills_of(account_index: int) -> FillsOf:

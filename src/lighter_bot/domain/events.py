@@ -111,6 +111,18 @@ class VenueStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerStatus:
+    """The fills ledger as the shell reports it: may the bot make fills it has to record?
+
+    `writable`: the last write reached the disk; `unrecorded`: fills made but not yet durable."""
+
+    ts: float
+    writable: bool
+    unrecorded: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Timer: lets time-based rules (timeouts, staleness, backoff) fire without market data."""
 
@@ -129,5 +141,6 @@ Event = (
     | OrderFilled
     | PositionSnapshot
     | VenueStatus
+    | LedgerStatus
     | Tick
 )

@@ -14,6 +14,7 @@ from lighter_bot.domain.book import EMPTY_BOOK, BookView
 from lighter_bot.domain.events import (
     BookUpdate,
     Event,
+    LedgerStatus,
     MarketTrade,
     MarkPrice,
     ModifyRejected,
@@ -58,6 +59,9 @@ class EngineState:
     account_ok: bool = True
     account_ts: float | None = None
     venue_detail: str = ""
+    ledger_writable: bool = True  # the shell's ledger took its last write (LedgerStatus)
+    unrecorded_fills: int = 0  # fills made but not yet durable in the ledger
+    ledger_detail: str = ""
     rejects: deque[float] = field(default_factory=deque)
     last_reject_code: int | None = None
     fills_count: int = 0
@@ -140,6 +144,11 @@ def apply(state: EngineState, event: Event) -> Applied:
             avg = event.avg_entry_price if event.avg_entry_price is not None else (state.mid or 0.0)
             state.pnl = replace(state.pnl, qty=qty, avg_price=avg if qty else 0.0)
             state.position_lots = event.position
+        return NOTHING
+    if isinstance(event, LedgerStatus):
+        state.ledger_writable = event.writable
+        state.unrecorded_fills = event.unrecorded
+        state.ledger_detail = event.detail
         return NOTHING
     if isinstance(event, VenueStatus):
         state.venue_connected = event.connected

@@ -16,7 +16,7 @@ import contextlib
 import structlog
 from aiohttp import web
 
-from lighter_bot.config import BotConfig
+from lighter_bot.config import BotConfig, MetricsConfig
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore
 from lighter_bot.engine.runner import FillSink
@@ -35,13 +35,15 @@ log = structlog.get_logger("telemetry")
 
 class BotServices:
     def __init__(self, cfg: BotConfig, core: EngineCore, venue: Venue, clock: Clock, source: str,
-                 tick_seconds: float = 1.0) -> None:
+                 tick_seconds: float = 1.0, metrics: MetricsConfig | None = None, clock_kind: str = "wall") -> None:
+        """`metrics`: where the records go when not cfg.metrics (a simulator run's own folder);
+        `clock_kind`: "wall" or "simulated", stamped on every ledger row."""
         self.cfg = cfg
         self.metrics = BotMetrics(window_label(cfg.metrics.rolling_window_seconds),
                                   window_label(cfg.metrics.short_window_seconds))
         self.tap = VenueTap(venue, clock, self.metrics)
-        self.records = RecordsService(cfg.metrics, venue.market, cfg.config_hash(), source,
-                                      purpose_of=self.tap.purpose_of)
+        self.records = RecordsService(metrics or cfg.metrics, venue.market, cfg.config_hash(), source,
+                                      purpose_of=self.tap.purpose_of, clock_kind=clock_kind)
         self.bridge = TelemetryBridge(core, clock, cfg, self.records, self.tap, metrics=self.metrics)
         self.alerts = AlertManager.from_config(cfg.alerts, clock.now)
         self.watcher = AlertWatcher(core, self.alerts)
