@@ -42,7 +42,7 @@ def test_unwritable_ledger_reduces_then_halts_says_why_and_saves_the_fills(tmp_p
         made_before = bot.venue.fills_sent
 
         def poll() -> bool:
-            status, body = get(f"http://127.0.0.1:{bot.port}/health")
+            _, body = get(f"http://127.0.0.1:{bot.port}/health")
             h = json.loads(body)
             states.append((h["trading_state"], tuple(h["trading_state_reasons"])))
             return h["trading_state"] == "HALTED"

@@ -160,7 +160,7 @@ def test_sigterm_is_honoured_at_the_highest_speed_with_bounded_memory(tmp_path: 
         assert h is not None and h["trading_state"] == "ACTIVE", h  # the simulator keeps up with its clock
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
         stop_s = time.monotonic() - t0
     finally:
         if proc.poll() is None:

@@ -43,7 +43,7 @@ def numeric_fields(model: type[BaseModel] = BotConfig, prefix: str = "") -> list
             continue
         default = field.default
         probe = default[0] if isinstance(default, tuple) and default else default
-        if isinstance(probe, bool) or not isinstance(probe, int | float) and "int" not in str(ann):
+        if isinstance(probe, bool) or (not isinstance(probe, int | float) and "int" not in str(ann)):
             continue
         hi = UNIT_LIMITS.get(unit_of(field.description or "") or "", 1e18)
         for m in field.metadata:

@@ -107,7 +107,8 @@ async def _run(
     metrics = sim_run_metrics(cfg.metrics, built.run_id) if built.run_id is not None else cfg.metrics
     services = BotServices(cfg, core, built.venue, built.clock, built.source, metrics=metrics,
                            clock_kind="simulated" if built.run_id is not None else "wall")
-    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks, ledger=services.records)
+    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks, ledger=services.records,
+                          on_started=services.on_started)
     bind_host, bind_port = host or cfg.telemetry.host, cfg.telemetry.port if port is None else port
     try:
         await services.start(bind_host, bind_port, serve=cfg.telemetry.enabled)

@@ -108,6 +108,7 @@ class VenueStatus:
     connected: bool
     account_stream_ok: bool = True
     detail: str = ""
+    other_instance: bool = False  # another bot is trading this account and market: halt
 
 
 @dataclass(frozen=True, slots=True)

@@ -232,7 +232,7 @@ class EngineCore:
         pos = s.position_lots
         mid_ticks = -(-mid2 // 2) if mid2 is not None else 0
         reasons: tuple[str, ...]
-        if (s.venue_connected and s.account_ok and mid2 is not None and s.book_ts is not None
+        if (s.venue_connected and s.account_ok and not s.other_instance and mid2 is not None and s.book_ts is not None
                 and now - s.book_ts <= self._max_book_age and not book.crossed
                 and (not s.rejects or s.rejects[-1] <= now - self._reject_window)
                 and s.ledger_writable and s.unrecorded_fills < self._max_unrecorded
@@ -243,7 +243,8 @@ class EngineCore:
                 cfg.guard,
                 self.caps,
                 GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
-                            self._rejects_in_window(), pos, mid_ticks, s.ledger_writable, s.unrecorded_fills),
+                            self._rejects_in_window(), pos, mid_ticks, s.ledger_writable, s.unrecorded_fills,
+                            s.other_instance),
             )
         mem.trading_state, mem.reasons = mode, reasons
         if mode is TradingState.HALTED or mid2 is None:

@@ -67,12 +67,16 @@ class EngineRunner:
         sinks: Sequence[FillSink] = (),
         tick_seconds: float = 0.05,
         ledger: LedgerHealth | None = None,
+        on_started: Callable[[], object] | None = None,
     ) -> None:
+        """`on_started`: called once the venue's start events are in the core (the shell's fill
+        recovery starts there: it needs the position the venue adopted)."""
         self.core = core
         self.venue = venue
         self.clock = clock
         self.sinks = list(sinks)
         self.ledger = ledger
+        self.on_started = on_started
         self._ledger_seen: tuple[bool, int, str] = (True, 0, "")
         self.tick_seconds = tick_seconds
         self.max_abs_position_lots = 0
@@ -155,6 +159,8 @@ class EngineRunner:
         self.started_at = self.clock.now()
         for e in await self.venue.start():
             await self._handle(e)
+        if self.on_started is not None:
+            self.on_started()
         tasks = [asyncio.create_task(self._pump(), name="pump"), asyncio.create_task(self._ticker(), name="ticker")]
         if duration is not None:
             tasks.append(asyncio.create_task(self._deadline(duration), name="deadline"))

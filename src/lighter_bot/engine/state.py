@@ -59,6 +59,7 @@ class EngineState:
     account_ok: bool = True
     account_ts: float | None = None
     venue_detail: str = ""
+    other_instance: bool = False  # the venue sees another bot trading this account and market
     ledger_writable: bool = True  # the shell's ledger took its last write (LedgerStatus)
     unrecorded_fills: int = 0  # fills made but not yet durable in the ledger
     ledger_detail: str = ""
@@ -154,6 +155,7 @@ def apply(state: EngineState, event: Event) -> Applied:
         state.venue_connected = event.connected
         state.account_ok = event.account_stream_ok
         state.venue_detail = event.detail
+        state.other_instance = event.other_instance
         if event.account_stream_ok:
             state.account_ts = event.ts
         return NOTHING

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from lighter_bot.config import MetricsConfig
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.records.accounting import Accountant, LedgerFill, parse_fill, parse_fills
-from lighter_bot.records.ledger import Ledger, PositionsLog, PurposeOf, fill_row
+from lighter_bot.records.ledger import Ledger, PositionsLog, PurposeOf, fill_row, normalize_ts
 from lighter_bot.records.locations import check_paths
 from lighter_bot.records.unrecorded import dump
 
@@ -60,6 +61,7 @@ class RecordsService:
         self.positions: PositionsLog | None = None
         self.recent: list[LedgerFill] = []  # last fills, newest last (dashboard)
         self._pending: list[dict[str, Any]] = []
+        self._writing = 0  # rows of the batch being written right now (not durable yet)
         self._pending_positions: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -70,6 +72,9 @@ class RecordsService:
         self.write_seconds: list[float] = []  # drained by telemetry
         self.rows_written = 0
         self.on_written: list[Callable[[Sequence[LedgerFill]], None]] = []
+        self.ledger_position: dict[str, Decimal] = {}  # market key -> sum of base_delta of written rows
+        self.last_fill_ts: dict[str, float] = {}  # market key -> newest written fill (s)
+        self.first_snapshot_ts: dict[str, float] = {}  # market key -> oldest position snapshot (s)
         self.unrecorded_at_exit = 0  # fills close() could not write (non-zero exit)
         self.unrecorded_path: Path | None = None  # where they were saved (None: stderr only)
 
@@ -82,7 +87,15 @@ class RecordsService:
             self.ledger = Ledger.from_config(self.cfg, self.market, self.config_hash, self.source,
                                              purpose_of=self.purpose_of)
             self.positions = PositionsLog.from_config(self.cfg)
-            fills, bad = parse_fills(self.ledger.rows())
+            rows = self.ledger.rows()
+            self._note(rows)
+            for r in self.positions.rows():  # when this ledger folder first ran a bot, per market
+                try:
+                    market, ts = str(r["market"]), normalize_ts(float(r["timestamp"]))
+                except (KeyError, TypeError, ValueError):
+                    continue
+                self.first_snapshot_ts[market] = min(ts, self.first_snapshot_ts.get(market, ts))
+            fills, bad = parse_fills(rows)
             self.books.extend(fills)
             self.books.prune(self.wall())
             self.recent = fills[-200:]
@@ -135,10 +148,40 @@ class RecordsService:
         """(the ledger takes writes, fills not yet durable, why not): the engine's LedgerStatus."""
         if self.ledger is None:
             return True, 0, ""
-        return self.last_fill_error is None, len(self._pending), self.last_fill_error or ""
+        return self.last_fill_error is None, len(self._pending) + self._writing, self.last_fill_error or ""
 
     # -- writer ----------------------------------------------------------------------------------
+    def _note(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Per market: the ledger's position (sum of base_delta, exact) and its newest fill time."""
+        for r in rows:
+            market = str(r.get("market") or "")
+            try:
+                delta, ts = Decimal(str(r["base_delta"])), normalize_ts(float(r["timestamp"]))
+            except (KeyError, TypeError, ValueError, ArithmeticError):
+                continue
+            self.ledger_position[market] = self.ledger_position.get(market, Decimal(0)) + delta
+            if ts > self.last_fill_ts.get(market, -1.0):
+                self.last_fill_ts[market] = ts
+
+    async def flush(self, timeout_s: float) -> bool:
+        """Wait until every queued fill is written (True) or `timeout_s` passes (False)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
+        while self._pending or self._writing:
+            if loop.time() >= end:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    def enqueue_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Prepared ledger rows (fills recovered from the exchange) go through the same writer and
+        dedupe as the engine's fills."""
+        if self.ledger is not None and rows:
+            self._pending.extend(rows)
+            self._wake.set()
+
     def _book(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._note(rows)
         fills = [f for f in (parse_fill(r) for r in rows) if f is not None]
         self.books.extend(fills)
         self.recent.extend(fills)
@@ -151,16 +194,19 @@ class RecordsService:
         ok = True
         if self._pending and self.ledger is not None:
             batch, self._pending = self._pending, []
+            self._writing = len(batch)
             t0 = time.perf_counter()
             try:
                 written = await asyncio.to_thread(self.ledger.write_new, batch)
             except Exception as exc:  # a disk error or anything else: the rows stay queued, never lost
+                self._writing = 0
                 self._pending = batch + self._pending  # keep order; retry
                 self.write_errors += 1
                 self.last_error = self.last_fill_error = f"{type(exc).__name__}: {exc}"
                 log.error("ledger_write_failed", error=self.last_error, queued=len(self._pending))
                 ok = False
             else:
+                self._writing = 0
                 self.write_seconds.append(time.perf_counter() - t0)
                 self.rows_written += len(written)
                 self.last_error = self.last_fill_error = None

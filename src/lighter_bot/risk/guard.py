@@ -3,7 +3,7 @@
 HALTED when the data we would trade on cannot be trusted: venue disconnected, account stream lost
 (stale account data: fills may be missed), no/stale/crossed book, or a reject storm; and when the
 fills ledger holds `guard.max_unrecorded_fills` fills it could not record (nothing the bot cannot
-record may be traded). REDUCING when the position itself is beyond a cap (it cannot get there
+record may be traded), and while the venue sees another bot trading our account and market. REDUCING when the position itself is beyond a cap (it cannot get there
 through our own orders, whose worst case is capped, but a venue position snapshot or a price move
 can put it there), or while the ledger refuses writes: risk may only come down, and the few fills
 that takes wait in the shell's bounded queue until the disk takes them or the queue is full. The old guard's
@@ -36,6 +36,7 @@ STALE_BOOK = "stale book"
 CROSSED_BOOK = "crossed book"
 REJECT_STORM = "reject storm"
 CAP_BREACH = "cap breach"
+OTHER_INSTANCE = "another bot on this account"
 LEDGER_UNWRITABLE = "ledger not writable"
 LEDGER_FULL = "unrecorded fills queue full"
 
@@ -52,6 +53,7 @@ class GuardInputs(NamedTuple):
     mid_ticks: int  # 0 when unknown
     ledger_writable: bool = True
     unrecorded_fills: int = 0
+    other_instance: bool = False
 
 
 def evaluate(cfg: GuardConfig, caps: Caps, x: GuardInputs) -> tuple[TradingState, tuple[str, ...]]:
@@ -70,6 +72,8 @@ def evaluate(cfg: GuardConfig, caps: Caps, x: GuardInputs) -> tuple[TradingState
         reasons.append(REJECT_STORM)
     if x.unrecorded_fills >= cfg.max_unrecorded_fills:
         reasons.append(LEDGER_FULL)
+    if x.other_instance:
+        reasons.append(OTHER_INSTANCE)
     if reasons:
         return TradingState.HALTED, tuple(reasons)
     if not caps.within(x.position_lots, x.mid_ticks):

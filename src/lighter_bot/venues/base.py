@@ -8,10 +8,11 @@ exchange over lighter-sdk). Backtests drive the synchronous simulator directly (
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from lighter_bot.domain.commands import Command
 from lighter_bot.domain.events import Event
+from lighter_bot.domain.fills import FillHistory
 from lighter_bot.domain.market import MarketSpec
 
 
@@ -35,4 +36,14 @@ class Venue(Protocol):
         """Cancel all our orders in this market, wait for the venue to confirm, and disconnect.
 
         Returns how many of our orders still rest on the venue afterwards (0 when all is clean)."""
+        ...
+
+
+@runtime_checkable
+class FillHistorySource(Protocol):
+    """A venue that can read our fills back from the exchange (the live venue; the simulator cannot:
+    nothing fills while it is not running)."""
+
+    async def fills_since(self, since_ts: float) -> FillHistory:
+        """Our fills in this market from `since_ts` (s) to now, and the exchange's position after them."""
         ...
