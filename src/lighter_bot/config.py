@@ -670,6 +670,22 @@ def _env(*names: str) -> str | None:
     return None
 
 
+def read_token_file(path: Path) -> str:
+    """The auth token in a file: `LIGHTER_API_BEARER=...` (or `WS_AUTH_TOKEN=...`, as .env.ws_token
+    holds it), or the token alone on the first line. ConfigError names the file, never the token."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError([f"--token-file {path}: cannot read ({exc.strerror or exc})"]) from None
+    pairs = _read_token_file(path)
+    token = pairs.get("LIGHTER_API_BEARER") or pairs.get("WS_AUTH_TOKEN")
+    if token is None and not pairs:
+        token = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), None)
+    if not token:
+        raise ConfigError([f"--token-file {path}: no token in it (expected LIGHTER_API_BEARER=... or the token alone)"])
+    return token
+
+
 def _read_token_file(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     if not path.is_file():

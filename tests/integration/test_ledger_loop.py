@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,55 @@ def test_unwritable_ledger_reduces_then_halts_says_why_and_saves_the_fills(tmp_p
     on_disk = [r["trade_id"] for r in Ledger(tmp_path / "data" / "metrics.away" / Path(LEDGER).name).rows()]
     assert sorted(saved + on_disk) == sorted(f"fake-{i}" for i in range(1, bot.venue.fills_sent + 1))
     assert len(saved) == rec.unrecorded_at_exit
+
+
+def test_a_position_the_recovery_cannot_explain_is_logged_measured_and_alerted(tmp_path: Path) -> None:
+    """The exchange holds more than the ledger's fills add up to (say a manual trade in another
+    tool): the start's recovery says so in the log, the metric and an alert; and it records what
+    the history does show."""
+    import asyncio
+    from decimal import Decimal
+
+    from prometheus_client import generate_latest
+
+    from lighter_bot.config import load_config
+    from lighter_bot.domain.fills import AccountFill, FillHistory
+    from lighter_bot.domain.orders import Role, Side
+    from lighter_bot.engine.clock import LiveClock
+    from lighter_bot.engine.core import EngineCore
+    from lighter_bot.telemetry.services import BotServices
+    from tests.bot_harness import FakeVenue
+
+    now = time.time()
+    fill = AccountFill("77", now - 30, 2, Side.BID, Role.MAKER, Decimal("0.064"), Decimal("170"), Decimal("10.88"),
+                       Decimal(0), 5, "9", None, None)
+
+    class VenueWithHistory(FakeVenue):
+        async def fills_since(self, since_ts: float) -> FillHistory:
+            self.asked = since_ts
+            return FillHistory((fill,), True, 128)  # 0.128 on the exchange; the history shows 0.064
+
+    cfg = load_config(write_config(tmp_path, free_port()))
+    (tmp_path / "data/metrics").mkdir(parents=True)
+    (tmp_path / "data/metrics/positions.jsonl").write_text(
+        json.dumps({"timestamp": now - 100, "market": "market:2", "position": "0"}) + "\n")
+
+    async def go() -> tuple[Any, str]:
+        clock = LiveClock()
+        venue = VenueWithHistory(clock)
+        services = BotServices(cfg, EngineCore(cfg, venue.market, clock), venue, clock, "lighter")
+        await services.start("127.0.0.1", 0, serve=False)
+        try:
+            report = await services.recover_fills(venue)
+        finally:
+            await services.close()
+        return report, generate_latest(services.metrics.registry).decode()
+
+    import structlog
+    with structlog.testing.capture_logs() as logs:
+        report, metrics = asyncio.run(go())
+    assert report is not None and report.recorded == 1 and report.mismatch == Decimal("0.064")
+    assert "ledger_position_mismatch_units 0.064" in metrics and "ledger_recovered_fills_total 1.0" in metrics
+    events = {e["event"] for e in logs}
+    assert "ledger_position_mismatch" in events and "alert.ledger" in events
+    assert [r["trade_id"] for r in Ledger(tmp_path / LEDGER).rows()] == ["77"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ import typer
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import BotConfig, load_config, load_secrets
 from lighter_bot.domain.fills import AccountFill
+from lighter_bot.records.accounting import suspicious_rows
 from lighter_bot.records.backfill import FillsOf
 from lighter_bot.records.report import LedgerReport, import_file, reset
 from lighter_bot.venues.lighter import parse
@@ -43,6 +45,10 @@ def _print(data: dict[str, Any]) -> None:
 def _warn_bad(rep: LedgerReport) -> None:
     if rep.bad_rows or rep.ledger.bad_lines:
         print(f"warning: skipped {rep.bad_rows + rep.ledger.bad_lines} unreadable ledger line(s)", file=sys.stderr)
+    odd = suspicious_rows(rep.rows, time.time())
+    if odd:
+        print("warning: counted, but check them: " + ", ".join(f"{n} row(s) with {k}" for k, n in odd.items())
+              + f" in {rep.cfg.ledger_path}", file=sys.stderr)
 
 
 @app.command("dump")

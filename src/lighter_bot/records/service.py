@@ -28,7 +28,7 @@ import structlog
 from lighter_bot.config import MetricsConfig
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
-from lighter_bot.records.accounting import Accountant, LedgerFill, parse_fill, parse_fills
+from lighter_bot.records.accounting import Accountant, LedgerFill, parse_fill, parse_fills, suspicious_rows
 from lighter_bot.records.ledger import Ledger, PositionsLog, PurposeOf, fill_row, normalize_ts
 from lighter_bot.records.locations import check_paths
 from lighter_bot.records.unrecorded import dump
@@ -101,6 +101,10 @@ class RecordsService:
             self.recent = fills[-200:]
             log.info("ledger_opened", path=str(self.ledger.path), fills=len(fills), unreadable=bad,
                      repaired_bytes=self.ledger.repaired_bytes)
+            odd = suspicious_rows(rows, self.wall())
+            if odd:
+                log.warning("ledger_suspicious_rows", path=str(self.ledger.path), counted=True, **{
+                    k.replace(" ", "_"): n for k, n in odd.items()})
 
     async def start(self) -> None:
         await asyncio.to_thread(self.open)

@@ -39,7 +39,7 @@ from lighter_bot.domain.events import (
     OrderRejected,
     VenueStatus,
 )
-from lighter_bot.domain.fills import FillHistory
+from lighter_bot.domain.fills import AccountFill, FillHistory
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Purpose, Side, TimeInForce
 from lighter_bot.engine.clock import Clock
@@ -855,8 +855,11 @@ class LighterVenue:
         """Our fills in this market since `since_ts` from the trade history, then our position
         (venues/lighter/recovery.py): what the shell records of a downtime at start."""
         s = self.s
-        fills, complete, note = await self._retry("trade history", lambda: recovery.fills_since(
-            self.rest, s.account_index, s.market_id, self._token(), since_ts))
+        fills: list[AccountFill] = []
+        complete, note = True, ""
+        if since_ts != float("inf"):  # inf: a ledger with no history to reach back to; the position only
+            fills, complete, note = await self._retry("trade history", lambda: recovery.fills_since(
+                self.rest, s.account_index, s.market_id, self._token(), since_ts))
         acct = parse.account(await self._retry("account", lambda: self.rest.account(s.account_index)), self.market,
                              s.account_index)
         return FillHistory(tuple(fills), complete, acct.position.lots, note)

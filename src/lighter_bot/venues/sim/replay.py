@@ -11,7 +11,6 @@ Bad input raises DataError naming the file and the problem.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import math
 import zipfile
@@ -128,15 +127,16 @@ def _open_text(path: Path) -> Iterator[str]:
             with gzip.open(path, "rt", encoding="utf-8") as fh:
                 yield from fh
         elif path.suffix == ".zst":
-            import zstandard
+            from lighter_bot.venues.sim.zstd_lines import zstd_lines
 
-            with path.open("rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as zr:
-                yield from io.TextIOWrapper(zr, encoding="utf-8")
+            yield from zstd_lines(path)
         else:
             with path.open(encoding="utf-8") as fh:
                 yield from fh
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+    except DataError:
+        raise
     except Exception as exc:  # zstandard.ZstdError has no stable import path in the stubs
         raise DataError(f"{path}: cannot decompress ({exc})") from None
 
@@ -295,8 +295,8 @@ def load_npz(paths: list[Path], market: MarketSpec | None = None) -> Replay:
                 if key is None:
                     raise DataError(f"{p}: empty .npz")
                 a = z[key]
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise DataError(f"{p}: not a readable .npz ({exc})") from None
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
+            raise DataError(f"{p}: not a readable .npz ({exc or type(exc).__name__}; is the file empty?)") from None
         if a.dtype.names is None or not {"ev", "exch_ts", "px", "qty"} <= set(a.dtype.names):
             raise DataError(f"{p}: not hftbacktest event rows (need fields ev, exch_ts, px, qty)")
         arrays.append(a)
