@@ -170,3 +170,84 @@ def test_sigterm_is_honoured_at_the_highest_speed_with_bounded_memory(tmp_path: 
     assert stop_s < 10, f"SIGTERM took {stop_s:.1f} s"
     assert rss[-1] - rss[0] < 40_000, f"RSS grew {rss} KB in 2.5 s"
     print(f"\n--speed 100: SIGTERM to exit {stop_s:.2f} s; RSS {rss[0] // 1024} -> {rss[-1] // 1024} MB over 2.5 s")
+
+
+@pytest.mark.slow
+def test_live_ledger_failure_then_kill9_or_stop_loses_no_fill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The red team's live case: a read-only data volume mid-run lost 9 of 18 fills on kill -9 and
+    12 of 16 on a normal stop. Now a kill -9 loses nothing the next start's recovery cannot put
+    back, and a stop saves what it could not write in a file `metrics import-json` reads."""
+    import asyncio
+
+    from tests.bot_harness import LEDGER
+    from tests.bot_harness import write_config as harness_config
+    from tests.integration.test_live_run import Bots, fill_our_bid, wait_until
+
+    harness = pytest.importorskip("lighter_bot.venues.emulator.harness")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    cfg = harness_config(tmp_path, free_port(), maker={"trend": {"enabled": False}},
+                         guard={"max_unrecorded_fills": 3})
+    metrics_dir = tmp_path / "data/metrics"
+    away = tmp_path / "data/metrics.away"
+
+    def break_disk() -> None:
+        metrics_dir.rename(away)
+        metrics_dir.write_text("the volume went read-only")
+
+    def mend_disk() -> None:
+        metrics_dir.unlink()
+        away.rename(metrics_dir)
+
+    async def go() -> None:
+        backend = harness.memory_backend(trade_every_s=1e9)
+        async with harness.running_emulator(backend, cancel_all_min_delay_s=1.0) as emu:
+            ex, acct = emu.exchange, emu.account_index
+            bots = Bots()
+            try:
+                mid = backend.best_bid
+                proc = await bots.start(emu, cfg)
+                await wait_until(lambda: any(o.visible and not o.is_ask for o in ex.open_orders(acct)), 30, "quotes")
+                break_disk()
+                await fill_our_bid(emu)  # a fill the ledger cannot take
+                await wait_until(lambda: ex.position(acct) > 0, 10, "the fill")
+                await asyncio.sleep(1.0)
+                proc.kill()  # kill -9 with the fill queued in memory
+                await proc.wait()
+                backend.move_to(ex.sim_time(), mid)
+                mend_disk()
+                proc = await bots.start(emu, cfg)  # the restart's recovery puts it back
+                ids = {str(t.trade_id) for t in ex.fills.get(acct, [])}
+                await wait_until(lambda: ids <= {r["trade_id"] for r in _rows(tmp_path / LEDGER)}, 30,
+                                 "the killed run's fill recovered")
+                await wait_until(lambda: any(o.visible and o.is_ask for o in ex.open_orders(acct)), 30, "an ask")
+                # Now a normal stop with the disk gone: the fill is saved to a file, exit 1.
+                break_disk()
+                asks = [o for o in ex.open_orders(acct) if o.visible and o.is_ask]
+                backend.move_to(ex.sim_time(), min(o.price for o in asks) + 3)
+                await wait_until(lambda: len(ex.fills.get(acct, [])) > len(ids), 10, "a second fill")
+                await asyncio.sleep(1.0)
+                proc.send_signal(signal.SIGTERM)
+                out, _ = await asyncio.wait_for(proc.communicate(), 60)
+                text = out.decode(errors="replace")
+                assert proc.returncode == 1, text[-3000:]
+                line = next(ln for ln in text.splitlines() if "could not be written to the ledger" in ln)
+                saved = Path(line.split("saved to ")[1].split(":")[0])
+                mend_disk()
+                r = subprocess.run([BIN, "metrics", "--config", str(cfg), "import-json", "--input", str(saved)],
+                                   capture_output=True, text=True, timeout=60)
+                assert r.returncode == 0 and "imported 1 new fill(s)" in r.stdout, r.stdout + r.stderr
+                rows = _rows(tmp_path / LEDGER)
+                venue_ids = sorted(str(t.trade_id) for t in ex.fills.get(acct, []))
+                assert sorted(r["trade_id"] for r in rows) == venue_ids and len(venue_ids) >= 2
+                from decimal import Decimal
+                assert sum((Decimal(r["base_delta"]) for r in rows), Decimal(0)) == Decimal(ex.position(acct)).scaleb(-3)
+                assert ex.open_orders(acct) == []
+            finally:
+                await bots.kill_all()
+
+    asyncio.run(asyncio.wait_for(go(), 180))
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.is_file() else []

@@ -72,3 +72,20 @@ def test_stale_book_raises_a_stale_feed_alert() -> None:
     watch.check()
     assert ("stale_feed", "order book") in alerts.calls
     assert any(c[0] == "halt" for c in alerts.calls)
+
+
+def test_reducing_says_why_a_ledger_refusing_writes_or_a_cap() -> None:
+    from lighter_bot.domain.events import LedgerStatus
+
+    core = EngineCore(BotConfig(), SOL_PERP, SimClock(0.0))
+    alerts = RecordingAlerts()
+    watch = AlertWatcher(core, alerts)
+    core.on_event(BookUpdate(1.0, book()))
+    core.on_event(LedgerStatus(1.1, writable=False, unrecorded=1, detail="OSError: read-only file system"))
+    watch.check()
+    watch.check()
+    assert alerts.calls == [("guard_block", "ledger not writable: reducing only")]
+    core.on_event(LedgerStatus(1.2, writable=True))
+    core.on_event(BookUpdate(1.3, book()))
+    watch.check()
+    assert alerts.calls[-1] == ("resolve", "guard_block:ledger not writable: reducing only")
