@@ -7,6 +7,7 @@ import typer
 from lighter_bot.cli import (
     backtest,
     config_cmd,
+    fit,
     matrix,
     metrics_cmd,
     ops_cmds,
@@ -31,6 +32,7 @@ app.command("backtest")(backtest.backtest)
 app.command("matrix")(matrix.matrix)
 app.command("sweep")(sweep.sweep)
 app.command("reality")(reality.reality)
+app.command("fit")(fit.fit)
 app.command("premium-check")(premium.premium_check)
 app.command("record")(record.record)
 app.command("emulator")(emulator_cmd.serve)
