@@ -184,6 +184,17 @@ class EdgeConfig(_Model):
     )
 
 
+class ReferenceConfig(_Model):
+    """strategy/reference_quotes.py: the GLFT / Avellaneda–Stoikov anchors (maker.model), calibrated online."""
+
+    gamma: PosFloat = Field(0.05, description="risk aversion of the reference models (1/bps) (x)")
+    horizon_seconds: PosFloat = Field(60.0, description="Avellaneda–Stoikov's rolling horizon tau (s)")
+    intensity_halflife_seconds: PosFloat = Field(
+        600.0, description="half-life of the trade counts the fill intensity A exp(-kappa d) is fitted to (s)")
+    refit_seconds: PosFloat = Field(5.0, description="how often A and kappa are refitted (s)")
+    min_trades: Annotated[int, Field(ge=3)] = Field(30, description="trades seen before the models quote (count)")
+
+
 class MakerConfig(_Model):
     pair: str = Field("market:2", pattern=r"^market:\d+$", description="market to quote, as market:<index> (text)")
     dry_run: bool = Field(False, description="compute quotes (status, logs), place nothing (on/off)")
@@ -219,6 +230,9 @@ class MakerConfig(_Model):
     hit_quality: HitQualityConfig = HitQualityConfig()
     fair_value: FairValueConfig = FairValueConfig()
     edge: EdgeConfig = EdgeConfig()
+    model: Literal["band", "glft", "avellaneda"] = Field(
+        "band", description="who places the quotes: the operator's band (+ edge model), or a reference model (text)")
+    reference: ReferenceConfig = ReferenceConfig()
 
     @property
     def market_id(self) -> int:

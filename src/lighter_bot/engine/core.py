@@ -37,6 +37,7 @@ from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
 from lighter_bot.strategy.pnl_guard import PnlGuard
 from lighter_bot.strategy.pnl_program import PnlProgram
 from lighter_bot.strategy.quoting import QuoteIntent
+from lighter_bot.strategy.reference_quotes import IntensityFit, avellaneda_distances, glft_distances
 from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
 __all__ = ["CoreStatus", "EngineCore", "TradingState"]
@@ -112,6 +113,9 @@ class EngineCore:
         self._edge_on = ed.enabled
         self._edge_max = ed.max_distance_bps
         self.fair_ticks: float | None = None  # the fair value in force (ticks), None before a two-sided book
+        ref = mk.reference
+        self._model = mk.model
+        self.intensity = IntensityFit(ref.intensity_halflife_seconds, ref.refit_seconds, ref.min_trades)
         scale = market.price_scale * market.size_scale
         self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
         self.planner_settings = PlannerSettings(
@@ -165,6 +169,8 @@ class EngineCore:
             buy = event.taker_side is Side.BID
             self.fair_value.on_trade(event.ts, event.price, event.size, buy)
             self.edge.on_trade(event.ts, float(event.price), buy)
+            if self._model != "band" and s.book.mid2 is not None:
+                self.intensity.on_trade(event.ts, float(event.price), s.book.mid2 / 2.0)
             return []
         elif not isinstance(event, (Tick, MarkPrice)):
             self._dirty = True
@@ -273,7 +279,11 @@ class EngineCore:
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
                                                             self.maker.width_bps(vol, trend, pg.extra_bps))
         extra = pg.extra_bps + ef_extra
-        dists = self._edge_distances(now, pos, self.maker.width_bps(vol, trend, extra)) if self._edge_on else None
+        dists: tuple[float | None, float | None] | None
+        if self._model != "band":
+            dists = self._reference_distances(now, pos, vol)
+        else:
+            dists = self._edge_distances(now, pos, self.maker.width_bps(vol, trend, extra)) if self._edge_on else None
         dec = self.maker.decide(mid2, book, pos, vol, trend, extra, pg.size_multiplier * ef_mult,
                                 self.fair_ticks if self.fair_value.active else None, dists)
         mem.decision = dec
@@ -347,6 +357,19 @@ class EngineCore:
         b = self.edge.best(Side.BID, now, lo, hi, pen)
         a = self.edge.best(Side.ASK, now, lo, hi, -pen)
         return (None if b is None else b.distance_bps, None if a is None else a.distance_bps)
+
+    def _reference_distances(self, now: float, pos: int, vol_bps: float) -> tuple[float | None, float | None]:
+        """GLFT / Avellaneda–Stoikov distances from the mid (maker.model), inventory in clips of maker.size."""
+        mk = self.config.maker
+        fit = self.intensity
+        if not fit.fit(now):
+            return None, None
+        sigma = vol_bps / math.sqrt(mk.volatility.horizon_seconds)  # bps per sqrt(second)
+        q = pos / self.market.size_scale / mk.size
+        ref = mk.reference
+        if self._model == "glft":
+            return glft_distances(fit.a, fit.kappa, sigma, ref.gamma, q)
+        return avellaneda_distances(fit.kappa, sigma, ref.gamma, ref.horizon_seconds, q)
 
     def _reducing_only(
         self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int
