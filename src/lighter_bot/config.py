@@ -182,6 +182,12 @@ class EdgeConfig(_Model):
     max_distance_bps: PosFloat = Field(
         6.5, description="farthest a quote may rest from the fair value; the band's half width is the nearest (bps)"
     )
+    live_gap_alert_bps: NonNegFloat = Field(
+        2.0, description="alert when our fills' markout falls this far below the model's expectation (bps)"
+    )
+    live_min_fills: Annotated[int, Field(ge=1)] = Field(
+        10, description="...over at least this many of our own fills on that side (count)"
+    )
 
 
 class ReferenceConfig(_Model):

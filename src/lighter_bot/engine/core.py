@@ -29,7 +29,7 @@ from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
 from lighter_bot.risk.caps import Caps, exposure_if_modified, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
-from lighter_bot.strategy.edge_model import EdgeModel
+from lighter_bot.strategy.edge_model import Edge, EdgeModel
 from lighter_bot.strategy.fair_value import FairValue
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
@@ -40,7 +40,18 @@ from lighter_bot.strategy.quoting import QuoteIntent
 from lighter_bot.strategy.reference_quotes import IntensityFit, avellaneda_distances, glft_distances
 from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
-__all__ = ["CoreStatus", "EngineCore", "TradingState"]
+__all__ = ["CoreStatus", "EdgeSideStatus", "EngineCore", "TradingState"]
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSideStatus:
+    """One side of the placement by expected edge: where it quotes and how our fills compare."""
+
+    side: Side
+    distance_bps: float | None  # chosen distance from the fair value (None: no distance worth quoting)
+    expected_bps: float | None  # expected edge of a fill there, inventory cost included
+    live_fills: float  # our matured quote fills the live check has seen (decayed count)
+    live_gap_bps: float  # their markout minus what the model expected (< 0: worse than the model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +86,8 @@ class CoreStatus:
     hedge_filled_lots: int = 0
     tx_used_last_minute: int = 0
     markouts: tuple[MarkoutStats, ...] = ()
+    fair_shift_bps: float = 0.0  # fair value minus mid (bps)
+    edge: tuple[EdgeSideStatus, ...] = ()  # per side, when maker.edge places the quotes
 
 
 @dataclass
@@ -112,6 +125,7 @@ class EngineCore:
                               ed.min_events, ed.z)
         self._edge_on = ed.enabled
         self._edge_max = ed.max_distance_bps
+        self._edge_last: dict[Side, Edge | None] = {}  # the last placement per side (status, metrics)
         self.fair_ticks: float | None = None  # the fair value in force (ticks), None before a two-sided book
         ref = mk.reference
         self._model = mk.model
@@ -147,6 +161,8 @@ class EngineCore:
             self._mem.fills.append(FillRecord(f, s.mid, s.position_lots))
             self.program.on_fill(f.ts, f.side, f.price / 1.0, None if filled is None else f.ts - filled.sent_at)
             self.markouts.on_fill(f.ts, f.side, f.price / 1.0)
+            if filled is not None and filled.purpose is Purpose.QUOTE:
+                self.edge.on_own_fill(f.ts, f.side, float(f.price))
             self.hedger.on_fill(f.client_id, f.size)
         if applied.order_gone is not None:
             self.hedger.on_order_gone(applied.order_gone, s.now)
@@ -222,7 +238,18 @@ class EngineCore:
             hedge_filled_lots=hs.filled_lots,
             tx_used_last_minute=self.budget.used(s.now),
             markouts=self.markouts.stats(),
+            fair_shift_bps=self.fair_value.predict_bps(),
+            edge=self._edge_status() if self._edge_on and self._model == "band" else (),
         )
+
+    def _edge_status(self) -> tuple[EdgeSideStatus, ...]:
+        out = []
+        for side in (Side.BID, Side.ASK):
+            e = self._edge_last.get(side)
+            g = self.edge.live_gap(side)
+            out.append(EdgeSideStatus(side, None if e is None else e.distance_bps, None if e is None else e.edge_bps,
+                                      g.fills, g.gap_bps))
+        return tuple(out)
 
     def shutdown_commands(self) -> list[Command]:
         """Cancel every order we believe is live (the venue's shutdown also cancels all)."""
@@ -356,6 +383,7 @@ class EngineCore:
         hi = self._edge_max if self._edge_max > lo else lo
         b = self.edge.best(Side.BID, now, lo, hi, pen)
         a = self.edge.best(Side.ASK, now, lo, hi, -pen)
+        self._edge_last[Side.BID], self._edge_last[Side.ASK] = b, a
         return (None if b is None else b.distance_bps, None if a is None else a.distance_bps)
 
     def _reference_distances(self, now: float, pos: int, vol_bps: float) -> tuple[float | None, float | None]:
