@@ -29,12 +29,11 @@ def reorder(events: Iterable[Event], window_s: float, summary: LoadSummary, what
     heap: list[tuple[float, int, int, Any]] = []
     latest = -np.inf
     last_out = -np.inf
-    seq = 0
-    for t, k2, payload in events:
+    for seq, (t0, k2, payload) in enumerate(events):
+        t = t0
         if t < last_out:
             summary.add(summary.counts, f"{what} later than {window_s:g} s out of order, placed at the time reached")
             t = last_out
-        seq += 1
         heapq.heappush(heap, (t, k2, seq, payload))
         if t > latest:
             latest = t
