@@ -58,6 +58,11 @@ class Book:
         self.asks.clear()
         self.known = False
 
+    def alive(self, t: float) -> None:
+        """A book message that changed nothing (the feed is alive; the book is still known)."""
+        if self.known:
+            self.last_t = t
+
     def _touch(self, t: float) -> None:
         if self._gap_from is not None:
             self.summary.gaps.append((self._gap_from, t))

@@ -115,16 +115,10 @@ class LighterCsvRecording(FileRecording):
     def _book_events(self, path: Path, s: LoadSummary) -> Iterator[Event]:
         ps, ss = self.market.price_scale, self.market.size_scale
         cols = _header(path)
-        last = None
         for t, n, f in self._times(path, csv_lines(path, cols, 1), s):
             if len(f) < len(cols):
                 s.add(s.counts, "price rows without market_id (the collector dropped the column mid-file)")
-            key = (f[1], f[2], f[3], f[4])
-            if key == last:
-                s.add(s.dropped, "price rows repeating the top of book")
-                continue
-            last = key
-            b, bs, a, as_ = (number(path, n, x) for x in key)
+            b, bs, a, as_ = (number(path, n, x) for x in f[1:5])
             yield t, 0, ("B", round(b * ps), round(bs * ss), round(a * ps), round(as_ * ss))
 
     def _trade_events(self, path: Path, s: LoadSummary) -> Iterator[Event]:
@@ -142,10 +136,16 @@ class LighterCsvRecording(FileRecording):
         seen: OrderedDict[str, None] = OrderedDict()
         out: list[Row] = []
         started = False
+        last_top: tuple[object, ...] = ()
         for t, _, ev in merge([trade_s, book_s]):
             book.expire(t, out)
             if ev[0] == "B":
                 _, b, bs, a, as_ = ev
+                if book.known and ev == last_top:
+                    book.alive(t)  # most rows repeat the top (a deeper level changed): the feed is alive
+                    s.add(s.dropped, "price rows repeating the top of book")
+                    continue
+                last_top = ev
                 if b >= a:
                     s.add(s.dropped, "price rows with bid >= ask")
                     continue

@@ -28,7 +28,7 @@ from lighter_bot.marketdata.base import FileRecording
 from lighter_bot.marketdata.book import Book
 from lighter_bot.marketdata.files import csv_lines, decimals, first_line, number, open_text
 from lighter_bot.marketdata.merge import Event, concat, merge, reorder
-from lighter_bot.marketdata.specs import inferred_spec
+from lighter_bot.marketdata.specs import inferred_spec, spec_for
 from lighter_bot.marketdata.stream import LoadSummary
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, TRADE, Row
 
@@ -98,7 +98,10 @@ class TardisRecording(FileRecording):
                 sd = max([sd, *(decimals(f[j]) for j in ai if f[j])])
                 if i >= 2000:
                     break
-        super().__init__(self.book_files + self.trade_files, inferred_spec(symbol, pd, sd), notes)
+        exchange = next(iter(csv_lines(self.book_files[0], _header(self.book_files[0]))), (0, [""]))[1][0]
+        # Binance USD-M symbols have a known spec (minimum order value); elsewhere the data's decimals
+        spec = spec_for(symbol, 0, pd, sd) if exchange == "binance-futures" else inferred_spec(symbol, pd, sd)
+        super().__init__(self.book_files + self.trade_files, spec, notes)
 
     def _lines(self, path: Path, cols: list[str], s: LoadSummary) -> Iterator[tuple[int, list[str], float, int]]:
         for n, f in csv_lines(path, cols):
