@@ -16,6 +16,7 @@ Rows are ordered by exchange time, then arrival (reorder window 5 s).
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -32,6 +33,7 @@ from lighter_bot.marketdata.stream import LoadSummary
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, TRADE, Row
 
 DEFAULT_SYMBOL = "SOLUSDT"
+TOPIC = re.compile(r'\{"topic":\s*"([^"]+)"')
 REORDER_S = 5.0
 SEEN_TRADE_IDS = 100_000
 
@@ -73,8 +75,8 @@ class BybitRecording(FileRecording):
                     spec = MarketSpec(0, symbol, _decimal_places(it["priceFilter"]["tickSize"]),
                                       _decimal_places(lot["qtyStep"]), Decimal(lot["minOrderQty"]),
                                       Decimal(lot.get("minNotionalValue") or "5"))
-            elif rec.get("t") == "recv" and '"orderbook.200.' in str(rec.get("data", ""))[:60]:
-                topic = str(rec["data"])[10:60].split('"')[0]
+            elif rec.get("t") == "recv" and (m := TOPIC.match(str(rec.get("data", "")))) and m.group(1).startswith("orderbook."):
+                topic = m.group(1)
                 seen.add(topic.rsplit(".", 1)[-1])
                 if topic == f"orderbook.200.{symbol}":
                     found = True
