@@ -182,7 +182,7 @@ def test_bybit_linear_only_update_id_breaks_and_spec(tmp_path: Path) -> None:
                          (1.4, DEPTH, ASK, 7730, 10)]
     s = rec.summary
     assert s.dropped == {"messages of non-linear connections (spot)": 1, "book deltas before a snapshot": 1}
-    with pytest.raises(DataError, match="no orderbook.200.DOGEUSDT messages .*SOLUSDT"):
+    with pytest.raises(DataError, match=r"no orderbook\.200\.DOGEUSDT messages .*SOLUSDT"):
         open_recording([path], LoadOptions(symbol="DOGEUSDT"))
 
 
@@ -223,7 +223,7 @@ def test_bad_files_get_one_error_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"trades_XRP\.csv\.gz:2: 5 fields, expected 6"):
         rows(open_recording([xrp[0]]))
     lighter = write_lighter(tmp_path, "20250918", "SOL", [["2025-09-18T19:00:00", 100, 1, 101, 1]], [])
-    with pytest.raises(DataError, match="mix formats or instruments: hyperliquid SOL .*lighter-csv SOL"):
+    with pytest.raises(DataError, match=r"mix formats or instruments: hyperliquid SOL .*lighter-csv SOL"):
         open_recording([good[0], lighter[0]])
-    with pytest.raises(DataError, match="mix formats or instruments: hyperliquid SOL .*hyperliquid ETH"):
+    with pytest.raises(DataError, match=r"mix formats or instruments: hyperliquid SOL .*hyperliquid ETH"):
         open_recording([good[0], cut])
