@@ -49,11 +49,11 @@ LIGHTER_NAME = re.compile(r"^lighter_(\d{8})_(prices|trades)_([A-Za-z0-9]+)\.csv
 
 
 def expand(paths: list[str | Path]) -> list[Path]:
-    """Paths with directories replaced by their files (sorted; notes and docs skipped)."""
+    """Paths with directories replaced by the files under them (sorted; hidden files, notes and docs skipped)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")
+            out += sorted(f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts)
                           and f.suffix.lower() not in SKIP_IN_DIRS)
         else:
             out.append(p)
