@@ -282,6 +282,13 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def data_label(spec: str, width: int = 14) -> str:
+    """A recording's short name for tables: the end of its first file's name (where collectors put the
+    instrument), without extensions."""
+    stem = spec[len(DATA_PREFIX):].split("+")[0].rsplit("/", 1)[-1].split(".")[0]
+    return stem[-width:]
+
+
 def _bps(pnl: float, volume: float) -> str:
     """PnL per traded volume in bps ('-' when nothing traded: a bot that never trades earns 0)."""
     return f"{pnl / volume * 1e4:+.2f}" if volume > 0 else "-"
@@ -301,7 +308,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     for s in summ:
         name = s["scenario"]
         if name.startswith(DATA_PREFIX):
-            name = "data:" + name.rsplit("/", 1)[-1][:9]
+            name = data_label(name)
         lines.append(f"{name:<14} {s['variant']:<16} {s['runs']:>4} {s['mean_total_pnl']:>10.4f} {s['se_total_pnl']:>7.4f} "
                      f"{s['mean_realized_pnl']:>10.4f} {s['mean_fills']:>7.1f} {s['mean_volume_quote']:>9.1f} "
                      f"{_bps(s['mean_total_pnl'], s['mean_volume_quote']):>8} {s['max_abs_position']:>8.4g} "

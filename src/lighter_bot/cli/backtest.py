@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lighter_bot.backtest.matrix import regime_labeler
+from lighter_bot.backtest.matrix import VARIANTS, regime_labeler, variant_config
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.backtest.session import ProgressBar, RecordedRun, run_recorded, write_reports
 from lighter_bot.cli.common import fail, user_errors
@@ -74,6 +74,7 @@ def backtest(
     json_path: Annotated[str | None, typer.Option("--json", help="also write the result as JSON here")] = None,
     report: Annotated[str | None, typer.Option("--report", help="write an HTML report (metrics, charts) here")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="market profile YAML (default for --data: derived from the market spec)")] = None,
+    variant: Annotated[str, typer.Option("--variant", help=f"strategy variant of the matrix: {', '.join(VARIANTS)}")] = "full",
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
     tz: Annotated[float | None, typer.Option("--tz", help=TZ_HELP)] = None,
     symbol: Annotated[str | None, typer.Option("--symbol", help=SYMBOL_HELP)] = None,
@@ -82,6 +83,8 @@ def backtest(
     files = [*(data or []), *(paths or [])]
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
+    if variant not in VARIANTS:
+        raise fail(f"unknown --variant {variant!r} (known: {', '.join(VARIANTS)})")
     if bool(scenario) == bool(files):
         raise fail("give either --scenario NAME or --data PATH... (not both, not neither)")
     source: str
@@ -102,6 +105,7 @@ def backtest(
         cfg = _with_tier(_config_for_data(config, profile, market, first_mid(rows, market, rec.source)), tier.lower())
         source = f"data {rec.source}"
         start, end = rows[0][0], rows[-1][0]
+    cfg = variant_config(cfg, variant)
     rules = _rules(cfg, tier.lower())
     if isinstance(rows, list):  # recorded data: prepare it once for the fast replay path (tape_exchange.py)
         rows = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
