@@ -28,7 +28,7 @@ def measure_recording(files: list[str], rules: VenueRules, seed: int, name: str 
     if not rows:
         raise DataError(f"{rep.source}: no market rows in the data")
     tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
-    return measure(name or rep.source, rep.market, lambda: TapeExchange(rep.market, tape, rules, seed), rules,
+    return measure(name or f"{rep.market.symbol} ({rep.summary.format})", rep.market, lambda: TapeExchange(rep.market, tape, rules, seed), rules,
                    first_mid(rows, rep.market, rep.source))
 
 
