@@ -182,8 +182,7 @@ def test_second_bot_next_to_a_quiet_first_one_halts_once_it_sees_it_and_leaves_i
         h2 = seen[-1]
         assert h2["status"] == "unhealthy" and "single_instance" in h2["failing"], h2
         # The second bot sends nothing more and leaves the first one's orders alone: the first quotes on.
-        base2 = None
-        await asyncio.sleep(3.0)
+        await asyncio.sleep(1.5)
         h1 = await health(p1)
         assert h1["trading_state"] == "ACTIVE", h1
         assert quoting(emu), "the first bot's quotes were taken away"

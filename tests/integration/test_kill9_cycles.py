@@ -148,6 +148,7 @@ async def _cycles(emu: Any, backend: Any, tmp: Path, bots: Bots) -> None:
     assert ex.open_orders(acct) == [], "orders resting after the final SIGTERM"
     assert recovered >= downtime_fills, "downtime fills reached the ledger some other way than the recovery"
     assert "ledger_position_mismatch" not in text, [ln for ln in text.splitlines() if "mismatch" in ln][:3]
+    assert "another_bot_on_account" not in text, "a restart took its own killed run for another bot"
     assert ex.faults.counts["http5xx"] > 0 and ex.faults.counts["slow_ack"] > 0
 
 

@@ -34,7 +34,7 @@ def rows(path: Path) -> list[dict[str, Any]]:
 
 def sim_run(root: Path, cfg: Path) -> tuple[int, Path]:
     r = subprocess.run([BIN, "run", "--config", str(cfg), "--scenario", "vol_spike", "--seed", "7",
-                        "--duration", "600", "--speed", "100", "--port", "0"],
+                        "--duration", "300", "--speed", "100", "--port", "0"],
                        cwd=root, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     fills = int(next(ln for ln in r.stdout.splitlines() if ln.startswith("summary:")).split("fills=")[1].split()[0])
