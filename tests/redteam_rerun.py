@@ -54,6 +54,7 @@ def clean_error(r: subprocess.CompletedProcess[str], needle: str) -> tuple[bool,
 
 
 def config(root: Path, **sections: Any) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = {"metrics": {"ledger_path": str(root / "data/metrics/fills.jsonl"),
                                         "archive_dir": str(root / "data/metrics/archive"),
                                         "positions_path": str(root / "data/metrics/positions.jsonl")},
@@ -102,7 +103,8 @@ def sim_disk_failure(c: Category, root: Path, how: str) -> None:
         written = [json.loads(x)["trade_id"] for p in disk.glob("sim/*/fills.jsonl") for x in p.read_text().splitlines()]
         m = re.search(r"saved to (\S+?): recover", err)
         saved = [r["trade_id"] for r in json.loads(Path(m.group(1)).read_text())["trades"]] if m else []
-        halted = "unrecorded fills queue full" in err + out
+        # REDUCING from the first refused write (HALTED only if 20 fills pile up meanwhile)
+        halted = "ledger_unwritable_reducing_risk" in err + out
         ok = (proc.returncode == 1 and halted and fills == len(set(written) | set(saved)) == len(written) + len(saved)
               and "Traceback" not in err)
         c.check(f"simulator run, ledger disk {how} mid-run ({fills} fills: {len(written)} written, {len(saved)} saved)",
@@ -335,6 +337,9 @@ def main() -> int:
             failed = "; ".join(cat.failed) or "0"
             n = len([h for h in cat.handled if not h.startswith("[")])
             print(f"| {cat.name} | {n + len(cat.failed)} | {n} | {failed} |")
+    for cat, _ in cats:
+        for note in (h for h in cat.handled if h.startswith("[")):
+            print(f"{cat.name}: {note}")
     return 1 if any(cat.failed for cat, _ in cats) else 0
 
 
