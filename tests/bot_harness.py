@@ -194,7 +194,8 @@ class RunningBot:
         core = EngineCore(self.cfg, self.venue.market, self.clock)
         self.services = BotServices(self.cfg, core, self.venue, self.clock, "fake", tick_seconds=0.1)
         self.services.bridge.sample_seconds = self.sample_seconds
-        self._runner = EngineRunner(core, self.services.venue, self.clock, sinks=self.services.sinks)
+        self._runner = EngineRunner(core, self.services.venue, self.clock, sinks=self.services.sinks,
+                                    observers=self.services.observers)
         await self.services.start(self.cfg.telemetry.host, self.port)
         self.port = self.services.port or self.port
         self._ready.set()

@@ -64,7 +64,7 @@ async def _run(
     built = await build_venue(cfg, secrets, venue_choice, scenario=scenario, seed=seed, speed=speed, base_url=base_url)
     core = EngineCore(cfg, built.venue.market, built.clock, client_id_base=built.client_id_base)
     services = BotServices(cfg, core, built.venue, built.clock, built.source)
-    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks)
+    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks, observers=services.observers)
     bind_host, bind_port = host or cfg.telemetry.host, cfg.telemetry.port if port is None else port
     try:
         await services.start(bind_host, bind_port, serve=cfg.telemetry.enabled)

@@ -24,6 +24,7 @@ from lighter_bot.venues.base import Venue
 log = structlog.get_logger("runner")
 
 FillSink = Callable[[Sequence[FillRecord]], object]
+EventObserver = Callable[[Event, Sequence[Command]], object]  # after the core handled an event (telemetry/oplog.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +56,13 @@ class EngineRunner:
         clock: Clock,
         sinks: Sequence[FillSink] = (),
         tick_seconds: float = 0.05,
+        observers: Sequence[EventObserver] = (),
     ) -> None:
         self.core = core
         self.venue = venue
         self.clock = clock
         self.sinks = list(sinks)
+        self.observers = list(observers)
         self.tick_seconds = tick_seconds
         self.max_abs_position_lots = 0
         self.started_at: float | None = None
@@ -85,17 +88,9 @@ class EngineRunner:
         if fills:
             for sink in self.sinks:
                 sink(fills)
-        self._log_guard_changes()
+        for obs in self.observers:
+            obs(event, cmds)
         return cmds
-
-    def _log_guard_changes(self) -> None:
-        """Every level change of the self-healing PnL guard goes to the log (plan step 2: engagements are logged)."""
-        for ch in self.core.program.guard_watch.drain():
-            event = "pnl_guard_engaged" if ch.level_from == 0 else (
-                "pnl_guard_released" if ch.level_to == 0 else "pnl_guard_step")
-            log.warning(event, level_from=ch.level_from, level_to=ch.level_to, last_slice_pnl=ch.last_slice_pnl,
-                        extra_bps=ch.extra_bps, size_multiplier=ch.size_multiplier,
-                        engagements=self.core.program.guard_watch.engagements)
 
     async def _submit(self, cmds: list[Command]) -> None:
         try:

@@ -30,6 +30,7 @@ from lighter_bot.records.service import RecordsService
 from lighter_bot.telemetry.health import HealthReport, evaluate
 from lighter_bot.telemetry.http import make_app
 from lighter_bot.telemetry.metrics import MARKOUT_HORIZONS, STATUS_GAUGES, TREND_CODE, BotMetrics
+from lighter_bot.telemetry.oplog import OperatorLog
 from lighter_bot.telemetry.tap import VenueTap
 
 log = structlog.get_logger("telemetry")
@@ -92,6 +93,7 @@ class TelemetryBridge:
         self.records = records or RecordsService(mc.model_copy(update={"enabled": False}), core.market,
                                                  config.config_hash(), "memory")
         self.tap = tap
+        self.oplog: OperatorLog | None = None  # set by BotServices: its recent lines feed the dashboard
         self.started_at = clock.now()
         self.sample_seconds = sample_seconds
         self.position_snapshot_seconds = position_snapshot_seconds
