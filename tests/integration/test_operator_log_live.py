@@ -7,6 +7,7 @@ JSON with Railway's `message` and `level` fields."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -85,7 +86,7 @@ async def _run(emu: Any, cfg: Path, tmp: Path) -> None:
     assert hedges and hedges[0]["message"].startswith("hedge passive: sell")
     halts = [e for e in log if e["event"] == "trading_state" and e["to"] == "HALTED"]
     states = [(e["from"], e["to"]) for e in log if e["event"] == "trading_state"]
-    assert all(a[1] == b[0] for a, b in zip(states, states[1:], strict=False)), states  # one line per change
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(states)), states  # one line per change
     assert halts and halts[0]["level"] == "warn" and halts[0]["reasons"], halts
     assert "trading ACTIVE -> HALTED: " in halts[0]["message"]
     status = [e for e in log if e["event"] == "status"]

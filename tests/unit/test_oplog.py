@@ -79,7 +79,7 @@ def test_guard_engagement_and_release_reach_the_log() -> None:
 
 
 def test_one_line_per_fill_with_its_context() -> None:
-    core, runner, _, venue = bot(maker={"volatility": {"enabled": False}, "trend": {"enabled": False}})
+    _, runner, _, venue = bot(maker={"volatility": {"enabled": False}, "trend": {"enabled": False}})
     start(runner)
     feed(runner, Tick(0.5))
     bid = next(c for c in venue.sent if getattr(c, "side", None) is Side.BID)
@@ -168,7 +168,7 @@ def test_the_line_budget_never_passes_its_rate_and_counts_every_drop(gaps: list[
 
 
 def test_status_line_every_minute_reports_what_was_suppressed() -> None:
-    core, runner, oplog, _ = bot()
+    _, runner, oplog, _ = bot()
     start(runner)
     for _ in range(40):
         oplog._emit("quote", "quote_side", "flap", 1.0)  # a flood of one kind within a second

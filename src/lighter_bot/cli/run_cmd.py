@@ -18,6 +18,7 @@ from lighter_bot.engine.core import EngineCore
 from lighter_bot.engine.runner import EngineRunner, RunSummary
 from lighter_bot.telemetry.logs import configure_logging, register_secrets
 from lighter_bot.telemetry.services import BotServices
+from lighter_bot.venues.base import SHUTDOWN_BUDGET_S
 
 log = structlog.get_logger("run")
 
@@ -41,8 +42,16 @@ def run(
         raise fail("--speed only applies to --venue sim")
     summary = asyncio.run(_run(cfg, venue, scenario, seed, duration, speed, port, host, base_url))
     typer.echo("summary: " + " | ".join(summary.lines()))
-    if summary.resting_orders_left:
-        typer.echo(f"warning: {summary.resting_orders_left} order(s) still resting after shutdown", err=True)
+    left = summary.resting_orders_left
+    if left < 0:
+        typer.echo(
+            f"warning: could not confirm that no order of ours rests: the exchange did not answer within the "
+            f"{SHUTDOWN_BUDGET_S:g} s shutdown budget. On Lighter the dead-man switch cancels anything left "
+            "within 6 minutes; the next start cancels it at once.", err=True)
+        raise typer.Exit(1)
+    if left:
+        typer.echo(f"warning: {left} order(s) of ours still resting after shutdown (the exchange's listing); "
+                   "the next start cancels them, the dead-man switch within 6 minutes", err=True)
         raise typer.Exit(1)
 
 
