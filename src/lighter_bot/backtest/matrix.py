@@ -3,13 +3,14 @@
 Variants are config overlays on the resolved config:
 * `baseline`: fixed 12 bps full-width quoting with none of the protections: `maker.volatility`
   (band, size multipliers, pause), `maker.trend`, `maker.pnl_guard`, `maker.edge_first`,
-  `maker.hit_quality` and the hedger (and so `hedger.alpha`) all off, `maker.inventory_skew_bps` = 0,
+  `maker.hit_quality`, `maker.edge` (placement by expected edge), `maker.fair_value` (quotes around
+  the mid) and the hedger (and so `hedger.alpha`) all off, `maker.inventory_skew_bps` = 0,
   `maker.spread_bps` = 12. Kept: the hard caps (`guard.*`) and the venue-safety halts, which are
   not strategy but the account's limits (without them a baseline position is unbounded).
 * `full`: the config as given (the whole strategy, every step on).
 * `no_<step>` (with ablation): `full` with one plan step switched off: `no_edge_first`
   (maker.edge_first), `no_self_healing` (maker.pnl_guard), `no_hit_quality` (maker.hit_quality),
-  `no_hedge_alpha` (hedger.alpha).
+  `no_hedge_alpha` (hedger.alpha), `no_edge` (maker.edge: the band alone places the quotes).
 
 Rows hold the engine's own statistics (runner.summarize, from the exchange's fill log).
 """
@@ -43,6 +44,8 @@ BASELINE: dict[str, Any] = {
         "pnl_guard": {"enabled": False},
         "edge_first": {"enabled": False},
         "hit_quality": {"enabled": False},
+        "edge": {"enabled": False},
+        "fair_value": {"coefficients": {}},
     },
     "hedger": {"enabled": False, "alpha": {"enabled": False}},
 }
@@ -51,6 +54,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "no_self_healing": {"maker": {"pnl_guard": {"enabled": False}}},
     "no_hit_quality": {"maker": {"hit_quality": {"enabled": False}}},
     "no_hedge_alpha": {"hedger": {"alpha": {"enabled": False}}},
+    "no_edge": {"maker": {"edge": {"enabled": False}}},
 }
 VARIANTS: dict[str, dict[str, Any]] = {"baseline": BASELINE, "full": {}, **ABLATIONS}
 DATA_PREFIX = "data:"  # a matrix "scenario" that is a recording: data:<path>[+<path>...]

@@ -29,6 +29,8 @@ from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
 from lighter_bot.risk.caps import Caps, exposure_if_modified, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
+from lighter_bot.strategy.edge_model import EdgeModel
+from lighter_bot.strategy.fair_value import FairValue
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
 from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
@@ -102,6 +104,14 @@ class EngineCore:
         # EWMA volatility is over the volatility horizon; the trend compares against its lookback's share.
         self._trend_noise_scale = math.sqrt(t.lookback_seconds / v.horizon_seconds) if t.noise_multiple > 0 else 0.0
         self.markouts = Markouts(tuple(mk.markout_horizons_seconds))
+        fv, ed = mk.fair_value, mk.edge
+        self.fair_value = FairValue({str(k): v for k, v in fv.coefficients.items()}, fv.depth_levels, fv.flow_halflife_seconds, fv.max_shift_bps)
+        # A quote lands one entry delay after it is priced (Standard's 200 ms speed bump).
+        self.edge = EdgeModel(ed.horizon_seconds, ed.halflife_seconds, 0.2 if config.api.tier == "standard" else 0.0,
+                              ed.min_events, ed.z)
+        self._edge_on = ed.enabled
+        self._edge_max = ed.max_distance_bps
+        self.fair_ticks: float | None = None  # the fair value in force (ticks), None before a two-sided book
         scale = market.price_scale * market.size_scale
         self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
         self.planner_settings = PlannerSettings(
@@ -138,6 +148,12 @@ class EngineCore:
             self.hedger.on_order_gone(applied.order_gone, s.now)
         if isinstance(event, BookUpdate):
             m2 = event.book.mid2
+            if m2 is not None:
+                self.fair_value.on_book(event.ts, event.book)
+                self.fair_ticks = self.fair_value.fair(m2 / 2.0)
+                self.edge.on_fair(event.ts, self.fair_ticks, m2 / 2.0, event.book.bids[0][0], event.book.asks[0][0])
+            else:
+                self.fair_ticks = None
             self.markouts.on_time(event.ts, None if m2 is None else m2 / 2.0)
             self.program.on_mid(event.ts, None if m2 is None else m2 / 2.0)
             if m2 is not None:
@@ -146,6 +162,9 @@ class EngineCore:
                     noise = self.volatility.value_bps() * self._trend_noise_scale if self._trend_noise_scale else 0.0
                     self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
+            buy = event.taker_side is Side.BID
+            self.fair_value.on_trade(event.ts, event.price, event.size, buy)
+            self.edge.on_trade(event.ts, float(event.price), buy)
             return []
         elif not isinstance(event, (Tick, MarkPrice)):
             self._dirty = True
@@ -253,7 +272,10 @@ class EngineCore:
         pg = self.pnl_guard
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
                                                             self.maker.width_bps(vol, trend, pg.extra_bps))
-        dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps + ef_extra, pg.size_multiplier * ef_mult)
+        extra = pg.extra_bps + ef_extra
+        dists = self._edge_distances(now, pos, self.maker.width_bps(vol, trend, extra)) if self._edge_on else None
+        dec = self.maker.decide(mid2, book, pos, vol, trend, extra, pg.size_multiplier * ef_mult,
+                                self.fair_ticks if self.fair_value.active else None, dists)
         mem.decision = dec
         bid, ask = (None, None) if self._maker_dry else (dec.bid, dec.ask)
         bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend.code)
@@ -311,6 +333,20 @@ class EngineCore:
         else:
             self._dirty = True  # in-flight orders have timeouts
         return out
+
+    def _edge_distances(self, now: float, pos: int, width_bps: float) -> tuple[float | None, float | None]:
+        """Per side, the distance from the fair value with the best expected edge x fill rate between the
+        band's half width and edge.max_distance_bps; a fill that adds inventory pays the skew, one that
+        reduces it earns it (GLFT-style penalty, the maker's inventory_skew_bps at the soft cap)."""
+        mk = self.config.maker
+        ratio = pos / self.market.size_scale / mk.inventory_soft_cap
+        ratio = -1.0 if ratio < -1.0 else (1.0 if ratio > 1.0 else ratio)
+        pen = ratio * mk.inventory_skew_bps
+        lo = width_bps / 2
+        hi = self._edge_max if self._edge_max > lo else lo
+        b = self.edge.best(Side.BID, now, lo, hi, pen)
+        a = self.edge.best(Side.ASK, now, lo, hi, -pen)
+        return (None if b is None else b.distance_bps, None if a is None else a.distance_bps)
 
     def _reducing_only(
         self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int
