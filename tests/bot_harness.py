@@ -208,6 +208,11 @@ class RunningBot:
         assert self.venue is not None
         self.venue.fills_enabled = False
 
+    def set_connected(self, connected: bool) -> None:
+        """The venue reports a lost (or restored) connection: the engine halts (or may resume)."""
+        assert self._loop is not None and self.venue is not None
+        self._loop.call_soon_threadsafe(self.venue.queue.put_nowait, VenueStatus(self.clock.now(), connected))
+
     def __enter__(self) -> RunningBot:
         self._thread.start()
         self._ready.wait(30)

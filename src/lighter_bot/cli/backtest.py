@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from lighter_bot.backtest.matrix import regime_labeler
+from lighter_bot.backtest.matrix import regime_labeler, variant_config
+from lighter_bot.backtest.report_html import RunInfo
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.backtest.session import ProgressBar, RecordedRun, run_recorded, write_reports
 from lighter_bot.cli.common import fail, user_errors
@@ -62,7 +64,7 @@ def backtest(
     duration: Annotated[float | None, typer.Option("--duration", min=1.0, help="simulated seconds (scenario default 3600; data: all of it)")] = None,
     tier: Annotated[str, typer.Option("--tier", help="account tier: standard or premium")] = "standard",
     json_path: Annotated[str | None, typer.Option("--json", help="also write the result as JSON here")] = None,
-    report: Annotated[str | None, typer.Option("--report", help="write an HTML report (metrics, charts) here")] = None,
+    report: Annotated[str | None, typer.Option("--report", help="write an HTML report here (summary with units and a baseline column, PnL split, drawdown, plan steps, fills, config)")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="market profile YAML (default for --data: derived from the market spec)")] = None,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
 ) -> None:
@@ -79,7 +81,8 @@ def backtest(
             raise fail(f"unknown scenario {scenario!r} (known: {', '.join(scenario_names())})")
         cfg = _with_tier(load_config(config, profile), tier.lower())
         market = SOL_PERP
-        rows = make_scenario(scenario, seed, duration or 3600.0, market, cfg.sim.start_price)
+        start_price = cfg.sim.start_price
+        rows = make_scenario(scenario, seed, duration or 3600.0, market, start_price)
         source = f"scenario {scenario}"
     else:
         rep = replay.load(files)
@@ -106,8 +109,13 @@ def backtest(
     out = {**res.to_dict(), "source": source, "tier": tier.lower(), "market": market.symbol,
            "config_hash": cfg.config_hash(), **(recorded.metrics if recorded is not None else {})}
     if recorded is not None and report:
-        write_reports(recorded, f"lighter-bot backtest: {source} ({market.symbol}, {tier.lower()}, seed {seed})",
-                      report, None)
+        # The baseline column: the `baseline` variant (backtest/matrix.py) on the same market events.
+        again = make_scenario(scenario, seed, duration or 3600.0, market, start_price) if scenario else rows
+        baseline = run_recorded(variant_config(cfg, "baseline"), market, again, rules, seed, duration,
+                                regime_labeler(scenario) if scenario else None)
+        out["baseline"] = baseline.metrics
+        info = RunInfo(source, market.symbol, tier.lower(), seed, cfg, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        write_reports(recorded, info, report, None, baseline)
     typer.echo(
         f"{source} | {market.symbol} | tier {tier.lower()} | seed {seed}\n"
         f"fills={res.fills} volume_base={res.volume_base:.6g} volume_quote={res.volume_quote:.2f}\n"

@@ -20,6 +20,9 @@ from lighter_bot.strategy.signals import Trend
 
 SIDES = ("bid", "ask")
 SPREAD_STEP_BPS = 1.0  # a width change smaller than this (since the last one reported) is not news
+# Edge first "holds the floor" once it adds >= FLOOR_ON_BPS and "releases" it below FLOOR_OFF_BPS: a band
+# wandering a hair under the floor is not news.
+FLOOR_ON_BPS, FLOOR_OFF_BPS = 0.5, 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +149,13 @@ class PlanWatch:
     _quoted: set[str] = field(default_factory=set)
     _spread: float | None = None
     _pending: dict[str, float] = field(default_factory=dict)  # side -> since when its new state holds
+    _floor: bool = False  # edge first's floor engaged (with hysteresis)
 
     def update(self, v: PlanView) -> list[PlanChange]:
         r = self._last
         if r is None:
             self._last, self._quoted, self._spread = v, set(v.quoted), v.spread_bps
+            self._floor = v.edge_floor_bps >= FLOOR_ON_BPS
             return []
         out: list[PlanChange] = []
         if v.trading_state != r.trading_state:
@@ -158,7 +163,9 @@ class PlanWatch:
             out.append(PlanChange(v.ts, "state", "trading_state", f"trading {r.trading_state} -> {v.trading_state}: {why}",
                                   v.trading_state != TradingState.ACTIVE.value,
                                   {"from": r.trading_state, "to": v.trading_state, "reasons": list(v.reasons)}))
-        out += _plan_steps(r, v)
+        floor = v.edge_floor_bps >= FLOOR_ON_BPS if not self._floor else v.edge_floor_bps >= FLOOR_OFF_BPS
+        out += _plan_steps(r, v, floor if floor != self._floor else None)
+        self._floor = floor
         out += self._sides(v)
         out += self._spread_change(v)
         self._last = v
@@ -201,7 +208,8 @@ class PlanWatch:
                             "parts": {k: round(x, 2) for k, x in v.spread_parts}})]
 
 
-def _plan_steps(r: PlanView, v: PlanView) -> list[PlanChange]:
+def _plan_steps(r: PlanView, v: PlanView, floor_on: bool | None) -> list[PlanChange]:
+    """`floor_on`: edge first's floor just engaged (True) or released (False), else None."""
     out: list[PlanChange] = []
     if v.guard_level != r.guard_level:
         event = "pnl_guard_engaged" if r.guard_level == 0 else (
@@ -212,10 +220,11 @@ def _plan_steps(r: PlanView, v: PlanView) -> list[PlanChange]:
         out.append(PlanChange(v.ts, "plan", event, msg, v.guard_level > r.guard_level,
                               {"level_from": r.guard_level, "level_to": v.guard_level, "extra_bps": v.guard_extra_bps,
                                "size_multiplier": v.guard_size_mult, "last_slice_pnl": v.guard_last_slice}))
-    if (v.edge_floor_bps > 0) != (r.edge_floor_bps > 0):
+    if floor_on is not None:
         msg = (f"edge first: holding the width at its floor (+{v.edge_floor_bps:.1f} bps; recent fills have not "
-               "earned a tighter band)" if v.edge_floor_bps > 0 else "edge first: tightening earned, floor released")
-        out.append(PlanChange(v.ts, "plan", "edge_first_floor", msg, False, {"extra_bps": v.edge_floor_bps}))
+               "earned a tighter band)" if floor_on else
+               "edge first: floor released (tightening earned, or the band is at the floor anyway)")
+        out.append(PlanChange(v.ts, "plan", "edge_first_floor", msg, False, {"extra_bps": round(v.edge_floor_bps, 2)}))
     if v.edge_clips_pinned != r.edge_clips_pinned:
         msg = ("edge first: clips pinned to size_min until realized PnL holds >= 0" if v.edge_clips_pinned
                else "edge first: realized PnL held >= 0 long enough, clips may grow")
