@@ -173,6 +173,8 @@ def compute_metrics(result: BacktestResult, series: Series, fills: Sequence[Fill
         "taker_fills": sum(1 for f in fills if f.role != "maker"),
         "hedge_fills": sum(1 for f in fills if f.purpose.startswith("hedge")),
         "plan_engagements": _engagements(series),
+        "time_reducing": series.plan_state.count(1) / len(series.plan_state) if series.plan_state else 0.0,
+        "time_halted": series.plan_state.count(2) / len(series.plan_state) if series.plan_state else 0.0,
     }
 
 

@@ -85,6 +85,8 @@ def summary_rows(symbol: str) -> list[Row]:
         ("Max |position|", symbol, lambda m: m["max_abs_position"], 4, False),
         ("Max |position| x price", "USD", lambda m: m["max_abs_notional"], 2, False),
         ("Time at the caps", "% of time", lambda m: m["time_at_caps"], 1, True),
+        ("Time REDUCING / HALTED", "% of time",
+         lambda m: f"{fmt(m['time_reducing'], 1, True)} / {fmt(m['time_halted'], 1, True)}", 0, False),
         ("Two-sided quoting", "% of time", lambda m: m["two_sided_uptime"], 1, True),
         ("Quotes that got a fill", "% of quotes", lambda m: m["quote_fill_ratio"], 1, True),
         ("Transactions", "per minute", lambda m: m["tx_per_minute"], 1, False),
