@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lighter_bot.backtest.fit import fit_fair_value, sample_features
+from lighter_bot.backtest.fit import FIT_HORIZON_S, fit_fair_value, sample_features
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.errors import ConfigError
 from lighter_bot.ops.profiles import load_profile, render_profile, write_atomic
@@ -22,7 +22,7 @@ def fit(
     out: Annotated[str | None, typer.Option("--out", help="profile YAML to write the coefficients into "
                                             "(created from the instrument's derived sizes if absent)")] = None,
     horizon: Annotated[float, typer.Option("--horizon", min=0.05, help="mid move to predict, seconds ahead "
-                                           "(the quote's entry delay + how long it must hold)")] = 1.2,
+                                           "(the quote's entry delay + how long it must hold)")] = FIT_HORIZON_S,
     train_fraction: Annotated[float, typer.Option("--train-fraction", min=0.1, max=0.9,
                                                   help="share of the recording's time the fit sees; the rest scores it")] = 0.5,
     tier: Annotated[str, typer.Option("--tier", help="account tier whose market-data delays apply")] = "standard",
