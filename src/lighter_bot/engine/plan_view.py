@@ -68,13 +68,20 @@ def plan_view(core: EngineCore) -> PlanView:
     now = core.state.now
     halted = st.trading_state is TradingState.HALTED
     trend = core.trend.state if cfg.maker.trend.enabled else Trend.NONE
+    mk = cfg.maker
     band = core.maker.width_bps(st.volatility_bps, Trend.NONE, 0.0)
     trend_extra = core.maker.width_bps(st.volatility_bps, trend, 0.0) - band
-    parts: list[tuple[str, float]] = [("volatility band" if cfg.maker.volatility.enabled else "base spread", band)]
-    edge = prog.edge_first.extra_bps(band + trend_extra + st.pnl_guard_extra_bps)  # as the core adds it
+    parts: list[tuple[str, float]] = [("volatility band" if mk.volatility.enabled else "base spread", band)]
+    # as pnl_program.quote_adjustments adds it (nothing while the edge model places the quotes)
+    edge_places = mk.edge.enabled and mk.model == "band"
+    edge = 0.0 if edge_places else prog.edge_first.extra_bps(band + trend_extra + st.pnl_guard_extra_bps)
     for name, v in (("trend", trend_extra), ("PnL guard", st.pnl_guard_extra_bps), ("edge first floor", edge)):
         if v > 0:
             parts.append((name, v))
+    if mk.model != "band" and st.spread_bps is not None:
+        parts = [(f"{mk.model} model", st.spread_bps)]  # a reference strategy sets the width itself
+    elif edge_places and st.spread_bps is not None:
+        parts = [("edge model placement", st.spread_bps)]
     defended = tuple(s.value for s in (Side.BID, Side.ASK) if prog.hit_quality.defended(s, now))
     ef = prog.edge_first
     pinned = ef.cfg.enabled and ef.cfg.min_size_until_proven and not ef.proven
