@@ -29,7 +29,7 @@ def test_the_backtest_report_reads_without_the_json(tmp_path: Path) -> None:
     cfg.write_text("{}\n")
     html_path, json_path = tmp_path / "report.html", tmp_path / "report.json"
     r = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--duration", "600", "--seed", "7",
-                                 "--report", str(html_path), "--json", str(json_path), "--config", str(cfg)])
+                                 "--report", str(html_path), "--json-out", str(json_path), "--config", str(cfg)])
     assert r.exit_code == 0, r.output
     data = json.loads(json_path.read_text())
     assert data["sharpe_annualized"] is None  # ten minutes: no annualised Sharpe, not even in the JSON

@@ -13,6 +13,7 @@ from lighter_bot.backtest.matrix import regime_labeler, variant_config
 from lighter_bot.backtest.report_html import RunInfo
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.backtest.session import ProgressBar, RecordedRun, run_recorded, write_reports
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import BotConfig, config_path, load_config, merge_profile, parse_config, read_yaml
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
@@ -63,12 +64,15 @@ def backtest(
     seed: Annotated[int, typer.Option("--seed", help="random seed (scenario and latency jitter)")] = 7,
     duration: Annotated[float | None, typer.Option("--duration", min=1.0, help="simulated seconds (scenario default 3600; data: all of it)")] = None,
     tier: Annotated[str, typer.Option("--tier", help="account tier: standard or premium")] = "standard",
-    json_path: Annotated[str | None, typer.Option("--json", help="also write the result as JSON here")] = None,
-    report: Annotated[str | None, typer.Option("--report", help="write an HTML report here (summary with units and a baseline column, PnL split, drawdown, plan steps, fills, config)")] = None,
+    as_json: Annotated[bool, flags.json_switch("print the result as JSON on stdout instead of the summary")] = False,
+    json_path: Annotated[str | None, flags.json_out("also write the result as JSON to this file")] = None,
+    report: Annotated[str | None, flags.report("write an HTML report here (summary with units and a baseline column, PnL split, drawdown, plan steps, fills, config)")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="market profile YAML (default for --data: derived from the market spec)")] = None,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
 ) -> None:
     """Run the bot in fast-forward and print a summary (PnL, fills, volume, exposure, speed)."""
+    if as_json:
+        flags.refuse_json_path([p for p in paths or [] if p.endswith(".json")])  # the old `--json out.json`
     files = [*(data or []), *(paths or [])]
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
@@ -95,7 +99,7 @@ def backtest(
         rows = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
     recorded: RecordedRun | None = None
     try:
-        if report or json_path:  # recorded run: the report's metrics (backtest/report.py)
+        if report or json_path or as_json:  # recorded run: the report's metrics (backtest/report.py)
             total = (duration or 3600.0) if scenario else (rep.end - rep.start)
             bar = ProgressBar(total)
             recorded = run_recorded(cfg, market, rows, rules, seed, duration,
@@ -116,6 +120,14 @@ def backtest(
         out["baseline"] = baseline.metrics
         info = RunInfo(source, market.symbol, tier.lower(), seed, cfg, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
         write_reports(recorded, info, report, None, baseline)
+    if json_path:
+        try:
+            Path(json_path).write_text(json.dumps(out, indent=2, sort_keys=True, default=str) + "\n")
+        except OSError as exc:
+            raise fail(f"cannot write --json-out {json_path}: {exc.strerror}") from None
+    if as_json:
+        typer.echo(json.dumps(out, indent=2, sort_keys=True, default=str))
+        return
     typer.echo(
         f"{source} | {market.symbol} | tier {tier.lower()} | seed {seed}\n"
         f"fills={res.fills} volume_base={res.volume_base:.6g} volume_quote={res.volume_quote:.2f}\n"
@@ -125,11 +137,6 @@ def backtest(
         f"events={res.events} ({res.events_per_second:,.0f}/s) sim_seconds={res.sim_seconds:.0f} "
         f"wall_seconds={res.wall_seconds:.2f} tx_sent={res.tx_sent} tx_rejected={res.tx_rejected}"
     )
-    if json_path:
-        try:
-            Path(json_path).write_text(json.dumps(out, indent=2, sort_keys=True, default=str) + "\n")
-        except OSError as exc:
-            raise fail(f"cannot write --json {json_path}: {exc.strerror}") from None
 
 
 __all__ = ["Row", "backtest", "run_one"]
