@@ -111,7 +111,8 @@ def test_run_says_it_could_not_check(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
     monkeypatch.setattr(run_cmd, "_run", unchecked)
     monkeypatch.chdir(tmp_path)
-    res = CliRunner().invoke(app, ["run", "--duration", "1"])
+    (tmp_path / "config.yaml").write_text("{}\n")
+    res = CliRunner().invoke(app, ["run", "--duration", "1", "--config", "config.yaml"])
     assert res.exit_code == 1
     assert "could not confirm that no order of ours rests" in res.output and "-1" not in res.output
     assert "resting_orders_left=unknown" in res.output
