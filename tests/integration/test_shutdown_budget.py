@@ -110,6 +110,7 @@ def test_run_says_it_could_not_check(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         return RunSummary(3, 0.2, 34.0, 0.01, 0.0, 0.0, 0.1, 0.0, base.UNCHECKED)
 
     monkeypatch.setattr(run_cmd, "_run", unchecked)
+    monkeypatch.setattr(run_cmd, "configure_logging", lambda: None)  # CliRunner's stderr closes after the call
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config.yaml").write_text("{}\n")
     res = CliRunner().invoke(app, ["run", "--duration", "1", "--config", "config.yaml"])
