@@ -100,20 +100,11 @@ def test_summary_prints_unknown_not_minus_one() -> None:
     assert "resting_orders_left=unknown" in " ".join(s.lines()) and "-1" not in " ".join(s.lines())
 
 
-def test_run_says_it_could_not_check(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+def test_run_says_it_could_not_check() -> None:
+    from lighter_bot.cli.run_cmd import resting_warning
 
-    from lighter_bot.cli import run_cmd
-    from lighter_bot.cli.app import app
-
-    async def unchecked(*_: object) -> RunSummary:
-        return RunSummary(3, 0.2, 34.0, 0.01, 0.0, 0.0, 0.1, 0.0, base.UNCHECKED)
-
-    monkeypatch.setattr(run_cmd, "_run", unchecked)
-    monkeypatch.setattr(run_cmd, "configure_logging", lambda: None)  # CliRunner's stderr closes after the call
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "config.yaml").write_text("{}\n")
-    res = CliRunner().invoke(app, ["run", "--duration", "1", "--config", "config.yaml"])
-    assert res.exit_code == 1
-    assert "could not confirm that no order of ours rests" in res.output and "-1" not in res.output
-    assert "resting_orders_left=unknown" in res.output
+    unchecked = resting_warning(base.UNCHECKED) or ""
+    assert "could not confirm that no order of ours rests" in unchecked and "-1" not in unchecked
+    assert f"{base.SHUTDOWN_BUDGET_S:g} s shutdown budget" in unchecked
+    assert "2 order(s) of ours still resting" in (resting_warning(2) or "")
+    assert resting_warning(0) is None

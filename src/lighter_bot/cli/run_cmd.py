@@ -42,17 +42,23 @@ def run(
         raise fail("--speed only applies to --venue sim")
     summary = asyncio.run(_run(cfg, venue, scenario, seed, duration, speed, port, host, base_url))
     typer.echo("summary: " + " | ".join(summary.lines()))
-    left = summary.resting_orders_left
+    warning = resting_warning(summary.resting_orders_left)
+    if warning:
+        typer.echo(warning, err=True)
+        raise typer.Exit(1)
+
+
+def resting_warning(left: int) -> str | None:
+    """What to say when shutdown could not confirm a clean exchange (None when it did): -1 means the
+    exchange did not answer in time, not "-1 orders"."""
     if left < 0:
-        typer.echo(
-            f"warning: could not confirm that no order of ours rests: the exchange did not answer within the "
-            f"{SHUTDOWN_BUDGET_S:g} s shutdown budget. On Lighter the dead-man switch cancels anything left "
-            "within 6 minutes; the next start cancels it at once.", err=True)
-        raise typer.Exit(1)
+        return (f"warning: could not confirm that no order of ours rests: the exchange did not answer within the "
+                f"{SHUTDOWN_BUDGET_S:g} s shutdown budget. On Lighter the dead-man switch cancels anything left "
+                "within 6 minutes; the next start cancels it at once.")
     if left:
-        typer.echo(f"warning: {left} order(s) of ours still resting after shutdown (the exchange's listing); "
-                   "the next start cancels them, the dead-man switch within 6 minutes", err=True)
-        raise typer.Exit(1)
+        return (f"warning: {left} order(s) of ours still resting after shutdown (the exchange's listing); the next "
+                "start cancels them, the dead-man switch within 6 minutes")
+    return None
 
 
 async def _run(
