@@ -244,7 +244,8 @@ def _plan_figure(s: Any, t0: float) -> Any:
     f.update_xaxes(title_text="minutes since start")
     f.update_yaxes(title_text="bps", secondary_y=False)
     top = max([3, *s.plan_guard, *s.plan_vetoes, *s.plan_state])
-    f.update_yaxes(title_text="level / count / state", secondary_y=True, range=[-0.1, top + 0.5], dtick=1 if top <= 10 else None)
+    f.update_yaxes(title_text="level / count / state", secondary_y=True, range=[-0.1, top + 0.5], tick0=0,
+                   dtick=max(1, math.ceil(top / 6)), showgrid=False)
     return f
 
 
