@@ -28,11 +28,11 @@ def test_the_backtest_report_reads_without_the_json(tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
     cfg.write_text("{}\n")
     html_path, json_path = tmp_path / "report.html", tmp_path / "report.json"
-    r = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--duration", "600", "--seed", "7",
+    r = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--duration", "300", "--seed", "7",
                                  "--report", str(html_path), "--json-out", str(json_path), "--config", str(cfg)])
     assert r.exit_code == 0, r.output
     data = json.loads(json_path.read_text())
-    assert data["sharpe_annualized"] is None  # ten minutes: no annualised Sharpe, not even in the JSON
+    assert data["sharpe_annualized"] is None  # five minutes: no annualised Sharpe, not even in the JSON
     split = data["pnl_split"]
     assert split["spread_capture"] + split["inventory"] - split["fees"] == pytest.approx(data["total_pnl"], abs=1e-9)
     assert data["baseline"]["fills"] != data["fills"]  # a different strategy ran on the same events
@@ -57,8 +57,8 @@ def test_the_backtest_report_reads_without_the_json(tmp_path: Path) -> None:
             assert total[1] == "USD" and float(total[2]) == pytest.approx(data["total_pnl"], abs=1e-4)
             assert float(total[3]) == pytest.approx(data["baseline"]["total_pnl"], abs=1e-4)
             assert by_label["Sharpe ratio annualised (only from a day of data)"][2] == "–"
-            assert re.fullmatch(r"-?\d+\.\d{3} \(n=9\)", by_label["Sharpe ratio per minute (one-minute equity changes)"][2])
-            assert "Short sample: 10 simulated minutes" in page.inner_text("#caveats")
+            assert re.fullmatch(r"-?\d+\.\d{3} \(n=4\)", by_label["Sharpe ratio per minute (one-minute equity changes)"][2])
+            assert "Short sample: 5 simulated minutes" in page.inner_text("#caveats")
             split_rows = {r[0]: r for r in (x.locator("td").all_inner_texts() for x in page.locator("#pnl-split tbody tr").all())}
             assert set(split_rows) == {"spread capture", "inventory", "fees", "total"}
             assert float(split_rows["spread capture"][2]) == pytest.approx(split["spread_capture"], abs=1e-4)
