@@ -404,6 +404,7 @@ class TelemetryConfig(_Model):
     host: str = Field("127.0.0.1", description="bind address (0.0.0.0 in a container)")
     port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port, 0 = any free port (integer)")
     quote_stale_seconds: PosFloat = Field(20.0, description="/health fails if ACTIVE and no quote for this long (s)")
+    status_log_seconds: PosFloat = Field(60.0, description="a `status` log line every this many seconds (s)")
 
 
 # A fee rate: a rebate down to -10 bps, a fee up to 100 bps (Lighter's are 0 to 2.8 bps).

@@ -22,6 +22,7 @@ from lighter_bot.records.locations import check_paths, sim_run_metrics
 from lighter_bot.records.service import RecordsService
 from lighter_bot.telemetry.logs import configure_logging, register_secrets
 from lighter_bot.telemetry.services import BotServices
+from lighter_bot.venues.base import SHUTDOWN_BUDGET_S
 
 log = structlog.get_logger("run")
 
@@ -79,11 +80,25 @@ def run(
                    f"({records.last_error}); saved to {where}: recover them with "
                    f"`lighter-bot metrics import-json --input FILE` (docs/ledger.md)", err=True)
         code = 1
-    if summary.resting_orders_left:
-        typer.echo(f"warning: {summary.resting_orders_left} order(s) still resting after shutdown", err=True)
+    warning = resting_warning(summary.resting_orders_left)
+    if warning:
+        typer.echo(warning, err=True)
         code = 1
     if code:
         raise typer.Exit(code)
+
+
+def resting_warning(left: int) -> str | None:
+    """What to say when shutdown could not confirm a clean exchange (None when it did): -1 means the
+    exchange did not answer in time, not "-1 orders"."""
+    if left < 0:
+        return (f"warning: could not confirm that no order of ours rests: the exchange did not answer within the "
+                f"{SHUTDOWN_BUDGET_S:g} s shutdown budget. On Lighter the dead-man switch cancels anything left "
+                "within 6 minutes; the next start cancels it at once.")
+    if left:
+        return (f"warning: {left} order(s) of ours still resting after shutdown (the exchange's listing); the next "
+                "start cancels them, the dead-man switch within 6 minutes")
+    return None
 
 
 async def _run(
@@ -107,8 +122,8 @@ async def _run(
     metrics = sim_run_metrics(cfg.metrics, built.run_id) if built.run_id is not None else cfg.metrics
     services = BotServices(cfg, core, built.venue, built.clock, built.source, metrics=metrics,
                            clock_kind="simulated" if built.run_id is not None else "wall")
-    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks, ledger=services.records,
-                          on_started=services.on_started)
+    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks, observers=services.observers,
+                          ledger=services.records, on_started=services.on_started)
     bind_host, bind_port = host or cfg.telemetry.host, cfg.telemetry.port if port is None else port
     try:
         await services.start(bind_host, bind_port, serve=cfg.telemetry.enabled)

@@ -23,11 +23,12 @@ from lighter_bot.domain.events import Event, LedgerStatus, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore
-from lighter_bot.venues.base import Venue
+from lighter_bot.venues.base import SHUTDOWN_BUDGET_S, UNCHECKED, Venue
 
 log = structlog.get_logger("runner")
 
 FillSink = Callable[[Sequence[FillRecord]], object]
+EventObserver = Callable[[Event, Sequence[Command]], object]  # after the core handled an event (telemetry/oplog.py)
 
 
 class LedgerHealth(Protocol):
@@ -54,7 +55,7 @@ class RunSummary:
             f"fills={self.fills} volume_base={self.volume_base:.3f} volume_quote={self.volume_quote:.2f}",
             f"realized_pnl={self.realized_pnl:.4f} unrealized_pnl={self.unrealized_pnl:.4f} fees={self.fees:.4f}",
             f"position={self.position:.3f} max_abs_position={self.max_abs_position:.3f} "
-            f"resting_orders_left={self.resting_orders_left}",
+            f"resting_orders_left={'unknown' if self.resting_orders_left < 0 else self.resting_orders_left}",
         ]
 
 
@@ -66,6 +67,7 @@ class EngineRunner:
         clock: Clock,
         sinks: Sequence[FillSink] = (),
         tick_seconds: float = 0.05,
+        observers: Sequence[EventObserver] = (),
         ledger: LedgerHealth | None = None,
         on_started: Callable[[], object] | None = None,
     ) -> None:
@@ -75,6 +77,7 @@ class EngineRunner:
         self.venue = venue
         self.clock = clock
         self.sinks = list(sinks)
+        self.observers = list(observers)
         self.ledger = ledger
         self.on_started = on_started
         self._ledger_seen: tuple[bool, int, str] = (True, 0, "")
@@ -104,7 +107,8 @@ class EngineRunner:
         if fills:
             for sink in self.sinks:
                 sink(fills)
-        self._log_guard_changes()
+        for obs in self.observers:
+            obs(event, cmds)
         ledger = self._ledger_change()
         if ledger is not None:
             cmds += self._record(ledger)
@@ -126,15 +130,6 @@ class EngineRunner:
                                  f"{self.core.config.guard.max_unrecorded_fills} fills wait")
         self._ledger_seen = st
         return LedgerStatus(self.clock.now(), *st)
-
-    def _log_guard_changes(self) -> None:
-        """Every level change of the self-healing PnL guard goes to the log (plan step 2: engagements are logged)."""
-        for ch in self.core.program.guard_watch.drain():
-            event = "pnl_guard_engaged" if ch.level_from == 0 else (
-                "pnl_guard_released" if ch.level_to == 0 else "pnl_guard_step")
-            log.warning(event, level_from=ch.level_from, level_to=ch.level_to, last_slice_pnl=ch.last_slice_pnl,
-                        extra_bps=ch.extra_bps, size_multiplier=ch.size_multiplier,
-                        engagements=self.core.program.guard_watch.engagements)
 
     async def _submit(self, cmds: list[Command]) -> None:
         try:
@@ -194,13 +189,18 @@ class EngineRunner:
         try:
             if cmds:
                 await self.venue.submit(cmds)
-            self.resting_after_shutdown = await self.venue.shutdown()
+            # The venue bounds its own steps; this is the backstop that keeps us inside Railway's drain.
+            self.resting_after_shutdown = await asyncio.wait_for(self.venue.shutdown(), SHUTDOWN_BUDGET_S + 1.0)
             await self._drain_after_shutdown()
+        except TimeoutError:
+            self.resting_after_shutdown = UNCHECKED
+            self.last_error = f"shutdown: the venue did not finish within {SHUTDOWN_BUDGET_S:g} s"
+            log.error("shutdown_budget_exceeded", seconds=SHUTDOWN_BUDGET_S)
         except Exception as exc:
             self.last_error = f"shutdown: {type(exc).__name__}: {exc}"
             log.error("shutdown_failed", error=self.last_error)
 
-    async def _drain_after_shutdown(self, timeout_s: float = 5.0) -> None:
+    async def _drain_after_shutdown(self, timeout_s: float = 2.0) -> None:
         """Events the venue produced while we cancelled still reach the core and the sinks: a quote
         that filled before its cancel landed is a real fill the ledger must have. Nothing is sent."""
 

@@ -3,8 +3,8 @@ position snapshots, the start's recovery of fills made while no bot ran), the te
 its tick task, and the HTTP server.
 
     services = BotServices(cfg, core, venue, clock, source)
-    runner = EngineRunner(core, services.venue, clock, sinks=services.sinks, ledger=services.records,
-                          on_started=services.on_started)
+    runner = EngineRunner(core, services.venue, clock, sinks=services.sinks, observers=services.observers,
+                          ledger=services.records, on_started=services.on_started)
     await services.start(host, port)      # opens the ledger, serves /health /metrics /dashboard
     try: await runner.run(...)
     finally: await services.close()       # flushes the ledger (durability first)
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -21,7 +22,7 @@ from aiohttp import web
 from lighter_bot.config import BotConfig, MetricsConfig
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore
-from lighter_bot.engine.runner import FillSink
+from lighter_bot.engine.runner import EventObserver, FillSink
 from lighter_bot.records.recovery import RecoveryReport, recover
 from lighter_bot.records.report import window_label
 from lighter_bot.records.service import RecordsService
@@ -30,6 +31,7 @@ from lighter_bot.telemetry.alerts import AlertManager
 from lighter_bot.telemetry.bridge import TelemetryBridge
 from lighter_bot.telemetry.http import bound_port, start_server
 from lighter_bot.telemetry.metrics import BotMetrics
+from lighter_bot.telemetry.oplog import OperatorLog
 from lighter_bot.telemetry.tap import VenueTap
 from lighter_bot.venues.base import FillHistorySource, Venue
 
@@ -50,6 +52,10 @@ class BotServices:
         self.bridge = TelemetryBridge(core, clock, cfg, self.records, self.tap, metrics=self.metrics)
         self.alerts = AlertManager.from_config(cfg.alerts, clock.now)
         self.watcher = AlertWatcher(core, self.alerts)
+        self.oplog = OperatorLog(core, self.tap.purpose_of, self._windows,
+                                 (self.bridge.short_label, self.bridge.rolling_label), self.metrics,
+                                 cfg.telemetry.status_log_seconds)
+        self.bridge.oplog = self.oplog
         self.tick_seconds = tick_seconds
         self.http: web.AppRunner | None = None
         self.port: int | None = None
@@ -62,7 +68,14 @@ class BotServices:
 
     @property
     def sinks(self) -> list[FillSink]:
-        return [self.records.sink, self.bridge.on_fills]
+        return [self.records.sink, self.bridge.on_fills, self.oplog.on_fills]
+
+    @property
+    def observers(self) -> list[EventObserver]:
+        return [self.oplog.observe]
+
+    def _windows(self, now: float) -> dict[str, dict[str, Any]]:
+        return self.bridge.window_snapshots(now)
 
     def on_started(self) -> None:
         """The runner's hook once the venue is up: record the fills made while no bot was running."""
@@ -112,6 +125,7 @@ class BotServices:
             try:
                 self.bridge.tick()
                 self.watcher.check()
+                self.oplog.tick(self.bridge.clock.now())
             except Exception as exc:  # telemetry must never take the bot down
                 log.error("telemetry_tick_failed", error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(self.tick_seconds)
