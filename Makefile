@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 TEST_ARGS ?=
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint bench venv venv-ray clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The optional Ray extra (sweep/matrix --ray-address) into the same venv, from its own lock.
+RAY_STAMP := $(VENV)/.ray-installed
+$(RAY_STAMP): $(STAMP) requirements-ray.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-ray.lock
+	touch $(RAY_STAMP)
+
+venv-ray: $(RAY_STAMP)
 
 run: $(STAMP)
 	$(BIN)/lighter-bot run $(RUN_ARGS)

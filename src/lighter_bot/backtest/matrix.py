@@ -1,4 +1,5 @@
-"""Scenario matrix: every scenario (or recording) x seeds x strategy variants, in parallel processes.
+"""Scenario matrix: every scenario (or recording) x seeds x strategy variants, in parallel processes
+or as tasks on a Ray cluster (backtest/cluster.py).
 
 Variants are config overlays on the resolved config:
 * `baseline`: fixed 12 bps full-width quoting with none of the protections: `maker.volatility`
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lighter_bot.backtest.cluster import RayCluster
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.config import BotConfig, merge_profile, parse_config
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
@@ -179,10 +181,19 @@ def build_cases(scenarios: Sequence[str], seeds: int, seed_base: int, duration_s
 
 
 def run_matrix(cases: Sequence[Case], base: BotConfig, jobs: int = 2,
-               on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run the cases (in `jobs` processes when > 1); rows come back in case order."""
+               on_row: Callable[[dict[str, Any]], None] | None = None,
+               ray_address: str | None = None) -> list[dict[str, Any]]:
+    """Run the cases (in `jobs` processes when > 1, or as tasks on the Ray cluster at `ray_address`);
+    rows come back in case order."""
     packed = [(c, base.model_dump(mode="python")) for c in cases]
     rows: list[dict[str, Any]] = []
+    if ray_address:
+        with RayCluster(ray_address) as cluster:
+            for r in cluster.map(_run_packed, packed):
+                rows.append(r)
+                if on_row is not None:
+                    on_row(r)
+        return rows
     if jobs <= 1 or len(cases) <= 1:
         for p in packed:
             rows.append(_run_packed(p))

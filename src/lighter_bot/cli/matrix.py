@@ -44,6 +44,8 @@ def matrix(
         "--data", help="a recording to add as a scenario (files of one instrument joined with '+'); repeatable")] = None,
     tier: Annotated[str, typer.Option("--tier", help="account tier: standard or premium")] = "standard",
     with_fees: Annotated[bool, typer.Option("--with-fees", help="charge the tier's fees (default: zero fees)")] = False,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="run the cases on this Ray cluster (HOST:PORT of the head; needs the ray extra)")] = None,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
 ) -> None:
     """Run the scenario matrix and print one table of mean PnL per scenario and variant."""
@@ -62,7 +64,7 @@ def matrix(
         done += 1
         print(f"\r{done}/{len(cases)} runs", end="", file=sys.stderr, flush=True)
 
-    rows = run_matrix(cases, cfg, jobs, progress)
+    rows = run_matrix(cases, cfg, jobs, progress, ray_address)
     print(file=sys.stderr)
     typer.echo(format_table(rows))
     if json_path:
