@@ -7,6 +7,7 @@ the install failure .ci/run recorded, if any.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -76,14 +77,10 @@ def ray_head() -> Iterator[str]:
         # Only the processes of this head: it runs in its own session (process group). Ray's GCS ignores
         # SIGTERM for a long while; nothing of this throwaway cluster needs to be kept, so SIGKILL follows.
         os.killpg(head.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             head.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(head.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         head.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
