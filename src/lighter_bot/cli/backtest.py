@@ -21,7 +21,6 @@ from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_names
 from lighter_bot.venues.sim.source import Row
-from lighter_bot.venues.sim.tape import MarketTape
 from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 
@@ -46,7 +45,7 @@ def _config_for_data(config: str | None, profile: str | None, spec: MarketSpec, 
 
 def run_one(cfg: BotConfig, market: MarketSpec, rows: Any, rules: VenueRules, seed: int, duration: float | None,
             tick_s: float = 0.1) -> BacktestResult:
-    """`rows`: a row iterator (scenarios), or a MarketTape (recorded data: the fast replay path)."""
+    """`rows`: a row iterator (scenarios), or recorded rows / chunks (the fast tape path, tape_exchange.py)."""
     clock = SimClock()
     ex = make_exchange(market, rows, rules, seed)
     core = EngineCore(cfg, market, clock)
@@ -88,8 +87,6 @@ def backtest(
         rows = rep.rows
         source = f"data {rep.source}"
     rules = _rules(cfg, tier.lower())
-    if isinstance(rows, list):  # recorded data: prepare it once for the fast replay path (tape_exchange.py)
-        rows = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
     recorded: RecordedRun | None = None
     try:
         if report or json_path:  # recorded run: the report's metrics (backtest/report.py)

@@ -23,7 +23,7 @@ from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import PREMIUM, STANDARD, VenueRules
 from lighter_bot.venues.sim.scenarios import make_scenario
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, Row
-from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape import chunks_of
 from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
 from .test_exchange_properties import markets
@@ -60,20 +60,20 @@ def test_engine_on_scenarios_sees_the_same_events_and_gets_the_same_fills(scenar
                                                                           seed: int) -> None:
     rows = list(make_scenario(scenario, seed, 240.0))
     ref, ref_events = engine_run(SimExchange(SOL_PERP, iter(rows), rules, seed), BotConfig(), SOL_PERP)
-    tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
-    fast_ex = TapeExchange(SOL_PERP, tape, rules, seed)
-    fast, fast_events = engine_run(fast_ex, BotConfig(), SOL_PERP)
     assert ref.fills > 0 and ref.bot_events > 1000
-    assert fast_events == ref_events
-    same_result(ref, fast)
+    for size in (1 << 16, 997):  # whole, and streamed in small chunks
+        fast, fast_events = engine_run(TapeExchange(SOL_PERP, chunks_of(rows, size), rules, seed), BotConfig(), SOL_PERP)
+        assert fast_events == ref_events
+        same_result(ref, fast)
 
 
 def test_duration_cut_counts_the_same_rows() -> None:
     rows = list(make_scenario("chop", 4, 120.0))
     ref, _ = engine_run(SimExchange(SOL_PERP, iter(rows), STANDARD, 4), BotConfig(), SOL_PERP, duration=47.3)
-    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
-    fast, _ = engine_run(TapeExchange(SOL_PERP, tape, STANDARD, 4), BotConfig(), SOL_PERP, duration=47.3)
-    same_result(ref, fast)
+    for size in (1 << 16, 500):
+        fast, _ = engine_run(TapeExchange(SOL_PERP, chunks_of(rows, size), STANDARD, 4), BotConfig(), SOL_PERP,
+                             duration=47.3)
+        same_result(ref, fast)
 
 
 def random_flow(rng: random.Random, ex: SimExchange, now: float, cid: int) -> list[Command]:
@@ -146,22 +146,18 @@ def with_clears_and_marks(rows: list[Row]) -> list[Row]:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=markets(), seed=st.integers(0, 1000))
-def test_random_order_flow_same_everything(rows: list[Row], seed: int) -> None:
+@given(rows=markets(), seed=st.integers(0, 1000), chunk=st.sampled_from([1, 2, 7, 64, 1 << 16]))
+def test_random_order_flow_same_everything(rows: list[Row], seed: int, chunk: int) -> None:
     rows = with_clears_and_marks(rows)
     end = rows[-1][0] + 3.0
     ref = drive(SimExchange(SOL_PERP, iter(rows), RULES, seed), seed, end)
-    tape = MarketTape.build(rows, RULES.book_interval_s, RULES.book_depth)
-    fast = drive(TapeExchange(SOL_PERP, tape, RULES, seed), seed, end)
+    fast = drive(TapeExchange(SOL_PERP, chunks_of(rows, chunk), RULES, seed), seed, end)
     assert fast == ref
 
 
-def test_tape_needs_matching_rules() -> None:
-    tape = MarketTape.build([(0.0, DEPTH, BID, 100, 1), (0.0, TRADE, BID, 100, 1)], 0.05, 20)
-    with pytest.raises(ValueError, match="book_interval_s"):
-        TapeExchange(SOL_PERP, tape, STANDARD.with_(book_interval_s=0.1), 1)
+def test_tape_needs_a_publication_interval() -> None:
     with pytest.raises(ValueError, match="book_interval_s > 0"):
-        MarketTape.build([], 0.0, 20)
+        TapeExchange(SOL_PERP, chunks_of([(0.0, DEPTH, BID, 100, 1)]), STANDARD.with_(book_interval_s=0.0), 1)
 
 
 def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
@@ -170,8 +166,7 @@ def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
     rows = rep.rows[:80_000]
     cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, rep.mid_price())))
     ref, ref_events = engine_run(SimExchange(rep.market, iter(rows), STANDARD, 7), cfg, rep.market)
-    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
-    fast, fast_events = engine_run(TapeExchange(rep.market, tape, STANDARD, 7), cfg, rep.market)
+    fast, fast_events = engine_run(TapeExchange(rep.market, chunks_of(rows), STANDARD, 7), cfg, rep.market)
     assert ref.bot_events > 1000
     assert fast_events == ref_events
     same_result(ref, fast)
@@ -183,7 +178,6 @@ def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
 ])
 def test_degenerate_markets(rows: list[Row]) -> None:
     ref, ref_events = engine_run(SimExchange(SOL_PERP, iter(rows), STANDARD, 1), BotConfig(), SOL_PERP)
-    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
-    fast, fast_events = engine_run(TapeExchange(SOL_PERP, tape, STANDARD, 1), BotConfig(), SOL_PERP)
+    fast, fast_events = engine_run(TapeExchange(SOL_PERP, chunks_of(rows), STANDARD, 1), BotConfig(), SOL_PERP)
     assert fast_events == ref_events
     same_result(ref, fast)
