@@ -123,9 +123,10 @@ class EngineCore:
     def on_event(self, event: Event) -> list[Command]:
         s = self.state
         # PnL slices close on the realized PnL from before this event (a fill at ts belongs to the next slice).
-        self.pnl_guard.roll(event.ts, s.pnl.realized)
         pg = self.pnl_guard
-        self.program.on_guard(event.ts, pg.level, pg.last_slice_pnl, pg.extra_bps, pg.size_multiplier)
+        pg.roll(event.ts, s.pnl.realized)
+        if pg.level != self.program.guard_watch.level:
+            self.program.on_guard(event.ts, pg.level, pg.last_slice_pnl, pg.extra_bps, pg.size_multiplier)
         filled = s.orders.get(event.client_id) if isinstance(event, OrderFilled) else None
         applied = apply(s, event)
         f = applied.new_fill

@@ -37,6 +37,10 @@ class HitQuality:
     def defended(self, side: Side, now: float) -> bool:
         return self.cfg.enabled and now < self.defended_until[side]
 
+    def any_defended(self, now: float) -> bool:
+        du = self.defended_until
+        return self.cfg.enabled and (now < du[Side.BID] or now < du[Side.ASK])
+
     def adverse_bps(self, sigma_h_bps: float, n: int) -> float:
         """How far below zero a mean of `n` markouts must be to be more than chance (bps, >= 0)."""
         return self.cfg.toxic_sigma_multiple * sigma_h_bps / math.sqrt(n) if n > 0 else math.inf
@@ -63,6 +67,10 @@ class HitQuality:
         c = self.cfg
         if not c.enabled:
             return
+        du = self.defended_until
+        if du[Side.BID] == du[Side.ASK] == -math.inf and quality.evidence(Side.BID) < c.min_fills and \
+                quality.evidence(Side.ASK) < c.min_fills:
+            return  # no side defended and too few fills to judge either (most decisions): nothing changes
         for side in (Side.BID, Side.ASK):
             was = now < self.defended_until[side]
             reason = self.picked_off(quality, side, sigma_h_bps)
