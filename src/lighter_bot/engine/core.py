@@ -251,13 +251,15 @@ class EngineCore:
         self.volatility.advance(now)
         vol = self.volatility.value_bps()
         trend = self.trend.state if self._trend_on else Trend.NONE
+        trend_code = 0 if trend is Trend.NONE else (1 if trend is Trend.UP else -1)
         pg = self.pnl_guard
+        g_extra = pg.extra_bps
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
-                                                            self.maker.width_bps(vol, trend, pg.extra_bps))
-        dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps + ef_extra, pg.size_multiplier * ef_mult)
+                                                            self.maker.width_bps(vol, trend, g_extra))
+        dec = self.maker.decide(mid2, book, pos, vol, trend, g_extra + ef_extra, pg.size_multiplier * ef_mult)
         mem.decision = dec
         bid, ask = (None, None) if self._maker_dry else (dec.bid, dec.ask)
-        bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend.code)
+        bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend_code)
         bu = self.blocked_until
         quiet_key = (dec, bid, ask, mid2, mode, now < bu[0], now < bu[1])
         if not self._dirty and quiet_key == self._quiet_key:
@@ -293,7 +295,7 @@ class EngineCore:
             self.hedger.abort(now)  # re-planned from the new book once the veto ends
         if not vetoed and h.enabled and (self.hedger.active or self.hedger.needs_hedge(pos)) and \
                 self.budget.can_spend(now, TxPriority.HEDGE):
-            wait = self.program.hedge_passive_wait(h.passive_wait_seconds, pos, trend.code)
+            wait = self.program.hedge_passive_wait(h.passive_wait_seconds, pos, trend_code)
             hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid, wait)
             if hedge_cmds:
                 prio = TxPriority.CANCEL if isinstance(hedge_cmds[0], CancelOrder) else TxPriority.HEDGE

@@ -91,6 +91,11 @@ class RecentFillQuality:
         self._memo[key] = out
         return out
 
+    @property
+    def version(self) -> int:
+        """Changes whenever a markout settles or a side is forgotten (what markout() answers from)."""
+        return self._version
+
     def evidence(self, side: Side) -> int:
         """An upper bound on the fills any statistic of `side` can count now (a cheap early exit): fills
         recorded since the side was last forgotten, plus those still pending then (they settle later)."""

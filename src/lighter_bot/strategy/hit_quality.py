@@ -29,6 +29,7 @@ from lighter_bot.strategy.quoting import QuoteIntent, SizeRules
 class HitQuality:
     def __init__(self, cfg: HitQualityConfig) -> None:
         self.cfg = cfg
+        self._enabled, self._min_fills = cfg.enabled, cfg.min_fills  # read on every decision
         self.defended_until: dict[Side, float] = {Side.BID: -math.inf, Side.ASK: -math.inf}
         self.engagements: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
         self.notes: tuple[str, ...] = ()
@@ -39,7 +40,7 @@ class HitQuality:
 
     def any_defended(self, now: float) -> bool:
         du = self.defended_until
-        return self.cfg.enabled and (now < du[Side.BID] or now < du[Side.ASK])
+        return self._enabled and (now < du[Side.BID] or now < du[Side.ASK])
 
     def adverse_bps(self, sigma_h_bps: float, n: int) -> float:
         """How far below zero a mean of `n` markouts must be to be more than chance (bps, >= 0)."""
@@ -64,13 +65,13 @@ class HitQuality:
     def update(self, now: float, quality: RecentFillQuality, sigma_h_bps: float = 0.0) -> None:
         """`sigma_h_bps`: the std-dev of the mid's move over `markout_horizon_seconds` (0 = unknown: fixed
         thresholds only)."""
-        c = self.cfg
-        if not c.enabled:
+        if not self._enabled:
             return
         du = self.defended_until
-        if du[Side.BID] == du[Side.ASK] == -math.inf and quality.evidence(Side.BID) < c.min_fills and \
-                quality.evidence(Side.ASK) < c.min_fills:
+        if du[Side.BID] == du[Side.ASK] == -math.inf and quality.evidence(Side.BID) < self._min_fills and \
+                quality.evidence(Side.ASK) < self._min_fills:
             return  # no side defended and too few fills to judge either (most decisions): nothing changes
+        c = self.cfg
         for side in (Side.BID, Side.ASK):
             was = now < self.defended_until[side]
             reason = self.picked_off(quality, side, sigma_h_bps)

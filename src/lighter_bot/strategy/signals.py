@@ -57,7 +57,7 @@ class EwmaVolatility:
 
     def advance(self, ts: float) -> None:
         """Fold in the grid points up to and including `ts` (call before reading a value)."""
-        if self._grid_i is not None:
+        if self._grid_i is not None and math.floor(ts / self._sample_s) > self._grid_i:
             self._advance(ts, inclusive=True)
 
     def _advance(self, ts: float, inclusive: bool) -> None:
