@@ -39,6 +39,11 @@ from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats,
 
 __all__ = ["CoreStatus", "EngineCore", "TradingState"]
 
+# Enum members read on every decision, as module constants (Python 3.11 resolves `Enum.MEMBER` ~4x
+# slower than a global name).
+_ACTIVE, _HALTED = TradingState.ACTIVE, TradingState.HALTED
+_NO_TREND, _UP = Trend.NONE, Trend.UP
+
 
 @dataclass(frozen=True, slots=True)
 class CoreStatus:
@@ -236,7 +241,7 @@ class EngineCore:
                 and now - s.book_ts <= self._max_book_age and not book.crossed
                 and (not s.rejects or s.rejects[-1] <= now - self._reject_window)
                 and self.caps.within(pos, mid_ticks)):
-            mode, reasons = TradingState.ACTIVE, ()  # the common case, without building the guard's inputs
+            mode, reasons = _ACTIVE, ()  # the common case, without building the guard's inputs
         else:
             mode, reasons = evaluate(
                 cfg.guard,
@@ -245,13 +250,13 @@ class EngineCore:
                             self._rejects_in_window(), pos, mid_ticks),
             )
         mem.trading_state, mem.reasons = mode, reasons
-        if mode is TradingState.HALTED or mid2 is None:
+        if mode is _HALTED or mid2 is None:
             self.hedger.abort(now)
             return self._send(self._cancel_all_live(now), TxPriority.CANCEL)
         self.volatility.advance(now)
         vol = self.volatility.value_bps()
-        trend = self.trend.state if self._trend_on else Trend.NONE
-        trend_code = 0 if trend is Trend.NONE else (1 if trend is Trend.UP else -1)
+        trend = self.trend.state if self._trend_on else _NO_TREND
+        trend_code = 0 if trend is _NO_TREND else (1 if trend is _UP else -1)
         pg = self.pnl_guard
         g_extra = pg.extra_bps
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,

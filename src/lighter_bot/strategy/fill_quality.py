@@ -15,6 +15,8 @@ from collections import deque
 
 from lighter_bot.domain.orders import Side
 
+_BID = Side.BID  # evidence() runs on every decision: a global is ~4x faster than `Side.BID` on Python 3.11
+
 
 class RecentFillQuality:
     MAX_PENDING = 2_000
@@ -99,7 +101,7 @@ class RecentFillQuality:
     def evidence(self, side: Side) -> int:
         """An upper bound on the fills any statistic of `side` can count now (a cheap early exit): fills
         recorded since the side was last forgotten, plus those still pending then (they settle later)."""
-        return self._seen[0 if side is Side.BID else 1]
+        return self._seen[0 if side is _BID else 1]
 
     def immediate_share(self, side: Side, within_s: float, last: int | None = None) -> tuple[float, int]:
         """(share of recent fills (or of the `last` ones) that came within `within_s` of sending the order,

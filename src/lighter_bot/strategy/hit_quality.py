@@ -25,6 +25,8 @@ from lighter_bot.domain.orders import Side
 from lighter_bot.strategy.fill_quality import RecentFillQuality
 from lighter_bot.strategy.quoting import QuoteIntent, SizeRules
 
+_BID, _ASK = Side.BID, Side.ASK  # per-decision paths: a global is ~4x faster than `Side.BID` on Python 3.11
+
 
 class HitQuality:
     def __init__(self, cfg: HitQualityConfig) -> None:
@@ -40,7 +42,7 @@ class HitQuality:
 
     def any_defended(self, now: float) -> bool:
         du = self.defended_until
-        return self._enabled and (now < du[Side.BID] or now < du[Side.ASK])
+        return self._enabled and (now < du[_BID] or now < du[_ASK])
 
     def adverse_bps(self, sigma_h_bps: float, n: int) -> float:
         """How far below zero a mean of `n` markouts must be to be more than chance (bps, >= 0)."""
@@ -68,8 +70,8 @@ class HitQuality:
         if not self._enabled:
             return
         du = self.defended_until
-        if du[Side.BID] == du[Side.ASK] == -math.inf and quality.evidence(Side.BID) < self._min_fills and \
-                quality.evidence(Side.ASK) < self._min_fills:
+        if du[_BID] == du[_ASK] == -math.inf and quality.evidence(_BID) < self._min_fills and \
+                quality.evidence(_ASK) < self._min_fills:
             return  # no side defended and too few fills to judge either (most decisions): nothing changes
         c = self.cfg
         for side in (Side.BID, Side.ASK):
