@@ -25,23 +25,22 @@ def child() -> dict[str, Any]:
     from lighter_bot.config import BotConfig, merge_profile
     from lighter_bot.engine.clock import SimClock
     from lighter_bot.engine.core import EngineCore
+    from lighter_bot.marketdata.stream import first_mid, rows_of
     from lighter_bot.venues.sim import replay
     from lighter_bot.venues.sim.rules import STANDARD
-    from lighter_bot.venues.sim.tape import MarketTape
     from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
     rss0 = peak_rss_mb()
     t0 = time.perf_counter()
     rep = replay.load(btc_files())
+    chunks = list(rep.chunks())
     parse_s = time.perf_counter() - t0
-    cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, rep.mid_price())))
-    t0 = time.perf_counter()
-    tape = MarketTape.build(rep.rows, STANDARD.book_interval_s, STANDARD.book_depth)
-    prepare_s = time.perf_counter() - t0
+    cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, first_mid(rows_of(chunks), rep.market, rep.source))))
+    prepare_s = 0.0  # the tape prepares each chunk as the replay streams it (timed inside the replay)
     runs = []
     for _ in range(REPEATS):
         clock = SimClock()
-        ex = TapeExchange(rep.market, tape, STANDARD, 7)
+        ex = TapeExchange(rep.market, chunks, STANDARD, 7)
         runs.append(run_backtest(ex, EngineCore(cfg, rep.market, clock), clock))
     runs.sort(key=lambda r: r.wall_seconds)
     res = runs[len(runs) // 2]
