@@ -19,7 +19,7 @@ class EdgeFirst:
         self._nonneg_since: float | None = None
         self.tighten_allowed = False
         self.proven = False
-        self._seen_version = -1  # the fill-quality version tighten_allowed was computed from
+        self._seen: tuple[RecentFillQuality, int] | None = None  # (quality, version) tighten_allowed is from
         # read on every decision
         self._enabled, self._pin = cfg.enabled, cfg.enabled and cfg.min_size_until_proven
         self._floor, self._proof_s = cfg.floor_spread_bps, cfg.proof_seconds
@@ -31,8 +31,9 @@ class EdgeFirst:
         else:
             self._nonneg_since = None
         self.proven = self._nonneg_since is not None and now - self._nonneg_since >= self._proof_s
-        if quality.version != self._seen_version:  # the markouts changed since last time
-            self._seen_version = quality.version
+        seen = self._seen
+        if seen is None or seen[0] is not quality or seen[1] != quality.version:  # the markouts changed
+            self._seen = (quality, quality.version)
             c = self.cfg
             mean, n = quality.markout(None, c.markout_horizon_seconds)
             self.tighten_allowed = n >= c.min_fills and mean >= c.tighten_above_bps
