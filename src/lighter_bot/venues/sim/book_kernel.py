@@ -115,16 +115,13 @@ def apply_rows(kind: np.ndarray, side: np.ndarray, slot: np.ndarray, size: np.nd
 
 
 @compiled
-def _grow_views(views: np.ndarray, view_n: np.ndarray, need: int) -> tuple[np.ndarray, np.ndarray]:
-    """Room for `need` publications (doubling)."""
-    if need <= views.shape[0]:
-        return views, view_n
-    cap = max(need, 2 * views.shape[0])
-    v = np.empty((cap, views.shape[1], 2), dtype=np.int64)
-    vn = np.empty((cap, 2), dtype=np.int64)
-    v[: views.shape[0]] = views
-    vn[: views.shape[0]] = view_n
-    return v, vn
+def _grow(a: np.ndarray, need: int) -> np.ndarray:
+    """`a` (1-D) with room for `need` entries (doubling)."""
+    if need <= a.shape[0]:
+        return a
+    b = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
 
 
 @compiled
@@ -133,31 +130,37 @@ def prepare(t: np.ndarray, kind: np.ndarray, side: np.ndarray, slot: np.ndarray,
             depth: int, pub_at: float, final: bool) -> tuple[Any, ...]:
     """One pass over a chunk, as SimExchange applies it, on the book it leaves behind.
 
-    Returns (prev, md_kind, md_src, md_ref, views, view_n, pub_at): the size before each DEPTH row; the
-    market-data items in emission order (kind, source time, row index or publication index); per
-    publication its top-`depth` levels (`views[k, :depth]` bids and `views[k, depth:]` asks, best first,
-    as (price, size); `view_n[k]` = (bids, asks) counts); and the time of the publication still pending
+    Returns (prev, md_kind, md_src, md_ref, lv_price, lv_size, pub_n, pub_at): the size before each DEPTH
+    row; the market-data items in emission order (kind, source time, row index or publication index);
+    the levels of every publication back to back (its top-`depth` bids, then asks, best first) with
+    `pub_n[k]` = (bids, asks) counts of publication k; and the time of the publication still pending
     after the chunk (`final`: the stream ends here, so it is published)."""
     n = t.shape[0]
     prev = np.zeros(n, dtype=np.int64)
     md_kind = np.empty(2 * n + 1, dtype=np.int8)
     md_src = np.empty(2 * n + 1, dtype=np.float64)
     md_ref = np.empty(2 * n + 1, dtype=np.int64)
-    views = np.empty((64, 2 * depth, 2), dtype=np.int64)
-    view_n = np.empty((64, 2), dtype=np.int64)
+    lv_price = np.empty(1024, dtype=np.int64)
+    lv_size = np.empty(1024, dtype=np.int64)
+    pub_n = np.empty(128, dtype=np.int64)  # bids, asks of publication k at 2k, 2k + 1
     n_md = 0
     n_pub = 0
+    n_lv = 0
     for i in range(n + 1):
         if i == n and not final:
             break
         ti = t[i] if i < n else INF
         if ti >= pub_at:  # the publication lands before the rows at or after its time
-            views, view_n = _grow_views(views, view_n, n_pub + 1)
+            pub_n = _grow(pub_n, 2 * n_pub + 2)
+            lv_price = _grow(lv_price, n_lv + 2 * depth)
+            lv_size = _grow(lv_size, n_lv + 2 * depth)
             for s in (BID, ASK):
                 got = levels(prices, sizes, state, s, -(1 << 62) if s == BID else 1 << 62, depth)
-                off = 0 if s == BID else depth
-                views[n_pub, off:off + got.shape[0]] = got
-                view_n[n_pub, 0 if s == BID else 1] = got.shape[0]
+                m = got.shape[0]
+                lv_price[n_lv:n_lv + m] = got[:, 0]
+                lv_size[n_lv:n_lv + m] = got[:, 1]
+                n_lv += m
+                pub_n[2 * n_pub + (0 if s == BID else 1)] = m
             md_kind[n_md], md_src[n_md], md_ref[n_md] = MD_BOOK, pub_at, n_pub
             n_md += 1
             n_pub += 1
@@ -177,4 +180,5 @@ def prepare(t: np.ndarray, kind: np.ndarray, side: np.ndarray, slot: np.ndarray,
             clear_side(sizes, state, side[i])
             if pub_at == INF:
                 pub_at = (int(ti / interval) + 1) * interval
-    return prev, md_kind[:n_md], md_src[:n_md], md_ref[:n_md], views[:n_pub], view_n[:n_pub], pub_at
+    return (prev, md_kind[:n_md], md_src[:n_md], md_ref[:n_md], lv_price[:n_lv], lv_size[:n_lv],
+            pub_n[: 2 * n_pub], pub_at)

@@ -121,84 +121,29 @@ class TapeChunk:
     md_price: list[int]
     md_size: list[int]
     md_side: list[int]
-    views: np.ndarray  # [publication, level, (price, size)]: bids then asks (book_kernel.prepare)
-    view_n: np.ndarray  # [publication, (bids, asks)]
+    lv_price: np.ndarray  # the publications' levels back to back: bids then asks of each (book_kernel.prepare)
+    lv_size: np.ndarray
+    pub_n: np.ndarray  # (bids, asks) counts of publication k at 2k, 2k + 1
     trade_rows: np.ndarray
     mark_rows: np.ndarray
 
     @classmethod
     def empty(cls) -> TapeChunk:
         z, f = np.zeros(0, dtype=np.int64), np.zeros(0)
-        return cls(0, 0, f, [], z, z, z, z, z, z, z, z, z, z, z, [], f, [], [], [], [],
-                   np.zeros((0, 0, 2), dtype=np.int64), np.zeros((0, 2), dtype=np.int64), z, z)
+        return cls(0, 0, f, [], z, z, z, z, z, z, z, z, z, z, z, [], f, [], [], [], [], z, z, z, z, z)
 
     def book_views(self) -> list[BookView]:
         """The publications' books (built once, when the chunk's market data is first delivered)."""
-        d = self.views.shape[1] // 2
-        nb, na = self.view_n[:, 0], self.view_n[:, 1]
-        bb = np.where(nb > 0, self.views[:, 0, 0], -1).tolist()
-        ba = np.where(na > 0, self.views[:, d, 0], -1).tolist()
-        views = self.views
-        return [PublishedBook(views, k, n, b, a)
-                for k, (n, b, a) in enumerate(zip(self.view_n.tolist(), bb, ba, strict=True))]
-
-
-class PublishedBook(BookView):
-    """A published book whose levels are built only when read: the engine reads the best prices of
-    every publication but rarely the 20 levels of each side (building them is most of a replay's market
-    data cost). It is a BookView in every way, equal to one with the same levels."""
-
-    __slots__ = ("_ask", "_bid", "_k", "_n", "_views")
-    _views: np.ndarray
-    _k: int
-    _n: list[int]
-    _bid: int
-    _ask: int
-
-    def __init__(self, views: np.ndarray, k: int, n: list[int], best_bid: int, best_ask: int) -> None:
-        set_ = object.__setattr__  # BookView is frozen
-        set_(self, "_views", views)  # the chunk's publications; this is number k, with n = [bids, asks] levels
-        set_(self, "_k", k)
-        set_(self, "_n", n)
-        set_(self, "_bid", best_bid)
-        set_(self, "_ask", best_ask)
-
-    def _side(self, off: int, n: int) -> tuple[tuple[int, int], ...]:
-        v = self._views[self._k, off:off + n]
-        return tuple(zip(v[:, 0].tolist(), v[:, 1].tolist(), strict=True))
-
-    @property
-    def bids(self) -> tuple[tuple[int, int], ...]:
-        return self._side(0, self._n[0])
-
-    @property
-    def asks(self) -> tuple[tuple[int, int], ...]:
-        return self._side(self._views.shape[1] // 2, self._n[1])
-
-    @property
-    def best_bid(self) -> int | None:
-        return self._bid if self._bid >= 0 else None
-
-    @property
-    def best_ask(self) -> int | None:
-        return self._ask if self._ask >= 0 else None
-
-    @property
-    def mid2(self) -> int | None:
-        return self._bid + self._ask if self._bid >= 0 and self._ask >= 0 else None
-
-    @property
-    def crossed(self) -> bool:
-        return 0 <= self._ask <= self._bid
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, BookView) and (self.bids, self.asks) == (other.bids, other.asks)
-
-    def __hash__(self) -> int:
-        return hash((self.bids, self.asks))
-
-    def __repr__(self) -> str:
-        return f"BookView(bids={self.bids!r}, asks={self.asks!r})"
+        # One C-level pass makes every (price, size) pair of the chunk; each book is then two tuple slices.
+        pairs = list(zip(self.lv_price.tolist(), self.lv_size.tolist(), strict=True))
+        out: list[BookView] = []
+        o = 0
+        n = self.pub_n.tolist()
+        for k in range(0, len(n), 2):
+            nb, na = n[k], n[k + 1]
+            out.append(BookView(tuple(pairs[o:o + nb]), tuple(pairs[o + nb:o + nb + na])))
+            o += nb + na
+        return out
 
 
 class MarketTape:
@@ -233,7 +178,7 @@ class MarketTape:
         row0, n = self._rows, len(raw)
         b = self._book
         slot = b.slots_for(price, kind == DEPTH)
-        prev, md_kind, md_src, md_ref, views, view_n, self._pub_at = self._bk.prepare(
+        prev, md_kind, md_src, md_ref, lv_price, lv_size, pub_n, self._pub_at = self._bk.prepare(
             t, kind, side, slot, size, row0, b.prices, b.sizes, b.changed, b.state, self.interval, self.depth,
             self._pub_at, self._ahead is None)
         self._rows += n
@@ -251,6 +196,6 @@ class MarketTape:
             ev_key=np.where(is_t, -1, p_a * 2 + s_a),
             md_kind=md_kind.tolist(), md_src=md_src, md_ref=md_ref.tolist(),
             md_price=price[md_row].tolist(), md_size=size[md_row].tolist(), md_side=side[md_row].tolist(),
-            views=views, view_n=view_n,
+            lv_price=lv_price, lv_size=lv_size, pub_n=pub_n,
             trade_rows=np.flatnonzero(is_trade), mark_rows=np.flatnonzero(kind == MARK),
         )
