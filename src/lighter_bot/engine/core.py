@@ -175,7 +175,8 @@ class EngineCore:
         if isinstance(event, BookUpdate):
             m2 = event.book.mid2
             if m2 is not None:
-                self.fair_value.on_book(event.ts, event.book)
+                if self.fair_value.active:  # without coefficients fair() is the mid, whatever the features
+                    self.fair_value.on_book(event.ts, event.book)
                 self.fair_ticks = self.fair_value.fair(m2 / 2.0)
                 self.edge.on_fair(event.ts, self.fair_ticks, m2 / 2.0, event.book.bids[0][0], event.book.asks[0][0])
             else:
@@ -189,7 +190,8 @@ class EngineCore:
                     self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
             buy = event.taker_side is Side.BID
-            self.fair_value.on_trade(event.ts, event.price, event.size, buy)
+            if self.fair_value.active:
+                self.fair_value.on_trade(event.ts, event.price, event.size, buy)
             self.edge.on_trade(event.ts, float(event.price), buy)
             if self._model != "band" and s.book.mid2 is not None:
                 self.intensity.on_trade(event.ts, float(event.price), s.book.mid2 / 2.0)
