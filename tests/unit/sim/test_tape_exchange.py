@@ -24,7 +24,7 @@ from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import PREMIUM, STANDARD, VenueRules
 from lighter_bot.venues.sim.scenarios import make_scenario
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, Row
-from lighter_bot.venues.sim.tape import chunks_of
+from lighter_bot.venues.sim.tape import PreparedMarket, chunks_of
 from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
 from .test_exchange_properties import markets
@@ -62,8 +62,10 @@ def test_engine_on_scenarios_sees_the_same_events_and_gets_the_same_fills(scenar
     rows = list(make_scenario(scenario, seed, 240.0))
     ref, ref_events = engine_run(SimExchange(SOL_PERP, iter(rows), rules, seed), BotConfig(), SOL_PERP)
     assert ref.fills > 0 and ref.bot_events > 1000
-    for size in (1 << 16, 997):  # whole, and streamed in small chunks
-        fast, fast_events = engine_run(TapeExchange(SOL_PERP, chunks_of(rows, size), rules, seed), BotConfig(), SOL_PERP)
+    prepared = PreparedMarket(chunks_of(rows, 2000), rules.book_interval_s, rules.book_depth)
+    sources: list[Any] = [chunks_of(rows), chunks_of(rows, 997), prepared, prepared]  # whole, small chunks, reused
+    for source in sources:
+        fast, fast_events = engine_run(TapeExchange(SOL_PERP, source, rules, seed), BotConfig(), SOL_PERP)
         assert fast_events == ref_events
         same_result(ref, fast)
 
@@ -156,9 +158,12 @@ def test_random_order_flow_same_everything(rows: list[Row], seed: int, chunk: in
     assert fast == ref
 
 
-def test_tape_needs_a_publication_interval() -> None:
+def test_tape_needs_a_publication_interval_and_matching_rules() -> None:
     with pytest.raises(ValueError, match="book_interval_s > 0"):
         TapeExchange(SOL_PERP, chunks_of([(0.0, DEPTH, BID, 100, 1)]), STANDARD.with_(book_interval_s=0.0), 1)
+    prepared = PreparedMarket(chunks_of([(0.0, DEPTH, BID, 100, 1)]), 0.05, 20)
+    with pytest.raises(ValueError, match="prepared for another"):
+        TapeExchange(SOL_PERP, prepared, STANDARD.with_(book_interval_s=0.1), 1)
 
 
 def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:

@@ -18,7 +18,7 @@ by the recording's length; a recording may be many files (the loader joins them 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
 import numpy as np
@@ -126,14 +126,20 @@ class TapeChunk:
     pub_n: np.ndarray  # (bids, asks) counts of publication k at 2k, 2k + 1
     trade_rows: np.ndarray
     mark_rows: np.ndarray
+    _books: list[BookView] | None = field(default=None, repr=False)
 
     @classmethod
     def empty(cls) -> TapeChunk:
         z, f = np.zeros(0, dtype=np.int64), np.zeros(0)
         return cls(0, 0, f, [], z, z, z, z, z, z, z, z, z, z, z, [], f, [], [], [], [], z, z, z, z, z)
 
-    def book_views(self) -> list[BookView]:
-        """The publications' books (built once, when the chunk's market data is first delivered)."""
+    def books(self) -> list[BookView]:
+        """The publications' books, built on first use (when the chunk's market data is first delivered)."""
+        if self._books is None:
+            self._books = self._build_books()
+        return self._books
+
+    def _build_books(self) -> list[BookView]:
         # One C-level pass makes every (price, size) pair of the chunk; each book is then two tuple slices.
         pairs = list(zip(self.lv_price.tolist(), self.lv_size.tolist(), strict=True))
         out: list[BookView] = []
@@ -144,6 +150,20 @@ class TapeChunk:
             out.append(BookView(tuple(pairs[o:o + nb]), tuple(pairs[o + nb:o + nb + na])))
             o += nb + na
         return out
+
+
+class PreparedMarket:
+    """A recording prepared once and kept for repeated replays (a sweep's trials, seeds, variants): its
+    prepared chunks with their books built. Only for recordings small enough to hold (the 8-minute
+    BTCUSDT recording takes ~100 MB); longer ones stream, prepared as they go."""
+
+    def __init__(self, chunks: Iterable[np.ndarray], interval: float, depth: int) -> None:
+        tape = MarketTape(chunks, interval, depth)
+        self.interval, self.depth = interval, depth
+        self.chunks: list[TapeChunk] = []
+        while (c := tape.next_chunk()) is not None:
+            c.books()
+            self.chunks.append(c)
 
 
 class MarketTape:

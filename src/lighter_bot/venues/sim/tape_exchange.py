@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from heapq import heappop
 
 import numpy as np
@@ -50,6 +50,7 @@ from lighter_bot.venues.sim.tape import (
     Chunks,
     LevelBook,
     MarketTape,
+    PreparedMarket,
     TapeChunk,
     chunks_of,
     kernels,
@@ -63,9 +64,17 @@ _RECENT = 5000  # public trades kept for `tape`
 class TapeExchange(SimExchange):
     """SimExchange whose market is a stream of prepared chunks (see the module docstring)."""
 
-    def __init__(self, market: MarketSpec, chunks: Iterable[np.ndarray], rules: VenueRules, seed: int = 0) -> None:
+    def __init__(self, market: MarketSpec, chunks: Iterable[np.ndarray] | PreparedMarket, rules: VenueRules,
+                 seed: int = 0) -> None:
         super().__init__(market, iter(()), rules, seed)
-        self._feed = MarketTape(chunks, rules.book_interval_s, rules.book_depth)
+        self._next_chunk: Callable[[], TapeChunk | None]
+        if isinstance(chunks, PreparedMarket):
+            if (chunks.interval, chunks.depth) != (rules.book_interval_s, rules.book_depth):
+                raise ValueError("the market was prepared for another book_interval_s / book_depth")
+            prepared = iter(chunks.chunks)
+            self._next_chunk = lambda: next(prepared, None)
+        else:
+            self._next_chunk = MarketTape(chunks, rules.book_interval_s, rules.book_depth).next_chunk
         self._bk = kernels()
         self._live = LevelBook()  # the book after the rows applied (brought up to the pointer when read)
         self._live_at = 0
@@ -76,10 +85,8 @@ class TapeExchange(SimExchange):
         self._md: deque[tuple[TapeChunk, list[float]]] = deque()  # chunks with market data not yet delivered
         self._md_ts: list[float] = []
         self._md_k = self._md_n = 0
-        self._views: list[BookView] = []  # the publications of the chunk being delivered
-        self._views_of: TapeChunk | None = None
         self._exhausted = False
-        first = self._feed.next_chunk()
+        first = self._next_chunk()
         self._exhausted = first is None
         self._enter(first if first is not None else TapeChunk.empty())
         self._now = self._last_row_t = self._times[0] if self._n else 0.0
@@ -119,7 +126,7 @@ class TapeExchange(SimExchange):
     def _load_next(self) -> bool:
         """The pointer is at the end of its chunk: move into the next one (False at the end of the market)."""
         c = self._chunk
-        nxt = self._feed.next_chunk()
+        nxt = self._next_chunk()
         if nxt is None:
             self._exhausted = True
             return False
@@ -238,9 +245,7 @@ class TapeExchange(SimExchange):
         if kind == MD_TRADE:
             return MarketTrade(ts, c.md_price[k], c.md_size[k], Side.BID if c.md_side[k] == BID else Side.ASK)
         if kind == MD_BOOK:
-            if self._views_of is not c:
-                self._views, self._views_of = c.book_views(), c
-            return BookUpdate(ts, self._views[c.md_ref[k]])
+            return BookUpdate(ts, c.books()[c.md_ref[k]])
         return MarkPrice(ts, c.md_price[k])
 
     # -- rows that concern our orders ----------------------------------------------------------
@@ -359,15 +364,18 @@ class TapeExchange(SimExchange):
                 self._fill(t, o, q, p, Role.TAKER, "take")
 
 
-__all__ = ["BIG", "Chunks", "TapeExchange", "make_exchange"]
+__all__ = ["BIG", "Chunks", "PreparedMarket", "TapeExchange", "make_exchange"]
 
 
-def make_exchange(market: MarketSpec, data: Iterator[Row] | list[Row] | Chunks, rules: VenueRules,
+def make_exchange(market: MarketSpec, data: Iterator[Row] | list[Row] | Chunks | PreparedMarket, rules: VenueRules,
                   seed: int) -> SimExchange:
-    """The simulator for a backtest: recorded data (a list of rows, or a recording's chunks) takes the fast
-    tape path, a synthetic scenario's row stream the reference SimExchange. Same fills either way."""
+    """The simulator for a backtest: recorded data (a list of rows, a recording's chunks, or a prepared
+    recording) takes the fast tape path, a synthetic scenario's row stream the reference SimExchange.
+    Same fills either way."""
     if isinstance(data, list):
         return TapeExchange(market, chunks_of(data), rules, seed)
     if isinstance(data, Chunks):
         return TapeExchange(market, data.stream, rules, seed)
+    if isinstance(data, PreparedMarket):
+        return TapeExchange(market, data, rules, seed)
     return SimExchange(market, data, rules, seed)
