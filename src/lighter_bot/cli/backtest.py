@@ -23,6 +23,7 @@ from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_names
 from lighter_bot.venues.sim.source import Row
+from lighter_bot.venues.sim.tape import Chunks
 from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 DATA_HELP = ("recorded market file(s) or directories of one recording: Binance raw .gz, hftbacktest .npz, "
@@ -98,19 +99,18 @@ def backtest(
     else:
         rec = replay.load(files, LoadOptions(tz_hours=tz, symbol=symbol))
         market = rec.market
-        rows = list(rows_of(rec.chunks()))  # the tape is built from the whole recording (for now)
-        if not rows:
+        if next(iter(rec.chunks()), None) is None:
             raise fail(f"{rec.source}: no market rows in the data")
-        cfg = _with_tier(_config_for_data(config, profile, market, first_mid(rows, market, rec.source)), tier.lower())
+        mid = first_mid(rows_of(rec.chunks()), market, rec.source)  # reads only the first rows
+        cfg = _with_tier(_config_for_data(config, profile, market, mid), tier.lower())
+        rows = Chunks(rec.chunks())  # streamed through the tape, chunk by chunk: a day replays like minutes
         source = f"data {rec.source}"
-        start, end = rows[0][0], rows[-1][0]
     cfg = variant_config(cfg, variant)
     rules = _rules(cfg, tier.lower())
     recorded: RecordedRun | None = None
     try:
         if report or json_path:  # recorded run: the report's metrics (backtest/report.py)
-            total = (duration or 3600.0) if scenario else (end - start)
-            bar = ProgressBar(total)
+            bar = ProgressBar((duration or 3600.0) if scenario else duration)  # a stream's length is not known ahead
             recorded = run_recorded(cfg, market, rows, rules, seed, duration,
                                     regime_labeler(scenario) if scenario else None, bar)
             bar.close()

@@ -157,13 +157,25 @@ class PreparedMarket:
     prepared chunks with their books built. Only for recordings small enough to hold (the 8-minute
     BTCUSDT recording takes ~100 MB); longer ones stream, prepared as they go."""
 
-    def __init__(self, chunks: Iterable[np.ndarray], interval: float, depth: int) -> None:
+    def __init__(self, chunks: Iterable[np.ndarray], interval: float, depth: int, max_rows: int | None = None) -> None:
         tape = MarketTape(chunks, interval, depth)
         self.interval, self.depth = interval, depth
         self.chunks: list[TapeChunk] = []
+        self.complete = True
+        rows = 0
         while (c := tape.next_chunk()) is not None:
+            rows += c.n
+            if max_rows is not None and rows > max_rows:
+                self.chunks, self.complete = [], False  # too long to hold: the caller streams it instead
+                return
             c.books()
             self.chunks.append(c)
+
+    @classmethod
+    def at_most(cls, chunks: Iterable[np.ndarray], interval: float, depth: int, max_rows: int) -> PreparedMarket | None:
+        """The prepared recording, or None when it has more than `max_rows` rows (stop reading there)."""
+        p = cls(chunks, interval, depth, max_rows)
+        return p if p.complete else None
 
 
 class MarketTape:
