@@ -63,11 +63,13 @@ class LevelBook:
         self.changed = np.zeros((2, 0), dtype=np.int64)
         self.state = np.array([-1, -1, 0, 0, -1, -1], dtype=np.int64)
 
-    def use_prices(self, table: np.ndarray) -> None:
-        """Re-index onto `table`, a sorted superset of the current price table (levels keep their sizes)."""
+    def use_prices(self, table: np.ndarray, pos: np.ndarray | None = None) -> None:
+        """Re-index onto `table`, a sorted superset of the current price table (levels keep their sizes);
+        `pos`: where each current price sits in it, when the caller knows."""
         if table is self.prices:
             return
-        pos = np.searchsorted(table, self.prices)
+        if pos is None:
+            pos = np.searchsorted(table, self.prices)
         for name in ("sizes", "changed"):
             new = np.zeros((2, len(table)), dtype=np.int64)
             new[:, pos] = getattr(self, name)
@@ -78,15 +80,22 @@ class LevelBook:
         self.prices = table
 
     def slots_for(self, price: np.ndarray, is_depth: np.ndarray) -> np.ndarray:
-        """The slot of each DEPTH row's price, adding the prices not seen before to the table."""
+        """The slot of each DEPTH row's price (0 for other rows), adding the prices not seen before."""
         table = self.prices
-        at = np.searchsorted(table, price)
-        seen = table[np.minimum(at, len(table) - 1)] == price if len(table) else np.zeros(len(price), dtype=bool)
-        new = price[is_depth & ~seen]
-        if not len(new):
-            return at  # the usual case once the book's prices have been seen
-        self.use_prices(np.union1d(table, new))
-        return np.searchsorted(self.prices, price)
+        px = price[is_depth]
+        at = np.searchsorted(table, px)
+        seen = table[np.minimum(at, len(table) - 1)] == px if len(table) else np.zeros(len(px), dtype=bool)
+        new = np.unique(px[~seen])
+        if len(new):  # each slot moves up by the new prices below it (the tables are disjoint)
+            at += np.searchsorted(new, px)
+            merged = np.empty(len(table) + len(new), dtype=np.int64)
+            old_pos = np.arange(len(table)) + np.searchsorted(new, table)
+            merged[old_pos] = table
+            merged[np.arange(len(new)) + np.searchsorted(table, new)] = new
+            self.use_prices(merged, old_pos)
+        slot = np.zeros(len(price), dtype=np.int64)
+        slot[is_depth] = at
+        return slot
 
     def slot(self, price: int) -> int:
         """The slot of `price`, -1 if it was never a level."""
