@@ -57,6 +57,7 @@ class EdgeSideStatus:
 # slower than a global name).
 _ACTIVE, _HALTED = TradingState.ACTIVE, TradingState.HALTED
 _NO_TREND, _UP = Trend.NONE, Trend.UP
+_BID = Side.BID
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ class EngineCore:
                     noise = self.volatility.value_bps() * self._trend_noise_scale if self._trend_noise_scale else 0.0
                     self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
-            buy = event.taker_side is Side.BID
+            buy = event.taker_side is _BID
             if self.fair_value.active:
                 self.fair_value.on_trade(event.ts, event.price, event.size, buy)
             self.edge.on_trade(event.ts, float(event.price), buy)

@@ -103,7 +103,7 @@ class TapeExchange(SimExchange):
         r = self.rules
         if r.md_jitter_s:
             rnd = self._rng.random
-            ts = (src + r.md_latency_s) + np.fromiter((rnd() for _ in range(len(src))), np.float64, len(src)) * r.md_jitter_s
+            ts = (src + r.md_latency_s) + np.array([rnd() for _ in range(len(src))]) * r.md_jitter_s
         else:
             ts = (src + r.md_latency_s) + 0.0
         if len(ts):
@@ -269,7 +269,7 @@ class TapeExchange(SimExchange):
             if self._hit_end >= n_ev:
                 self._hit_j = j
                 return -1
-            start = max(self._hit_end, int(np.searchsorted(c.ev_row, ptr)))
+            start = max(self._hit_end, int(c.ev_row.searchsorted(ptr)))
             end = min(n_ev, start + self._window)
             self._window = min(self._window * 4, 1 << 20)
             m = (c.ev_pa[start:end] >= self._min_ask) | (c.ev_pb[start:end] <= self._max_bid)
