@@ -125,7 +125,7 @@ def test_matrix_on_a_ray_cluster_equals_the_local_matrix(ray_head: str, workdir:
         return [{k: v for k, v in r.items() if k != "wall_seconds"} for r in json.loads((workdir / name).read_text())]
 
     a, b = rows("m_local.json"), rows("m_ray.json")
-    assert len(a) == 4 and {r["variant"] for r in a} == {"baseline", "full"}
+    assert len(a) >= 4 and {"baseline", "full"} <= {r["variant"] for r in a}  # both sources, every variant
     assert a == b
     assert remote.stdout == local.stdout  # the same table
 
