@@ -19,16 +19,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from lighter_bot.backtest.cluster import on_node
-from lighter_bot.domain.market import SOL_PERP
+from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.errors import DataError
+from lighter_bot.marketdata.stream import LoadSummary
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.scenarios import make_scenario
+from lighter_bot.venues.sim.source import Row
+from lighter_bot.venues.sim.tape import chunks_of
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -91,8 +96,21 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "config.yaml").write_text("{}\n")
     # A small recording (hftbacktest .npz) that the workers read from its path.
     rows = list(make_scenario("vol_spike", 11, 40.0))
-    replay.save_npz(replay.Replay(rows, SOL_PERP, "vol_spike"), d / "rec.npz")
+    replay.save_npz(_Rows(rows), d / "rec.npz")
     return d
+
+
+@dataclass
+class _Rows:
+    """A scenario's rows as a Recording (what save_npz writes)."""
+
+    rows: list[Row]
+    market: MarketSpec = SOL_PERP
+    source: str = "vol_spike"
+    summary: LoadSummary = field(default_factory=lambda: LoadSummary("rows", ()))
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        return iter(chunks_of(self.rows))
 
 
 def cli(args: list[str], ray_address: str | None = None) -> subprocess.CompletedProcess[str]:
