@@ -122,9 +122,9 @@ def cli(args: list[str], ray_address: str | None = None) -> subprocess.Completed
 def test_sweep_on_a_ray_cluster_equals_the_local_sweep(ray_head: str, workdir: Path) -> None:
     args = ["sweep", "--scenarios", "vol_spike", "--data", str(workdir / "rec.npz"), "--duration", "30",
             "--trials", "3", "--jobs", "2", "--config", str(workdir / "config.yaml")]
-    local = cli([*args, "--json", str(workdir / "local.json")])
+    local = cli([*args, "--json-out", str(workdir / "local.json")])
     assert local.returncode == 0, local.stderr
-    remote = cli([*args, "--json", str(workdir / "ray.json")], ray_head)
+    remote = cli([*args, "--json-out", str(workdir / "ray.json")], ray_head)
     assert remote.returncode == 0, remote.stderr
     a, b = (json.loads((workdir / n).read_text()) for n in ("local.json", "ray.json"))
     assert len(a["trials"]) == 3
@@ -134,9 +134,9 @@ def test_sweep_on_a_ray_cluster_equals_the_local_sweep(ray_head: str, workdir: P
 def test_matrix_on_a_ray_cluster_equals_the_local_matrix(ray_head: str, workdir: Path) -> None:
     args = ["matrix", "--scenarios", "vol_spike", "--data", str(workdir / "rec.npz"), "--seeds", "1",
             "--duration", "30", "--config", str(workdir / "config.yaml")]
-    local = cli([*args, "--jobs", "1", "--json", str(workdir / "m_local.json")])
+    local = cli([*args, "--jobs", "1", "--json-out", str(workdir / "m_local.json")])
     assert local.returncode == 0, local.stderr
-    remote = cli([*args, "--json", str(workdir / "m_ray.json")], ray_head)
+    remote = cli([*args, "--json-out", str(workdir / "m_ray.json")], ray_head)
     assert remote.returncode == 0, remote.stderr
 
     def rows(name: str) -> list[dict[str, Any]]:
