@@ -2,8 +2,8 @@
 
 Metrics: realized / unrealized / fee PnL, PnL per traded volume (bps), Sharpe on 1-minute equity
 changes, max drawdown, inventory (mean and max |q|, time at the caps), fills and fill ratio,
-two-sided quote uptime, transactions per minute, markout curves per side, fills placed-to-filled
-within a second per side, and a per-regime breakdown. Charts (plotly, with plotly.js embedded so
+two-sided quote uptime, transactions per minute, markout curves per side, race fills apart from
+normal fills (count, share, markouts of each group), fills placed-to-filled within a second per side, and a per-regime breakdown. Charts (plotly, with plotly.js embedded so
 the page works offline): equity, inventory, price with our fills, markouts.
 """
 
@@ -14,7 +14,7 @@ import html
 import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,23 @@ class FillPoint:
     price: float  # USD
     size: float  # base units
     client_id: int
+    race: str | None = None  # the core's race kind (strategy/race.py), None = a normal fill
 
 
-def fill_points(fills: Sequence[Any], market: MarketSpec) -> list[FillPoint]:
-    return [FillPoint(f.t, f.side, market.px(f.price), market.sz(f.size), f.client_id) for f in fills]
+def fill_points(fills: Sequence[Any], market: MarketSpec, race: Mapping[str, str] | None = None) -> list[FillPoint]:
+    """The exchange's fills; `race`: trade id -> race kind of the fills the core counted as race fills."""
+    r = race or {}
+    return [FillPoint(f.t, f.side, market.px(f.price), market.sz(f.size), f.client_id, r.get(f.trade_id))
+            for f in fills]
+
+
+def race_metrics(series: Series, fills: Sequence[FillPoint]) -> dict[str, Any]:
+    """Race fills apart from normal fills: counts, share and each group's markouts."""
+    race = [f for f in fills if f.race is not None]
+    return {"fills": len(race), "share": len(race) / len(fills) if fills else 0.0,
+            "in_flight": sum(1 for f in race if f.race == "in_flight"),
+            "fair_passed": sum(1 for f in race if f.race == "fair_passed"),
+            "markouts": markouts(series, race), "normal_markouts": markouts(series, [f for f in fills if f.race is None])}
 
 
 def mid_at(series: Series, t: float) -> float | None:
@@ -171,6 +184,7 @@ def compute_metrics(result: BacktestResult, series: Series, fills: Sequence[Fill
         "modifies": series.modifies,
         "cancels": series.cancels,
         "markouts": markouts(series, fills),
+        "race": race_metrics(series, fills),
         "regimes": regime_breakdown(series, fills),
         "sim_seconds": result.sim_seconds,
         "wall_seconds": result.wall_seconds,
