@@ -140,7 +140,7 @@ class BotMetrics:
         self.markout = Histogram("markout_bps", "Mid move after our fill in our favour (bps)", ("horizon",),
                                  buckets=_MARKOUT_BUCKETS, registry=r)
         self.markout_race = Histogram("markout_race_bps", "Mid move after a race fill in our favour (bps); "
-                                      "markout_bps minus these = the normal fills", ("horizon",),
+                                      "markout_bps minus these (buckets, counts) = the normal fills", ("horizon",),
                                       buckets=_MARKOUT_BUCKETS, registry=r)
         self.markout_avg = g("markout_avg_bps", "Average markout of the window's fills (bps)", ("horizon", "window"))
 
