@@ -39,35 +39,39 @@ ACKS = (OrderAccepted, OrderModified)  # the venue's answers that put an order o
 
 
 class _Slot:
-    __slots__ = ("ahead", "level", "price", "side", "traded")
+    __slots__ = ("ahead", "bid", "hint", "level", "price", "traded")
 
     def __init__(self, side: Side, price: int, ahead: float, level: float) -> None:
-        self.side = side
+        self.bid = side is Side.BID
         self.price = price
         self.ahead = ahead
         self.level = level  # the level's size in the last book that showed it (lots)
         self.traded = 0.0  # trade volume at our price since that book
+        self.hint = 0  # where our price sat among the book's levels last time (levels rarely move)
 
 
 def level_size(book: BookView, side: Side, price: int) -> float | None:
     """The market's size at `price` on `side` (0 inside the spread or in a gap of the visible levels;
     None beyond the last visible level, where the book says nothing)."""
-    levels = book.bids if side is Side.BID else book.asks
-    if side is Side.BID:
-        for p, s in levels:
-            if p == price:
-                return float(s)
-            if p < price:
-                return 0.0
-    else:
-        for p, s in levels:
-            if p == price:
-                return float(s)
-            if p > price:
-                return 0.0
-    if not levels:
-        return 0.0
-    return None
+    return _find(book.bids if side is Side.BID else book.asks, price, side is Side.BID, 0)[0]
+
+
+def _find(levels: tuple[tuple[int, int], ...], price: int, bid: bool, hint: int) -> tuple[float | None, int]:
+    """(size at `price` or None beyond the visible levels, index of the first level at or past it).
+    `hint`: that index in a previous book, checked first (O(1) when the levels did not shift)."""
+    n = len(levels)
+    if hint < n and (hint == 0 or (levels[hint - 1][0] > price if bid else levels[hint - 1][0] < price)):
+        p, s = levels[hint]
+        if p == price:
+            return float(s), hint
+        if p < price if bid else p > price:
+            return 0.0, hint
+    for i, (p, s) in enumerate(levels):
+        if p == price:
+            return float(s), i
+        if p < price if bid else p > price:
+            return 0.0, i
+    return (0.0 if n == 0 else None), n
 
 
 def cancels_ahead(front: float, back: float, cancelled: float, power: float) -> float:
@@ -133,23 +137,23 @@ class QueueEstimator:
         """A public trade: a sell (taker ASK) reaches bids at or above its price, a buy asks at or below."""
         if not self._slots:
             return
-        hit = taker.opposite
+        hit_bids = taker is Side.ASK
         for slot in self._slots.values():
-            if slot.side is not hit:
+            if slot.bid is not hit_bids:
                 continue
             if slot.price == price:
                 slot.traded += size
                 slot.ahead = slot.ahead - size if slot.ahead > size else 0.0
-            elif (price < slot.price) if hit is Side.BID else (price > slot.price):
+            elif (price < slot.price) if hit_bids else (price > slot.price):
                 slot.ahead = 0.0  # traded through: everything at our price went first
 
     def on_book(self, book: BookView) -> None:
         """A new book: size decreases at our prices beyond the trades seen there are cancels."""
         power = self.power
         for slot in self._slots.values():
-            new = level_size(book, slot.side, slot.price)
-            if new is None:
-                continue
+            new, slot.hint = _find(book.bids if slot.bid else book.asks, slot.price, slot.bid, slot.hint)
+            if new is None or (new == slot.level and not slot.traded):
+                continue  # beyond the visible levels, or nothing changed at our price
             prev = slot.level
             chg = prev - new - slot.traded
             slot.traded = 0.0
