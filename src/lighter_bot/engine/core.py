@@ -7,7 +7,9 @@ every event except public trades, decides:
   maker quotes (vol band, trend, skew, PnL guard, pause)
   hedger step (passive -> cross), which blocks the maker's side it would trade against
   REDUCING: only the reducing side, reduce-only;  caps incl. every working and in-flight order
-  planner (tolerance, modify over cancel+place)  -> tx budget by priority: cancels, hedges, requotes
+  planner (tolerance, queue places, modify over cancel+place); quotes the fair value crossed are moved
+  at cancel priority (strategy/race.py)  -> tx budget by priority: cancels, hedges, requotes
+Fills are told apart: normal or race (behind our own cancel/modify, or past the fair value).
 
 It never awaits, never reads a wall clock (time comes from the events' `ts`), and draws no random
 numbers: same events in, same commands out.
