@@ -196,13 +196,14 @@ class QueueConfig(_Model):
     """strategy/queue_position.py: the place of each resting quote in its level's queue, from the L2 feed."""
 
     enabled: bool = Field(
-        True, description="keep a quote with a good queue place for a small price change; size-only modifies (on/off)"
+        False, description="keep a quote with a good queue place for a small price change; size-only modifies (on/off)"
     )
     keep_bps: NonNegFloat = Field(
         3.0, description="a quote with a good queue place is kept while within this of the desired price (bps)"
     )
     keep_ahead_fraction: Annotated[float, Field(ge=0, le=1)] = Field(
-        0.3, description="a good queue place: at most this share of the level's size is ahead of ours (ratio)"
+        0.3, description="a good queue place: at most this share of its level ahead of it, and fewer lots than "
+        "the new price would put ahead of it (ratio)"
     )
 
 

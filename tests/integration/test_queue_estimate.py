@@ -21,6 +21,7 @@ from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
+from lighter_bot.strategy.queue_position import QueueEstimator
 from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import STANDARD
 from lighter_bot.venues.sim.scenarios import make_scenario
@@ -53,7 +54,9 @@ class _Compare:
 def test_queue_estimate_against_the_simulators_queue(scenario: str, request: Any) -> None:
     clock = SimClock()
     ex = SimExchange(SOL_PERP, make_scenario(scenario, 1, 240.0), STANDARD, 1)
-    cmp = _Compare(EngineCore(BotConfig(), SOL_PERP, clock), ex)
+    core = EngineCore(BotConfig(), SOL_PERP, clock)
+    core.queue = QueueEstimator()  # tracking on (maker.queue is off by default), the quoting as configured
+    cmp = _Compare(core, ex)
     run_backtest(ex, cmp, clock, duration_s=240.0)
     s = cmp.samples
     assert len(s) > 1000

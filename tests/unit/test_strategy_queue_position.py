@@ -108,38 +108,58 @@ OFF = PlannerSettings(1.5, 0.15, 3600.0, 5.0)
 ON = PlannerSettings(1.5, 0.15, 3600.0, 5.0, queue_aware=True, keep_bps=3.0, keep_ahead_fraction=0.3)
 
 
-def wo(cid: int, price: int, size: int = 70, status: OrderStatus = OrderStatus.OPEN) -> WorkingOrder:
-    return WorkingOrder(cid, Side.BID, price, size, TimeInForce.POST_ONLY, False, Purpose.QUOTE, status, 0.0)
+def wo(cid: int, price: int, size: int = 70, status: OrderStatus = OrderStatus.OPEN, sent: float = 0.0
+       ) -> WorkingOrder:
+    return WorkingOrder(cid, Side.BID, price, size, TimeInForce.POST_ONLY, False, Purpose.QUOTE, status, sent)
 
 
 def ids() -> int:
     return 999
 
 
-def plan(settings_: PlannerSettings, order: WorkingOrder, q: QuoteIntent, frac: float | None) -> list[object]:
-    p = plan_quotes(q, None, [order], 1.0, MID2, settings_, SIZES, ids, lambda _cid: frac)
+Place = tuple[float, float, float] | None  # (share of the level ahead, lots ahead, lots ahead at the new price)
+
+
+def plan(settings_: PlannerSettings, order: WorkingOrder, q: QuoteIntent, place: Place) -> list[object]:
+    p = plan_quotes(q, None, [order], 1.0, MID2, settings_, SIZES, ids, lambda _cid, _px: place)
     return p.cancels + p.quotes
 
 
 def test_keeps_a_good_queue_place_for_a_small_price_change() -> None:
     o = wo(1, 169_940)
     q = QuoteIntent(Side.BID, 169_900, 70, False)  # 40 ticks = 2.4 bps away: beyond the tolerance
-    assert plan(OFF, o, q, 0.1) == [ModifyOrder(1, 169_900, 70)]  # off: today's modify
-    assert plan(ON, o, q, 0.1) == []  # a good place (10 % ahead): kept
-    assert plan(ON, o, q, 0.5) == [ModifyOrder(1, 169_900, 70)]  # half the level ahead: not worth keeping
+    front = (0.1, 50.0, 800.0)  # 10 % of the level ahead of us; 800 lots would be ahead at the new price
+    assert plan(OFF, o, q, front) == [ModifyOrder(1, 169_900, 70)]  # off: today's modify
+    assert plan(ON, o, q, front) == []  # a good place, and moving would go behind 800 lots: kept
+    assert plan(ON, o, q, (0.5, 400.0, 800.0)) == [ModifyOrder(1, 169_900, 70)]  # half the level ahead
+    assert plan(ON, o, q, (0.0, 0.0, 0.0)) == [ModifyOrder(1, 169_900, 70)]  # the new price is empty: no loss
+    assert plan(ON, o, q, (0.1, 50.0, 30.0)) == [ModifyOrder(1, 169_900, 70)]  # less ahead there than here
     assert plan(ON, o, q, None) == [ModifyOrder(1, 169_900, 70)]  # unknown place
     far = QuoteIntent(Side.BID, 169_880, 70, False)  # 60 ticks = 3.5 bps: beyond keep_bps
-    assert plan(ON, o, far, 0.0) == [ModifyOrder(1, 169_880, 70)]
+    assert plan(ON, o, far, front) == [ModifyOrder(1, 169_880, 70)]
+    assert plan(ON, wo(1, 169_940, status=OrderStatus.PENDING_MODIFY, sent=-10.0), q, front) \
+        == [ModifyOrder(1, 169_900, 70)]  # stuck in flight: never kept
 
 
 def test_size_only_modify_when_only_the_size_is_off() -> None:
     o = wo(1, 169_940, 70)
     q = QuoteIntent(Side.BID, 169_930, 66, False)  # price and size (6 %) within their tolerances
-    assert plan(ON, o, q, 0.9) == []
+    assert plan(ON, o, q, None) == []
     q = QuoteIntent(Side.BID, 169_930, 100, False)  # size off by 30 %
-    assert plan(OFF, o, q, 0.9) == [ModifyOrder(1, 169_930, 100)]  # off: price moves too
-    assert plan(ON, o, q, 0.9) == [ModifyOrder(1, 169_940, 100)]  # on: only the size
+    assert plan(OFF, o, q, None) == [ModifyOrder(1, 169_930, 100)]  # off: price moves too
+    assert plan(ON, o, q, None) == [ModifyOrder(1, 169_940, 100)]  # on: only the size
     # Kept for its queue place and the size is off: only the size changes (smaller keeps the place).
     big = wo(1, 169_940, 90)
     q = QuoteIntent(Side.BID, 169_900, 62, False)
-    assert plan(ON, big, q, 0.1) == [ModifyOrder(1, 169_940, 62)]
+    assert plan(ON, big, q, (0.1, 50.0, 800.0)) == [ModifyOrder(1, 169_940, 62)]
+
+
+def test_place_reports_what_a_new_price_would_have_ahead() -> None:
+    q = QueueEstimator()
+    assert q.place(1, PX) is None
+    q.on_placed(1, Side.BID, PX, bids_book(700))
+    q.on_book(bids_book(700))
+    q.on_trade(PX, 600, Side.ASK)
+    assert q.place(1, 169_990) == (100 / 700, 100.0, 300.0)  # a better price: behind its 300 lots
+    assert q.place(1, 169_960) == (100 / 700, 100.0, 0.0)  # an empty price: nothing ahead
+    assert q.place(1, 169_000) is None  # beyond the visible levels

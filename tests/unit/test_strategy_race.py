@@ -145,7 +145,7 @@ def test_pull_properties(specs: list[tuple[Side, int, OrderStatus, bool]], bid_p
         elif planner_modifies and o.status is OrderStatus.OPEN and o.price != q.price:
             quotes.append(ModifyOrder(o.client_id, q.price, q.size))
     plan = Plan(cancels, quotes)
-    out, n = pull_crossed(plan, bid, ask, orders, fair, move)
+    out, n = pull_crossed(plan, bid, ask, orders, fair, lambda: move)
     ids = [c.client_id for c in out.cancels + out.quotes if isinstance(c, CancelOrder | ModifyOrder)]
     assert len(ids) == len(set(ids))
     cancel_ids = {c.client_id for c in out.cancels if isinstance(c, CancelOrder | ModifyOrder)}

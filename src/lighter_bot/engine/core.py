@@ -124,9 +124,11 @@ class EngineCore:
             mk.requote_tolerance_bps, mk.requote_size_tolerance, mk.quote_expiry_seconds, g.stuck_order_seconds,
             qc.enabled, qc.keep_bps, qc.keep_ahead_fraction,
         )
-        self.queue = QueueEstimator()  # each resting order's place in its level (strategy/queue_position.py)
+        self.queue = QueueEstimator(enabled=qc.enabled)  # each resting order's place in its level
         self.fill_tally = FillTally(tuple(mk.markout_horizons_seconds))  # normal and race fills apart
         self._pull_on, self.race_pulls = mk.race.pull_crossed, 0
+        # A pulled quote is moved only while the budget leaves the cancels' reserve alone, else cancelled.
+        self._can_move = lambda: self.budget.can_spend(self.state.now, TxPriority.HEDGE)
         self.blocked_until = [-math.inf, -math.inf]  # per side (bid, ask): caps backoff ends at
         self.program = PnlProgram(config, self.caps.max_lots)  # plan steps 1-4 (docs/pnl-program.md)
         self._mem = _Memory()
@@ -324,10 +326,9 @@ class EngineCore:
             bid, ask = self._apply_caps(bid, ask, pos, mid_ticks, now)
 
         plan = plan_quotes(bid, ask, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid,
-                           self.queue.ahead_fraction)
+                           self.queue.place)
         if self._pull_on and self.fair_ticks is not None:  # before the market does (strategy/race.py)
-            move = self.budget.can_spend(now, TxPriority.HEDGE)  # a move leaves the cancels' reserve alone
-            plan, pulled = pull_crossed(plan, bid, ask, s.orders.values(), self.fair_ticks, move)
+            plan, pulled = pull_crossed(plan, bid, ask, s.orders.values(), self.fair_ticks, self._can_move)
             self.race_pulls += pulled
         out = self._send(plan.cancels, TxPriority.CANCEL) if plan.cancels else []
         # Hedger: at most one command per step, and it steps only when the budget can send it (it

@@ -9,9 +9,10 @@
 * Orders in flight (new, modify, cancel) are not touched again until acknowledged, unless they have
   been in flight for longer than `stuck_after_s` (a lost response).
 * Queue awareness (`queue_aware`): an order with a good place in its level's queue (at most
-  `keep_ahead_fraction` of the level ahead of it) is kept for a price change of up to `keep_bps`,
-  since a new price sends it to the back; and when only the size is off, only the size is modified
-  (a smaller size keeps the place on Lighter). A quote the fair value crossed is pulled regardless
+  `keep_ahead_fraction` of the level ahead of it) is kept for a price change of up to `keep_bps` when
+  the new price would put it behind more than it has ahead now (a new price sends it to the back of
+  that level; moving to an empty price loses nothing); and when only the size is off, only the size is
+  modified (a smaller size keeps the place on Lighter). A quote the fair value crossed is pulled regardless
   (strategy/race.py).
 
 Urgency (the budget may not allow everything): cancels first (separate list), then quotes that sit
@@ -36,7 +37,8 @@ class PlannerSettings:
     expiry_s: float | None
     stuck_after_s: float
     # Queue awareness (maker.queue): keep a quote within keep_bps of the desired price while at most
-    # keep_ahead_fraction of its level is ahead of it; change only the size when only the size is off.
+    # keep_ahead_fraction of its level is ahead of it and the new price has more ahead; change only the
+    # size when only the size is off.
     queue_aware: bool = False
     keep_bps: float = 0.0
     keep_ahead_fraction: float = 0.0
@@ -60,10 +62,11 @@ def plan_quotes(
     settings: PlannerSettings,
     sizes: SizeRules,
     new_cid: Callable[[], int],
-    ahead_fraction: Callable[[int], float | None] | None = None,
+    queue_place: Callable[[int, int], tuple[float, float, float] | None] | None = None,
 ) -> Plan:
-    """`ahead_fraction(client_id)`: the share of its price level ahead of a working order (0 = front,
-    None = unknown), from strategy/queue_position.py; used only with `settings.queue_aware`."""
+    """`queue_place(client_id, new_price)`: (share of its level ahead of a working order, 0 = front; lots
+    ahead of it; lots it would have ahead at new_price), None = unknown (strategy/queue_position.py).
+    Used only with `settings.queue_aware`."""
     stuck_before = now - settings.stuck_after_s
     cancels: list[Command] = []
     bids: list[WorkingOrder] = []
@@ -108,7 +111,7 @@ def plan_quotes(
         size_ok = abs(size - q.size) <= settings.size_tolerance * q.size and sizes.valid(price, size)
         if -tol_ticks <= off <= tol_ticks and size_ok:
             continue
-        if settings.queue_aware and _keep_price(keep, off, tol_ticks, keep_ticks, settings, ahead_fraction):
+        if settings.queue_aware and _keep_price(keep, q.price, off, tol_ticks, keep_ticks, settings, queue_place):
             if size_ok:
                 continue  # a small price change is not worth the place in the queue
             if sizes.valid(price, q.size):
@@ -122,15 +125,20 @@ def plan_quotes(
     return Plan(cancels, [r[2] for r in ranked])
 
 
-def _keep_price(o: WorkingOrder, off: float, tol_ticks: float, keep_ticks: float, settings: PlannerSettings,
-                ahead_fraction: Callable[[int], float | None] | None) -> bool:
-    """The working price may stay: within the tolerance, or within keep_bps with a good queue place."""
+def _keep_price(o: WorkingOrder, new_price: int, off: float, tol_ticks: float, keep_ticks: float,
+                settings: PlannerSettings,
+                queue_place: Callable[[int, int], tuple[float, float, float] | None] | None) -> bool:
+    """The working price may stay: within the tolerance, or within keep_bps with a queue place worth more
+    than the one the new price would give."""
     if -tol_ticks <= off <= tol_ticks:
         return True
-    if not -keep_ticks <= off <= keep_ticks or ahead_fraction is None or o.status is not OrderStatus.OPEN:
+    if not -keep_ticks <= off <= keep_ticks or queue_place is None or o.status is not OrderStatus.OPEN:
         return False
-    frac = ahead_fraction(o.client_id)
-    return frac is not None and frac <= settings.keep_ahead_fraction
+    place = queue_place(o.client_id, new_price)
+    if place is None:
+        return False
+    frac, ahead, ahead_there = place
+    return frac <= settings.keep_ahead_fraction and ahead_there > ahead
 
 
 def _place(q: QuoteIntent, new_cid: Callable[[], int], s: PlannerSettings) -> PlaceOrder:

@@ -88,17 +88,21 @@ def cancels_ahead(front: float, back: float, cancelled: float, power: float) -> 
 class QueueEstimator:
     """Size ahead of each tracked order of ours (client id -> lots); see the module doc."""
 
-    __slots__ = ("_slots", "power")
+    __slots__ = ("_book", "_slots", "enabled", "power")
 
-    def __init__(self, power: float = 2.0) -> None:
+    def __init__(self, power: float = 2.0, enabled: bool = True) -> None:
         if power <= 0:
             raise ValueError("power must be > 0")
         self.power = power
+        self.enabled = enabled  # off: tracks nothing (every update is then a loop over no orders)
         self._slots: dict[int, _Slot] = {}
+        self._book: BookView | None = None  # the last book, for what a new price would have ahead
 
     # -- our orders ---------------------------------------------------------------------------------
     def on_placed(self, client_id: int, side: Side, price: int, book: BookView) -> None:
         """The venue accepted our order at `price` (or moved it there, losing its place)."""
+        if not self.enabled:
+            return
         lvl = level_size(book, side, price)
         size = lvl if lvl is not None else 0.0
         # Nothing visible at or beyond that depth: assume a full level of the deepest visible size.
@@ -149,6 +153,7 @@ class QueueEstimator:
 
     def on_book(self, book: BookView) -> None:
         """A new book: size decreases at our prices beyond the trades seen there are cancels."""
+        self._book = book
         power = self.power
         for slot in self._slots.values():
             new, slot.hint = _find(book.bids if slot.bid else book.asks, slot.price, slot.bid, slot.hint)
@@ -175,6 +180,18 @@ class QueueEstimator:
         if slot is None:
             return None
         return slot.ahead / slot.level if slot.level > 0 else 0.0
+
+    def place(self, client_id: int, new_price: int) -> tuple[float, float, float] | None:
+        """(share of its level ahead of the order now, lots ahead of it now, lots it would have ahead at
+        `new_price`), None when the order is not tracked or the book does not show `new_price`. A place
+        is only worth keeping when moving would put the order behind more than it has ahead now."""
+        slot = self._slots.get(client_id)
+        if slot is None or self._book is None:
+            return None
+        at_new = _find(self._book.bids if slot.bid else self._book.asks, new_price, slot.bid, 0)[0]
+        if at_new is None:
+            return None
+        return (slot.ahead / slot.level if slot.level > 0 else 0.0), slot.ahead, at_new
 
     def __len__(self) -> int:
         return len(self._slots)

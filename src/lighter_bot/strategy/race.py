@@ -4,8 +4,7 @@ A maker fill is a **race fill** when it lands
 * while a cancel or a modify of its order is in flight (`in_flight`): we had already decided the
   order should not rest there, and the market got to it first; or
 * after the fair value in force has passed the order's price (`fair_passed`): a bid filled at or
-  above the fair value, an ask at or below it. The price ran through the quote before we could
-  move it: the fill is adverse by construction.
+  above the fair value, an ask at or below it: the price ran through the quote before we moved it.
 
 Everything else is a normal fill (taker fills, e.g. the hedger's crosses, are never race fills: they
 cross the fair value on purpose). `FillTally` keeps the two groups apart: counts and markouts each
@@ -16,16 +15,16 @@ below it) is moved to the desired price at once, at cancel priority, whatever th
 the queue keep rule (strategy/planner.py) and the requote pacing say: the fair value is already a
 prediction over the entry delay, and every 200 ms the quote rests there it can be picked off. The
 planner's modify of that order (if any) gives way to the pull. The move spends no transaction of the
-reserve kept for cancels (`guard.tx_reserve_for_cancels`): when only that reserve is left, the quote is
-cancelled instead (risk reduction is what the reserve is for; a modify would keep the order live). A side that is not wanted any more
-(or needs a cancel + place for its reduce-only flag) is already cancelled by the planner, at cancel
-priority. Orders in flight are left alone: a second command would race the first one's answer
+reserve kept for cancels (`guard.tx_reserve_for_cancels`): when only that reserve is left, the quote
+is cancelled instead (risk reduction is what the reserve is for; a modify would keep the order live).
+A side that is not wanted any more (or needs a cancel + place for its reduce-only flag) is already
+cancelled by the planner, at cancel priority. Orders in flight are left alone: a second command would race the first one's answer
 (a cancel sent behind a modify turns its ack into a reject).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder
@@ -36,7 +35,7 @@ from lighter_bot.strategy.signals import Markouts, MarkoutStats
 
 IN_FLIGHT = "in_flight"
 FAIR_PASSED = "fair_passed"
-RACE_KINDS: tuple[str, ...] = (IN_FLIGHT, FAIR_PASSED)
+_QUOTE, _OPEN, _BID = Purpose.QUOTE, OrderStatus.OPEN, Side.BID  # enum members, looked up once
 
 
 def crosses(side: Side, price: float, fair: float) -> bool:
@@ -117,20 +116,25 @@ class FillTally:
 
 
 def pull_crossed(plan: Plan, bid: QuoteIntent | None, ask: QuoteIntent | None, orders: Iterable[WorkingOrder],
-                 fair: float, move: bool = True) -> tuple[Plan, int]:
-    """`plan` with every working quote the fair value crossed moved to the desired price (`move`) or
-    cancelled, first among the cancels, and how many were pulled (see the module doc)."""
+                 fair: float, move: Callable[[], bool] = lambda: True) -> tuple[Plan, int]:
+    """`plan` with every working quote the fair value crossed moved to the desired price (while `move()`
+    says the budget allows it) or else cancelled, first among the cancels, and how many were pulled
+    (see the module doc)."""
+    crossed = None
+    for o in orders:  # the common case (nothing crossed) cheaply: no enum lookups, no allocation
+        if o.purpose is _QUOTE and o.status is _OPEN and (o.price >= fair if o.side is _BID else o.price <= fair):
+            crossed = [o] if crossed is None else [*crossed, o]
+    if crossed is None:
+        return plan, 0
     pulled: list[Command] = []
     cancelled = {c.client_id for c in plan.cancels if isinstance(c, CancelOrder)}
-    for o in orders:
-        if o.purpose is not Purpose.QUOTE or o.status is not OrderStatus.OPEN or not crosses(o.side, o.price, fair):
-            continue
+    for o in crossed:
         q = bid if o.side is Side.BID else ask
         # Not wanted, an extra order or a reduce-only change: the planner cancels it already. Wanted
         # across the fair value: the decision itself put it there.
         if q is None or o.client_id in cancelled or q.reduce_only != o.reduce_only or crosses(q.side, q.price, fair):
             continue
-        pulled.append(ModifyOrder(o.client_id, q.price, q.size) if move else CancelOrder(o.client_id))
+        pulled.append(ModifyOrder(o.client_id, q.price, q.size) if move() else CancelOrder(o.client_id))
     if not pulled:
         return plan, 0
     ids = {c.client_id for c in pulled if isinstance(c, ModifyOrder | CancelOrder)}
