@@ -182,6 +182,23 @@ class EdgeConfig(_Model):
     max_distance_bps: PosFloat = Field(
         6.5, description="farthest a quote may rest from the fair value; the band's half width is the nearest (bps)"
     )
+    live_gap_alert_bps: NonNegFloat = Field(
+        2.0, description="alert when our fills' markout falls this far below the model's expectation (bps)"
+    )
+    live_min_fills: Annotated[int, Field(ge=1)] = Field(
+        10, description="...over at least this many of our own fills on that side (count)"
+    )
+
+
+class ReferenceConfig(_Model):
+    """strategy/reference_quotes.py: the GLFT / Avellaneda–Stoikov anchors (maker.model), calibrated online."""
+
+    gamma: PosFloat = Field(0.05, description="risk aversion of the reference models (1/bps) (x)")
+    horizon_seconds: PosFloat = Field(60.0, description="Avellaneda–Stoikov's rolling horizon tau (s)")
+    intensity_halflife_seconds: PosFloat = Field(
+        600.0, description="half-life of the trade counts the fill intensity A exp(-kappa d) is fitted to (s)")
+    refit_seconds: PosFloat = Field(5.0, description="how often A and kappa are refitted (s)")
+    min_trades: Annotated[int, Field(ge=3)] = Field(30, description="trades seen before the models quote (count)")
 
 
 class RaceConfig(_Model):
@@ -244,6 +261,9 @@ class MakerConfig(_Model):
     edge: EdgeConfig = EdgeConfig()
     race: RaceConfig = RaceConfig()
     queue: QueueConfig = QueueConfig()
+    model: Literal["band", "glft", "avellaneda"] = Field(
+        "band", description="who places the quotes: the operator's band (+ edge model), or a reference model (text)")
+    reference: ReferenceConfig = ReferenceConfig()
 
     @property
     def market_id(self) -> int:
@@ -369,6 +389,7 @@ class TelemetryConfig(_Model):
     host: str = Field("127.0.0.1", description="bind address (0.0.0.0 in a container)")
     port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port")
     quote_stale_seconds: PosFloat = Field(20.0, description="/health fails if ACTIVE and no quote for this long (s)")
+    status_log_seconds: PosFloat = Field(60.0, description="a `status` log line every this many seconds (s)")
 
 
 class FeesConfig(_Model):

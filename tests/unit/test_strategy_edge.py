@@ -160,3 +160,28 @@ def test_edge_model_distance_reaches_the_quotes() -> None:
     best = core.edge.best(Side.BID, 700.0, 1.0, 3.0)
     assert best is not None
     assert prices[Side.BID] == math.floor(170_000 * (1 - best.distance_bps / 1e4))
+
+
+def test_our_own_worse_fills_lower_that_sides_edges_never_raise_them() -> None:
+    good = EdgeModel(horizon_s=2.0, min_events=1, z=0.0)
+    _feed(good, 1.0)
+    before = {e.distance_bps: e.edge_bps for e in good.edges(Side.BID, 600.0)}
+    t = 700.0
+    for _ in range(20):  # our bids fill 3 bps under the fair value and lose 4 bps more than the model said
+        good.on_fair(t, 100.0, 100.0)
+        good.on_own_fill(t + 0.5, Side.BID, 99.97)
+        good.on_fair(t + 2.6, 99.95, 99.95)
+        good.on_fair(t + 2.9, 100.0, 100.0)
+        t += 3.0
+    gap = good.live_gap(Side.BID)
+    assert gap.fills > 10 and gap.gap_bps < -2.0
+    after = {e.distance_bps: e.edge_bps for e in good.edges(Side.BID, t)}
+    assert all(after[d] < before[d] for d in before)
+    assert good.live_gap(Side.ASK).fills == 0
+    lucky = EdgeModel(horizon_s=2.0, min_events=1, z=0.0)
+    _feed(lucky, 1.0)
+    for k in range(20):  # our fills do better than the model: the market's evidence still rules
+        lucky.on_fair(700.0 + 3 * k, 100.0, 100.0)
+        lucky.on_own_fill(700.5 + 3 * k, Side.BID, 99.97)
+        lucky.on_fair(702.6 + 3 * k, 100.05, 100.05)
+    assert {e.distance_bps: e.edge_bps for e in lucky.edges(Side.BID, 760.0)} == pytest.approx(before)

@@ -22,6 +22,8 @@ from lighter_bot.engine.clock import SimClock
 from lighter_bot.strategy.fair_value import FEATURES, FairValue
 from lighter_bot.venues.sim.exchange import SimExchange
 
+FIT_HORIZON_S = 1.2  # Standard's 0.2 s entry delay + 1 s the quote must hold
+
 
 class FeatureCore:
     """Watches the market like the engine core does (same FairValue code) and places nothing."""
@@ -110,7 +112,7 @@ def fit_fair_value(sample: Sample, horizon_s: float, train_fraction: float = 0.5
         raise ValueError("too little market data to fit (fewer than 20 samples of a two-sided book)")
     y, ok = future_moves(sample.t, sample.mid, horizon_s)
     cut = sample.t[0] + (sample.t[-1] - sample.t[0]) * train_fraction
-    train = ok & (sample.t < cut)
+    train = ok & ((sample.t < cut) if train_fraction < 1.0 else True)
     test = ok & (sample.t >= cut)
     if train.sum() < 10:
         raise ValueError("too little market data before the split to fit")

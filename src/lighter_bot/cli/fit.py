@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from lighter_bot.backtest.fit import fit_fair_value, sample_features
+from lighter_bot.backtest.fit import FIT_HORIZON_S, fit_fair_value, sample_features
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
-from lighter_bot.errors import ConfigError
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.ops.profiles import load_profile, render_profile, write_atomic
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import TIERS, tier_rules
@@ -19,10 +20,10 @@ from lighter_bot.venues.sim.tape_exchange import make_exchange
 @user_errors
 def fit(
     data: Annotated[list[str], typer.Option("--data", help="recorded market file(s) of one instrument; repeatable")],
-    out: Annotated[str | None, typer.Option("--out", help="profile YAML to write the coefficients into "
-                                            "(created from the instrument's derived sizes if absent)")] = None,
+    out: Annotated[str | None, flags.profile_out("profile YAML to write the coefficients into "
+                                                 "(created from the instrument's derived sizes if absent)")] = None,
     horizon: Annotated[float, typer.Option("--horizon", min=0.05, help="mid move to predict, seconds ahead "
-                                           "(the quote's entry delay + how long it must hold)")] = 1.2,
+                                           "(the quote's entry delay + how long it must hold)")] = FIT_HORIZON_S,
     train_fraction: Annotated[float, typer.Option("--train-fraction", min=0.1, max=0.9,
                                                   help="share of the recording's time the fit sees; the rest scores it")] = 0.5,
     tier: Annotated[str, typer.Option("--tier", help="account tier whose market-data delays apply")] = "standard",
@@ -32,8 +33,11 @@ def fit(
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
     rep = replay.load(data)
+    rows = list(rows_of(rep.chunks()))
+    if not rows:
+        raise fail(f"{rep.source}: no market rows in the data")
     rules = tier_rules(tier.lower())
-    sample = sample_features(make_exchange(rep.market, rep.rows, rules, 0))
+    sample = sample_features(make_exchange(rep.market, rows, rules, 0))
     try:
         result = fit_fair_value(sample, horizon, train_fraction)
     except ValueError as exc:
@@ -47,7 +51,7 @@ def fit(
     if path.exists():
         profile = load_profile(path)
     else:
-        profile = {**replay.derive_profile(rep.market, rep.mid_price()), "symbol": rep.market.symbol}
+        profile = {**replay.derive_profile(rep.market, first_mid(rows, rep.market, rep.source)), "symbol": rep.market.symbol}
     maker = dict(profile.get("maker") or {})
     maker["fair_value"] = {**dict(maker.get("fair_value") or {}), "coefficients": result.coefficients}
     profile["maker"] = maker
@@ -56,5 +60,5 @@ def fit(
     try:
         write_atomic(path, render_profile(profile, header))
     except OSError as exc:
-        raise ConfigError([f"cannot write --out {out}: {exc.strerror}"]) from None
+        raise fail(f"cannot write --profile-out {out}: {exc.strerror}") from None
     typer.echo(f"wrote {path}")

@@ -31,7 +31,7 @@ from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
 from lighter_bot.risk.caps import Caps, exposure_if_modified, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
-from lighter_bot.strategy.edge_model import EdgeModel
+from lighter_bot.strategy.edge_model import Edge, EdgeModel
 from lighter_bot.strategy.fair_value import FairValue
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
@@ -41,9 +41,21 @@ from lighter_bot.strategy.pnl_program import PnlProgram
 from lighter_bot.strategy.queue_position import ACKS, QueueEstimator
 from lighter_bot.strategy.quoting import QuoteIntent
 from lighter_bot.strategy.race import FillTally, RaceStatus, pull_crossed, race_kind
+from lighter_bot.strategy.reference_quotes import IntensityFit, avellaneda_distances, glft_distances
 from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
-__all__ = ["CoreStatus", "EngineCore", "TradingState"]
+__all__ = ["CoreStatus", "EdgeSideStatus", "EngineCore", "TradingState"]
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSideStatus:
+    """One side of the placement by expected edge: where it quotes and how our fills compare."""
+
+    side: Side
+    distance_bps: float | None  # chosen distance from the fair value (None: no distance worth quoting)
+    expected_bps: float | None  # expected edge of a fill there, inventory cost included
+    live_fills: float  # our matured quote fills the live check has seen (decayed count)
+    live_gap_bps: float  # their markout minus what the model expected (< 0: worse than the model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +91,8 @@ class CoreStatus:
     tx_used_last_minute: int = 0
     markouts: tuple[MarkoutStats, ...] = ()
     race: RaceStatus | None = None  # normal and race fills apart, quotes pulled (strategy/race.py)
+    fair_shift_bps: float = 0.0  # fair value minus mid (bps)
+    edge: tuple[EdgeSideStatus, ...] = ()  # per side, when maker.edge places the quotes
 
 
 @dataclass
@@ -116,7 +130,11 @@ class EngineCore:
                               ed.min_events, ed.z)
         self._edge_on = ed.enabled
         self._edge_max = ed.max_distance_bps
+        self._edge_last: dict[Side, Edge | None] = {}  # the last placement per side (status, metrics)
         self.fair_ticks: float | None = None  # the fair value in force (ticks), None before a two-sided book
+        ref = mk.reference
+        self._model = mk.model
+        self.intensity = IntensityFit(ref.intensity_halflife_seconds, ref.refit_seconds, ref.min_trades)
         scale = market.price_scale * market.size_scale
         self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
         qc = mk.queue
@@ -158,6 +176,8 @@ class EngineCore:
             self.queue.on_filled(f.client_id, f.remaining)
             self.program.on_fill(f.ts, f.side, f.price / 1.0, None if before is None else f.ts - before.sent_at)
             self.markouts.on_fill(f.ts, f.side, f.price / 1.0)
+            if before is not None and before.purpose is Purpose.QUOTE:
+                self.edge.on_own_fill(f.ts, f.side, float(f.price))
             self.hedger.on_fill(f.client_id, f.size)
         if applied.order_gone is not None:
             self.hedger.on_order_gone(applied.order_gone, s.now)
@@ -186,6 +206,8 @@ class EngineCore:
             self.fair_value.on_trade(event.ts, event.price, event.size, buy)
             self.edge.on_trade(event.ts, float(event.price), buy)
             self.queue.on_trade(event.price, event.size, event.taker_side)
+            if self._model != "band" and s.book.mid2 is not None:
+                self.intensity.on_trade(event.ts, float(event.price), s.book.mid2 / 2.0)
             return []
         elif not isinstance(event, (Tick, MarkPrice)):
             self._dirty = True
@@ -238,7 +260,18 @@ class EngineCore:
             tx_used_last_minute=self.budget.used(s.now),
             markouts=self.markouts.stats(),
             race=self.fill_tally.status(self.race_pulls),
+            fair_shift_bps=self.fair_value.predict_bps(),
+            edge=self._edge_status() if self._edge_on and self._model == "band" else (),
         )
+
+    def _edge_status(self) -> tuple[EdgeSideStatus, ...]:
+        out = []
+        for side in (Side.BID, Side.ASK):
+            e = self._edge_last.get(side)
+            g = self.edge.live_gap(side)
+            out.append(EdgeSideStatus(side, None if e is None else e.distance_bps, None if e is None else e.edge_bps,
+                                      g.fills, g.gap_bps))
+        return tuple(out)
 
     def shutdown_commands(self) -> list[Command]:
         """Cancel every order we believe is live (the venue's shutdown also cancels all)."""
@@ -295,7 +328,11 @@ class EngineCore:
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
                                                             self.maker.width_bps(vol, trend, pg.extra_bps))
         extra = pg.extra_bps + ef_extra
-        dists = self._edge_distances(now, pos, self.maker.width_bps(vol, trend, extra)) if self._edge_on else None
+        dists: tuple[float | None, float | None] | None
+        if self._model != "band":
+            dists = self._reference_distances(now, pos, vol)
+        else:
+            dists = self._edge_distances(now, pos, self.maker.width_bps(vol, trend, extra)) if self._edge_on else None
         dec = self.maker.decide(mid2, book, pos, vol, trend, extra, pg.size_multiplier * ef_mult,
                                 self.fair_ticks if self.fair_value.active else None, dists)
         mem.decision = dec
@@ -372,7 +409,21 @@ class EngineCore:
         hi = self._edge_max if self._edge_max > lo else lo
         b = self.edge.best(Side.BID, now, lo, hi, pen)
         a = self.edge.best(Side.ASK, now, lo, hi, -pen)
+        self._edge_last[Side.BID], self._edge_last[Side.ASK] = b, a
         return (None if b is None else b.distance_bps, None if a is None else a.distance_bps)
+
+    def _reference_distances(self, now: float, pos: int, vol_bps: float) -> tuple[float | None, float | None]:
+        """GLFT / Avellaneda–Stoikov distances from the mid (maker.model), inventory in clips of maker.size."""
+        mk = self.config.maker
+        fit = self.intensity
+        if not fit.fit(now):
+            return None, None
+        sigma = vol_bps / math.sqrt(mk.volatility.horizon_seconds)  # bps per sqrt(second)
+        q = pos / self.market.size_scale / mk.size
+        ref = mk.reference
+        if self._model == "glft":
+            return glft_distances(fit.a, fit.kappa, sigma, ref.gamma, q)
+        return avellaneda_distances(fit.kappa, sigma, ref.gamma, ref.horizon_seconds, q)
 
     def _reducing_only(
         self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int

@@ -17,6 +17,13 @@ style) stays positive by `z` standard errors with at least `min_events` shadow f
 distance qualifies: that side is not worth quoting. One sweep (several prints at one timestamp) is
 one event, reaching its deepest print.
 
+Our own fills check the model (issue 13's live check): each quote fill is marked out at the same
+horizon and compared with what the model expected at its distance; the per-side gap (own markout
+minus expected, decayed like the rest) shifts that side's expected edges down when our fills do worse
+than the market's evidence said (queue position, races, being the one picked off), weighted by
+n / (n + OWN_PRIOR_N) so a few unlucky fills move it little. It never shifts them up: only the market's
+own trades can show edge. `live_gap` reports it for metrics and alerts.
+
 Every update is O(1) amortised per trade (one pending entry) plus O(len(GRID_BPS)) when it matures;
 `best` is memoised until the statistics or its arguments change. Evidence of one side within
 `EPISODE_S` of an episode's start joins that episode (a sweep prints many trades and moves the book
@@ -36,6 +43,7 @@ GRID_BPS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.5,
                                25.0, 32.0, 40.0, 50.0, 65.0, 80.0, 100.0)
 _LN2 = math.log(2.0)
 EPISODE_S = 1.0
+OWN_PRIOR_N = 5.0
 
 
 class Edge(NamedTuple):
@@ -45,13 +53,21 @@ class Edge(NamedTuple):
     fills_per_s: float  # shadow fill rate at that distance
 
 
+class LiveGap(NamedTuple):
+    fills: float  # decayed count of our own matured quote fills
+    own_bps: float  # their mean markout at the horizon
+    expected_bps: float  # what the model expected of them
+    gap_bps: float  # own - expected (negative: we do worse than the market's evidence)
+
+
 class _Side:
-    __slots__ = ("n", "s", "s2", "ts", "version")
+    __slots__ = ("gap_exp", "gap_n", "gap_own", "n", "s", "s2", "ts", "version")
 
     def __init__(self, k: int) -> None:
         self.n = [0.0] * k  # decayed count of events reaching each distance
         self.s = [0.0] * k  # decayed sum of their reference markouts M
         self.s2 = [0.0] * k
+        self.gap_n = self.gap_own = self.gap_exp = 0.0  # our own fills: decayed count, sums of own / expected
         self.ts: float | None = None
         self.version = 0
 
@@ -61,8 +77,18 @@ class _Side:
             self.n = [x * k for x in self.n]
             self.s = [x * k for x in self.s]
             self.s2 = [x * k for x in self.s2]
+            self.gap_n *= k
+            self.gap_own *= k
+            self.gap_exp *= k
         if self.ts is None or ts > self.ts:
             self.ts = ts
+
+    def correction(self) -> float:
+        """How much lower our own fills say this side's edges are (bps, <= 0)."""
+        if self.gap_n <= 0:
+            return 0.0
+        gap = (self.gap_own - self.gap_exp) / self.gap_n
+        return min(0.0, gap) * self.gap_n / (self.gap_n + OWN_PRIOR_N)
 
 
 class EdgeModel:
@@ -80,6 +106,7 @@ class EdgeModel:
         self._refs: deque[tuple[float, float]] = deque()  # (ts, fair value) over the last entry delay
         self._ref_before = 0.0  # the fair value in force before the oldest entry of _refs
         self._pending: deque[list[float]] = deque()  # [ts, side sign, reference, reach bps]
+        self._own: deque[tuple[float, float, float, float]] = deque()  # (ts, side sign, price, expected bps)
         self._last_episode: list[list[float] | None] = [None, None]  # latest pending entry per side (bid, ask)
         self._first_ts: float | None = None
         self._memo: dict[Side, tuple[tuple[object, ...], Edge | None]] = {}
@@ -106,6 +133,31 @@ class EdgeModel:
         while pend and pend[0][0] <= due:
             t0, sign, ref, reach = pend.popleft()
             self._record(t0, Side.BID if sign > 0 else Side.ASK, sign * (mid - ref) / ref * 1e4, reach)
+        own = self._own
+        while own and own[0][0] <= due:
+            t0, sign, price, expected = own.popleft()
+            st = self._sides[Side.BID if sign > 0 else Side.ASK]
+            st.decay_to(t0, self.halflife)
+            st.gap_n += 1.0
+            st.gap_own += sign * (mid - price) / price * 1e4
+            st.gap_exp += expected
+            st.version += 1
+
+    def on_own_fill(self, ts: float, side: Side, price: float) -> None:
+        """One of our quotes filled at `price`: marked out at the horizon against what the model expected
+        at its distance from the reference (the nearest grid distance at or inside it)."""
+        ref = self._ref_at(ts - self.delay)
+        if ref <= 0 or price <= 0:
+            return
+        sign = 1.0 if side is Side.BID else -1.0
+        d = sign * (ref - price) / ref * 1e4
+        st = self._sides[side]
+        expected = d  # with no evidence at all the model expects the distance itself
+        for i, g in enumerate(self.grid):
+            if g > d + 1e-9 or st.n[i] <= 0:
+                break
+            expected = d + st.s[i] / st.n[i]
+        self._own.append((ts, sign, price, expected))
 
     def _ref_at(self, ts: float) -> float:
         """The fair value in force at `ts` (within the last entry delay)."""
@@ -162,6 +214,7 @@ class EdgeModel:
         st = self._sides[side]
         k = math.exp(-_LN2 * (now - st.ts) / self.halflife) if st.ts is not None and now > st.ts else 1.0
         window = self._window(now)
+        shift = penalty_bps - st.correction()
         out: list[Edge] = []
         for i, d in enumerate(self.grid):
             n = st.n[i]
@@ -169,9 +222,17 @@ class EdgeModel:
                 break
             mean = st.s[i] / n
             var = max(0.0, st.s2[i] / n - mean * mean)
-            out.append(Edge(d, d + mean - penalty_bps, math.sqrt(var / n) if n > 1 else math.inf,
+            out.append(Edge(d, d + mean - shift, math.sqrt(var / n) if n > 1 else math.inf,
                             n * k / window if window > 0 else 0.0))
         return out
+
+    def live_gap(self, side: Side) -> LiveGap:
+        """Our own fills against the model on one side (decayed; zeros before any fill matured)."""
+        st = self._sides[side]
+        n = st.gap_n
+        if n <= 0:
+            return LiveGap(0.0, 0.0, 0.0, 0.0)
+        return LiveGap(n, st.gap_own / n, st.gap_exp / n, (st.gap_own - st.gap_exp) / n)
 
     def best(self, side: Side, now: float, lo_bps: float, hi_bps: float, penalty_bps: float = 0.0) -> Edge | None:
         """The distance in [lo, hi] worth quoting at (see the module doc), or None."""

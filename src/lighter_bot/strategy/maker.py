@@ -150,11 +150,11 @@ class Maker:
             fair = base
             off_bid = off_ask = 0.0
             if distances[0] is None:
-                notes.append("edge: no bid distance with positive expected edge")
+                notes.append("placement: no bid worth quoting (no edge, or the model is not calibrated yet)")
             else:
                 off_bid = distances[0] / 1e4
             if distances[1] is None:
-                notes.append("edge: no ask distance with positive expected edge")
+                notes.append("placement: no ask worth quoting (no edge, or the model is not calibrated yet)")
             else:
                 off_ask = distances[1] / 1e4
         reducing = Side.reducing(position_lots)

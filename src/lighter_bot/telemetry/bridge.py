@@ -23,6 +23,7 @@ from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.orders import Purpose, Side
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore, TradingState
+from lighter_bot.engine.plan_view import plan_view
 from lighter_bot.records.accounting import market_slug
 from lighter_bot.records.ledger import market_key
 from lighter_bot.records.report import window_label
@@ -30,13 +31,14 @@ from lighter_bot.records.service import RecordsService
 from lighter_bot.telemetry.health import HealthReport, evaluate
 from lighter_bot.telemetry.http import make_app
 from lighter_bot.telemetry.metrics import MARKOUT_HORIZONS, STATUS_GAUGES, TREND_CODE, BotMetrics
+from lighter_bot.telemetry.oplog import OperatorLog
 from lighter_bot.telemetry.tap import VenueTap
 
 log = structlog.get_logger("telemetry")
 
 _STATE_CODE = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 SERIES_FIELDS = ("realized", "unrealized", "total", "inventory", "mid", "bid", "ask", "spread_bps", "fills",
-                 "state")
+                 "state", "guard_level", "edge_floor_bps", "defend_bid", "defend_ask", "hedge_vetoes")
 
 
 @dataclass
@@ -93,6 +95,7 @@ class TelemetryBridge:
         self.records = records or RecordsService(mc.model_copy(update={"enabled": False}), core.market,
                                                  config.config_hash(), "memory")
         self.tap = tap
+        self.oplog: OperatorLog | None = None  # set by BotServices: its recent lines feed the dashboard
         self.started_at = clock.now()
         self.sample_seconds = sample_seconds
         self.position_snapshot_seconds = position_snapshot_seconds
@@ -288,6 +291,12 @@ class TelemetryBridge:
         if isinstance(phase, str):
             m.hedger_phase.clear()
             m.hedger_phase.labels(phase).set(1)
+        for e in getattr(st, "edge", ()) or ():
+            side = e.side.value
+            m.edge_distance.labels(side).set(-1.0 if e.distance_bps is None else e.distance_bps)
+            m.edge_expected.labels(side).set(0.0 if e.expected_bps is None else e.expected_bps)
+            m.edge_live_gap.labels(side).set(e.live_gap_bps)
+            m.edge_live_fills.labels(side).set(e.live_fills)
         for mo in getattr(st, "markouts", ()) or ():
             h, mean = getattr(mo, "horizon_s", None), getattr(mo, "mean_bps", None)
             if isinstance(h, int | float) and isinstance(mean, int | float) and getattr(mo, "count", None) != 0:
@@ -315,7 +324,8 @@ class TelemetryBridge:
             self.records.snapshot_position(self.position_row(now))
 
     def sample(self, now: float) -> None:
-        q, st = self.quotes(), self.core.status()
+        v = plan_view(self.core)
+        q = {} if v.trading_state == TradingState.HALTED.value else self.quotes()  # halted: nothing is quoted
         snap = self.records.books.snapshot(self.marks())
         self.series.add(now, {
             "realized": snap["realized_quote"],
@@ -325,9 +335,14 @@ class TelemetryBridge:
             "mid": self.core.state.mid,
             "bid": q.get(Side.BID),
             "ask": q.get(Side.ASK),
-            "spread_bps": st.spread_bps,
+            "spread_bps": v.spread_bps,
             "fills": float(self.records.books.totals.fills),
-            "state": float(_STATE_CODE[st.trading_state]),
+            "state": float(_STATE_CODE[TradingState(v.trading_state)]),
+            "guard_level": float(v.guard_level),
+            "edge_floor_bps": v.edge_floor_bps,
+            "defend_bid": 1.0 if "bid" in v.defended else 0.0,
+            "defend_ask": 1.0 if "ask" in v.defended else 0.0,
+            "hedge_vetoes": float(v.hedge_vetoes),
         })
 
     def position_row(self, now: float) -> dict[str, Any]:

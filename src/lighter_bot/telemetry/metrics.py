@@ -4,7 +4,7 @@ Families (docs/monitoring/README.md lists each with its meaning):
 `portfolio_*` (ledger PnL, all time), `metrics_total_*` / `metrics_rolling_6h_*` / `metrics_window_5m_*`
 (ledger snapshots over all time, the rolling and the short window), `session_*` (since start),
 `maker_*`, `hedger_*`, `guard_*`, `venue_*` (health, tx budget, ack latency, rejects), `markout_*`,
-`ledger_*`, `health_*`.
+`ledger_*`, `health_*`, `log_lines_suppressed` (telemetry/oplog.py).
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ STATUS_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "hedger_hedges_planned": ("Hedges planned since start", ("hedges_planned",)),
     "hedger_hedges_abandoned": ("Hedges abandoned since start (slippage cap, ...)", ("hedges_abandoned",)),
     "venue_tx_used_last_minute": ("Transactions sent in the last minute", ("tx_used_last_minute",)),
+    "maker_fair_value_shift_bps": ("Fair value minus mid: the fitted prediction of the mid's next move (bps)",
+                                   ("fair_shift_bps",)),
 }
 TREND_CODE = {"up": 1.0, "down": -1.0, "none": 0.0}
 
@@ -105,6 +107,12 @@ class BotMetrics:
         self.maker_trend = g("maker_trend_direction", "Trend filter: 1 up, -1 down, 0 none")
         self.maker_core_markout = g("maker_core_markout_bps", "Engine's mean markout of our fills (bps)", ("horizon",))
         self.hedger_phase = g("hedger_phase", "1 for the hedger's current phase", ("phase",))
+        self.edge_distance = g("maker_edge_distance_bps", "Distance from the fair value the edge model quotes at, "
+                               "-1 = no distance worth quoting (bps)", ("side",))
+        self.edge_expected = g("maker_edge_expected_bps", "Expected edge of a fill at that distance (bps)", ("side",))
+        self.edge_live_gap = g("maker_edge_live_gap_bps", "Our fills' markout minus what the edge model expected "
+                               "(< 0: worse than the market's evidence) (bps)", ("side",))
+        self.edge_live_fills = g("maker_edge_live_fills", "Own quote fills the live check has weighed", ("side",))
 
         # -- hedger --------------------------------------------------------------------------------
         self.hedger_working_orders = g("hedger_working_orders", "Working hedge orders")
@@ -151,6 +159,8 @@ class BotMetrics:
         self.ledger_write_seconds = Histogram("ledger_write_seconds", "One batch write + fsync (s)",
                                               buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
                                               registry=r)
+        self.log_lines_suppressed = Counter("log_lines_suppressed", "Operator log lines dropped by the rate limit",
+                                            ("kind",), registry=r)
         self.health_ok = g("health_ok", "1 when /health is green")
         self.health_check = g("health_check", "1 per passing /health check", ("check",))
         self.uptime = g("uptime_seconds", "Seconds since start")
