@@ -5,8 +5,8 @@ Variants are config overlays on the resolved config:
 * `baseline`: fixed 12 bps full-width quoting with none of the protections: `maker.volatility`
   (band, size multipliers, pause), `maker.trend`, `maker.pnl_guard`, `maker.edge_first`,
   `maker.hit_quality`, `maker.edge` (placement by expected edge), `maker.fair_value` (quotes around
-  the mid) and the hedger (and so `hedger.alpha`) all off, `maker.inventory_skew_bps` = 0,
-  `maker.spread_bps` = 12. Kept: the hard caps (`guard.*`) and the venue-safety halts, which are
+  the mid), `maker.race.pull_crossed`, `maker.queue` and the hedger (and so `hedger.alpha`) all off,
+  `maker.inventory_skew_bps` = 0, `maker.spread_bps` = 12. Kept: the hard caps (`guard.*`) and the venue-safety halts, which are
   not strategy but the account's limits (without them a baseline position is unbounded).
 * `full`: the config as given (the whole strategy, every step on).
 * `no_<step>` (with ablation): `full` with one plan step switched off: `no_edge_first`
@@ -53,6 +53,8 @@ BASELINE: dict[str, Any] = {
         "hit_quality": {"enabled": False},
         "edge": {"enabled": False},
         "fair_value": {"coefficients": dict.fromkeys(FEATURES, 0.0)},  # zeros: quotes around the mid
+        "race": {"pull_crossed": False},
+        "queue": {"enabled": False},
     },
     "hedger": {"enabled": False, "alpha": {"enabled": False}},
 }
@@ -243,6 +245,7 @@ def row_of(case: Case, res: BacktestResult, cfg: BotConfig, core: EngineCore) ->
         "hedge_abandoned_spread": prog.hedge_alpha.abandoned_spread,
         "hedge_kickback_waits": prog.hedge_alpha.kickback_waits,
         "hedge_kickback_tier_quotes": prog.hedge_alpha.kickback_tier_quotes,
+        **core.fill_tally.status(core.race_pulls).row(),  # race fills apart (strategy/race.py)
     }
 
 

@@ -63,7 +63,7 @@ def run_recorded(cfg: BotConfig, market: MarketSpec, rows: Iterator[Row] | list[
     core = EngineCore(cfg, market, clock)
     rec = RecordingCore(core, ex, regime_at=regime_at, progress=progress, plan=lambda: plan_view(core))
     res = run_backtest(ex, rec, clock, duration_s=duration_s, tick_s=tick_s)
-    fills = fill_points(ex.fills, market, rec.series.purpose)
+    fills = fill_points(ex.fills, market, rec.series.purpose, rec.series.race)
     return RecordedRun(res, rec.series, fills, compute_metrics(res, rec.series, fills, cfg))
 
 
