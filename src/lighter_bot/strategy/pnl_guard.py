@@ -16,6 +16,8 @@ import math
 
 from lighter_bot.config import PnlGuardConfig
 
+MAX_LEVELS = 100
+
 
 class PnlGuard:
     def __init__(self, cfg: PnlGuardConfig) -> None:
@@ -34,21 +36,31 @@ class PnlGuard:
             # enough levels for the size factor to reach its floor as well
             steps = math.ceil(math.log(cfg.min_size_multiplier) / math.log(cfg.size_multiplier) - 1e-9)
             self.max_level = max(self.max_level, steps)
+        # A tiny step (widen_bps 1e-9, size_multiplier 0.999999999) would ask for billions of levels,
+        # precomputed below: the config bounds test ran out of memory on it. 2 bad slices a level, 100
+        # levels is days of losses; the guard never needs more.
+        self.max_level = min(self.max_level, MAX_LEVELS)
+        # per level: the extra width and the size factor (read on every decision)
+        self._extra = [min(lv * cfg.widen_bps, cfg.max_extra_bps) for lv in range(self.max_level + 1)]
+        self._mult = [1.0] + [max(cfg.size_multiplier**lv, cfg.min_size_multiplier) for lv in range(1, self.max_level + 1)]
+        self._next_close = -math.inf  # when the current slice ends (roll does nothing before)
 
     def roll(self, now: float, realized: float) -> None:
         """Close every slice that ended at or before `now`. `realized` must be the cumulative realized PnL
         just before anything that happened at `now` (call before folding in the event at `now`)."""
-        if not self.cfg.enabled:
+        if now < self._next_close or not self.cfg.enabled:
             return
         if self._slice_start is None:
             self._slice_start = now
             self._realized_at_start = realized
+            self._next_close = now + self.cfg.window_seconds
             return
         w = self.cfg.window_seconds
         while now >= self._slice_start + w:
             self._close(realized - self._realized_at_start)
             self._slice_start += w
             self._realized_at_start = realized
+        self._next_close = self._slice_start + w
 
     def _close(self, pnl: float) -> None:
         c = self.cfg
@@ -74,10 +86,8 @@ class PnlGuard:
 
     @property
     def extra_bps(self) -> float:
-        return min(self.level * self.cfg.widen_bps, self.cfg.max_extra_bps)
+        return self._extra[self.level]
 
     @property
     def size_multiplier(self) -> float:
-        if self.level == 0:
-            return 1.0
-        return max(self.cfg.size_multiplier**self.level, self.cfg.min_size_multiplier)
+        return self._mult[self.level]
