@@ -104,9 +104,9 @@ def test_model_drift_alerts_once_when_our_fills_do_worse_than_the_edge_model() -
     watch = AlertWatcher(core, alerts)
     t = 1.0
     for _ in range(8):  # our bid fills 3 bps under a fair value of 170.000, each followed by a 5 bps drop
-        core.edge.on_fair(t, 170_000.0, 170_000.0)
-        core.edge.on_own_fill(t + 0.5, Side.BID, 169_949.0)
-        core.edge.on_fair(t + 2.6, 169_915.0, 169_915.0)
+        core.placement.edge.on_fair(t, 170_000.0, 170_000.0)
+        core.placement.edge.on_own_fill(t + 0.5, Side.BID, 169_949.0)
+        core.placement.edge.on_fair(t + 2.6, 169_915.0, 169_915.0)
         t += 3.0
     core.on_event(BookUpdate(t, book()))
     watch.check()

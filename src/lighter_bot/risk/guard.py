@@ -20,6 +20,7 @@ from lighter_bot.config import GuardConfig
 from lighter_bot.domain.commands import CancelAll, CancelOrder, Command, ModifyOrder, PlaceOrder
 from lighter_bot.domain.orders import Side, WorkingOrder
 from lighter_bot.risk.caps import Caps, exposure_if_modified, worst_case
+from lighter_bot.strategy.quoting import QuoteIntent, SizeRules
 
 
 class TradingState(Enum):
@@ -114,3 +115,17 @@ def increases_exposure(cmd: Command, position: int, orders: dict[int, WorkingOrd
 
 def _without(orders: Iterable[WorkingOrder], skip: int | None) -> list[WorkingOrder]:
     return [o for o in orders if o.client_id != skip]
+
+
+def reducing_only(
+    bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int, sizes: SizeRules
+) -> tuple[QuoteIntent | None, QuoteIntent | None]:
+    """REDUCING: only the side that reduces the position, as a reduce-only order (at least the
+    exchange's minimum size, so a small remainder can still be closed)."""
+    reducing = Side.reducing(pos)
+    q = bid if reducing is Side.BID else (ask if reducing is Side.ASK else None)
+    if q is None:
+        return None, None
+    lots = max(min(q.size, abs(pos)), sizes.floor_lots(q.price))
+    q = QuoteIntent(q.side, q.price, lots, True)
+    return (q, None) if q.side is Side.BID else (None, q)
