@@ -20,13 +20,14 @@ DEFAULT_SCENARIOS = "calm,trend_up,trend_down,chop,vol_spike,flash_crash,toxic,t
 
 
 def run_names(scenarios: str, data: list[str] | None) -> list[str]:
-    """The runs named by `--scenarios a,b` and `--data FILE[+FILE]` (matrix and sweep), checked."""
+    """The runs named by `--scenarios a,b` and `--data FILE[+FILE]` (matrix and sweep; a directory of
+    one recording counts as its files, as in backtest and data info), checked."""
     names = [s.strip() for s in scenarios.split(",") if s.strip()]
     unknown = [s for s in names if s not in scenario_names()]
     if unknown:
         raise fail(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(scenario_names())})")
     for d in data or []:
-        missing = [p for p in d.split("+") if not Path(p).is_file()]
+        missing = [p for p in d.split("+") if not Path(p).exists()]
         if missing:
             raise fail(f"--data: file not found: {', '.join(missing)}")
     return names + [DATA_PREFIX + d for d in data or []]
