@@ -23,10 +23,10 @@ from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.domain.orders import Purpose, Side
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
-from lighter_bot.venues.sim import scenarios
 from lighter_bot.venues.sim.exchange import SimExchange
+from lighter_bot.venues.sim.market_model import generate
 from lighter_bot.venues.sim.rules import STANDARD
-from lighter_bot.venues.sim.scenarios import CALM, VOL_SPIKE, make_scenario
+from lighter_bot.venues.sim.scenarios import CALM_BASE, STRESSES, make_scenario, profile_model
 
 CFG = BotConfig()
 CAP_LOTS = SOL_PERP.size_to_lots_down(CFG.guard.max_position_units)
@@ -166,10 +166,9 @@ def test_calm_at_standard_tier_quotes_both_sides_within_the_tx_budget() -> None:
 
 def spike_rows(seed: int) -> object:
     """Calm, then a spike strong enough to cross the 30-bps pause threshold, then calm again."""
-    spike = replace(VOL_SPIKE, name="hard_spike", vol_bps=6.0)  # ~46 bps over 60 s
-    regimes = ((CALM, 240.0), (spike, 120.0), (CALM, 600.0))
-    gen = scenarios._Generator(regimes, seed, 960.0, SOL_PERP, 170.0, 0.0)  # no public multi-regime API yet
-    return gen.rows()
+    calm = profile_model(CALM_BASE)
+    spike = replace(STRESSES["vol_spike"](calm), name="hard_spike", vol_bps=6.0)  # ~46 bps over 60 s
+    return generate(((calm, 240.0), (spike, 120.0), (calm, 600.0)), seed, 960.0, SOL_PERP, 170.0)
 
 
 def test_vol_spike_pauses_and_resumes_by_the_rule() -> None:

@@ -6,6 +6,7 @@ import typer
 
 from lighter_bot.cli import (
     backtest,
+    calibrate,
     config_cmd,
     matrix,
     metrics_cmd,
@@ -31,6 +32,7 @@ app.command("backtest")(backtest.backtest)
 app.command("matrix")(matrix.matrix)
 app.command("sweep")(sweep.sweep)
 app.command("reality")(reality.reality)
+app.command("calibrate")(calibrate.calibrate)
 app.command("premium-check")(premium.premium_check)
 app.command("record")(record.record)
 app.command("emulator")(emulator_cmd.serve)
