@@ -37,6 +37,11 @@ from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
 MIN_FILLS = 10  # a distance's markouts count only with at least this many probe fills on the recording
 FIT_HORIZONS = (5.0, 30.0)
+# Model error allowed on top of the statistical errors, so the score weighs terms as the fit is
+# judged (fill rates within a factor 2, markouts within 1 bp) instead of chasing a fill rate measured
+# to 3 % that no model of another venue's tick reproduces: log fill rate, markout (bps).
+RATE_FLOOR = 0.2
+MARKOUT_FLOOR_BPS = 0.25
 DEPTH_BPS = 15.0  # the synthetic book reaches this far past the touch (the probe quotes up to 10 bps)
 MAX_LEVELS = 150  # per side; finer books are coarse-grained to this many levels
 DEFAULT_GAP_BPS = 0.6  # level spacing when the recording shows only the best levels (Lighter's CSV)
@@ -103,13 +108,22 @@ class Knob:
 
 KNOBS: tuple[Knob, ...] = (
     Knob("flow_drift_bps_per_s", 0.0, 0.5, what="drift of the fair value while one side dominates the noise flow"),
-    Knob("flow_bias", 0.05, 0.9, what="how one-sided the noise flow is while a side dominates"),
-    Knob("flow_s", 2.0, 120.0, log=True, what="mean time before the dominant side flips"),
+    Knob("flow_s", 2.0, 120.0, log=True, what="mean time before the dominant side of the flow flips"),
     Knob("lag_s", 0.0, 3.0, what="time constant of the visible book following the fair value"),
     Knob("informed", 0.0, 0.8, what="share of takers who hit quotes the fair value has passed"),
-    Knob("jumps_per_h", 0.0, 30.0, what="jumps of the fair value per hour (each a sweep)"),
-    Knob("jump_bps", 0.5, 10.0, log=True, what="mean jump size"),
+    Knob("jumps_per_h", 1.0, 300.0, log=True, what="jumps of the fair value per hour (each a sweep)"),
+    Knob("jump_bps", 0.3, 10.0, log=True, what="mean jump size"),
+    Knob("jump_revert", 0.0, 0.9, what="share of a jump that decays again"),
+    Knob("revert_s", 2.0, 60.0, log=True, what="time constant of that decay"),
 )
+# the first trials: almost no adverse selection, and a middle point, so the search brackets them
+STARTS: tuple[dict[str, float], ...] = (
+    {"flow_drift_bps_per_s": 0.0, "flow_s": 20.0, "lag_s": 0.0, "informed": 0.0, "jumps_per_h": 1.0,
+     "jump_bps": 1.0, "jump_revert": 0.0, "revert_s": 10.0},
+    {"flow_drift_bps_per_s": 0.1, "flow_s": 20.0, "lag_s": 0.5, "informed": 0.3, "jumps_per_h": 30.0,
+     "jump_bps": 2.0, "jump_revert": 0.5, "revert_s": 10.0},
+)
+FLOW_BIAS = 0.5  # how one-sided the noise flow is while a side dominates (the drift knob sets its impact)
 
 
 def with_knobs(base: MarketModel, k: dict[str, float]) -> MarketModel:
@@ -118,9 +132,10 @@ def with_knobs(base: MarketModel, k: dict[str, float]) -> MarketModel:
     informed = k["informed"]
     noise = base.trades_per_s * (1.0 - informed)
     m1 = base.size_factor_moments()[0]
-    impact = k["flow_drift_bps_per_s"] / max(noise * m1 * k["flow_bias"], 1e-9)
-    return replace(base, impact_bps=impact, flow_bias=k["flow_bias"], flow_s=k["flow_s"], lag_s=k["lag_s"],
-                   informed=informed, jumps_per_h=k["jumps_per_h"], jump_bps=k["jump_bps"])
+    impact = k["flow_drift_bps_per_s"] / max(noise * m1 * FLOW_BIAS, 1e-9)
+    return replace(base, impact_bps=impact, flow_bias=FLOW_BIAS, flow_s=k["flow_s"], lag_s=k["lag_s"],
+                   informed=informed, jumps_per_h=k["jumps_per_h"], jump_bps=k["jump_bps"],
+                   jump_revert=k["jump_revert"], revert_s=k["revert_s"])
 
 
 # -- the score ----------------------------------------------------------------------------------
@@ -147,7 +162,7 @@ def terms(target: Measured, fitted: Measured) -> list[Term]:
         label = "touch" if ct.distance_bps == 0 else f"{ct.distance_bps:g}bp"
         # fill counts are Poisson: compare rates on a log scale, half a fill added to each count
         nt, nf = ct.fills + 0.5, cf.fills + 0.5
-        z = math.log((nf / tf) / (nt / tt)) / math.sqrt(1 / nt + 1 / nf)
+        z = math.log((nf / tf) / (nt / tt)) / math.sqrt(1 / nt + 1 / nf + RATE_FLOOR**2)
         out.append(Term(f"{label} fills/h", ct.fills_per_hour, cf.fills_per_hour, z))
         if ct.fills < MIN_FILLS:
             continue
@@ -159,7 +174,7 @@ def terms(target: Measured, fitted: Measured) -> list[Term]:
             if math.isnan(mf):  # no synthetic fill to mark out: as far off as the target is from zero
                 z = min(5.0, abs(mt) / max(st, 0.1))
             else:
-                z = (mf - mt) / math.sqrt(max(st, 0.05) ** 2 + (sf if sf == sf else 0.0) ** 2)
+                z = (mf - mt) / math.sqrt(st**2 + (sf if sf == sf else 0.0) ** 2 + MARKOUT_FLOOR_BPS**2)
             out.append(Term(f"{label} markout {h:g}s", mt, mf, z))
     mt_, mf_ = rt.market, rf.market
     vol_se = max(0.05, math.sqrt(1 / (2 * tt) + 1 / (2 * tf)))  # relative SE of a std-dev from n returns
@@ -204,10 +219,8 @@ def fit(target: Measured, base: MarketModel, market: MarketSpec, price: float, r
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(12, max(1, trials // 3)), multivariate=True)
     study = optuna.create_study(direction="minimize", sampler=sampler)
     # start from "no adverse selection" and from a middle point, so the first trials bracket it
-    study.enqueue_trial({"flow_drift_bps_per_s": 0.0, "flow_bias": 0.5, "flow_s": 20.0, "lag_s": 0.0,
-                         "informed": 0.0, "jumps_per_h": 0.0, "jump_bps": 2.0})
-    study.enqueue_trial({"flow_drift_bps_per_s": 0.1, "flow_bias": 0.5, "flow_s": 20.0, "lag_s": 0.5,
-                         "informed": 0.3, "jumps_per_h": 5.0, "jump_bps": 2.0})
+    for start in STARTS:
+        study.enqueue_trial(start)
     best: tuple[float, dict[str, float], list[Term], Measured] | None = None
     t0 = time.perf_counter()
     for i in range(trials):
@@ -227,6 +240,27 @@ def fit(target: Measured, base: MarketModel, market: MarketSpec, price: float, r
     assert best is not None
     s, k, ts, fitted = best
     return FitResult(with_knobs(base, k), k, s, ts, fitted, trials, time.perf_counter() - t0)
+
+
+# each ingredient of the fitted model, switched off on its own (what the data needs: the score rises)
+INGREDIENTS: dict[str, dict[str, float]] = {
+    "one-sided flow (impact)": {"impact_bps": 0.0},
+    "lagging book": {"lag_s": 0.0},
+    "informed takers": {"informed": 0.0},
+    "jumps": {"jumps_per_h": 0.0},
+}
+
+
+def ablation(target: Measured, model: MarketModel, market: MarketSpec, price: float, rules: VenueRules,
+             duration_s: float, seed: int) -> dict[str, float]:
+    """The score of `model` with each ingredient off in turn (same seed as the fit)."""
+    dists = [c.distance_bps for c in target.reality.curves]
+    out: dict[str, float] = {}
+    for name, off in INGREDIENTS.items():
+        m = replace(model, **off)  # type: ignore[arg-type]
+        out[name] = score(terms(target, measure_market(name, synthetic_rows(m, market, price, duration_s, seed),
+                                                       market, price, rules, seed, dists)))
+    return out
 
 
 def fit_record(res: FitResult, target: Measured, sources: Sequence[str], market: MarketSpec, price: float,

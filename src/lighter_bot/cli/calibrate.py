@@ -69,9 +69,12 @@ def calibrate(
     res = cal.fit(target, base, SOL_PERP, sim_price, rules, trials=trials, duration_s=dur, seed=seed, progress=say)
     check = cal.measure_market(f"{name} (seed {seed + 1})", cal.synthetic_rows(res.model, SOL_PERP, sim_price, dur, seed + 1),
                                SOL_PERP, sim_price, rules, seed + 1, [c.distance_bps for c in target.reality.curves])
+    say("scoring the fit with each ingredient switched off ...")
+    without = cal.ablation(target, res.model, SOL_PERP, sim_price, rules, dur, seed)
     record = cal.fit_record(res, target, files, market, price, rules, dur, seed)
     record["check_seed"] = seed + 1
     record["check_score"] = round(cal.score(cal.terms(target, check)), 2)
+    record["score_without"] = {k: round(v, 2) for k, v in without.items()}
     header = (f"Scenario profile {name!r}: a synthetic market fitted to a recording by `lighter-bot calibrate`\n"
               f"(docs/simulator.md). Recreate: lighter-bot calibrate --data {data} --name {name} --trials {trials}"
               f" --seed {seed}{'' if duration is None else f' --duration {duration:g}'}\n"
@@ -86,6 +89,7 @@ def calibrate(
     typer.echo(f"{'compared':28}{'recording':>12}{'fitted':>12}{'z':>8}")
     for t in res.terms:
         typer.echo(f"{t.name:28}{t.target:12.3f}{t.fitted:12.3f}{t.z:+8.2f}")
+    typer.echo("score with one ingredient off: " + ", ".join(f"{k} {v:.1f}" for k, v in without.items()))
     typer.echo(f"score {res.score:.2f} (held-out seed {seed + 1}: {record['check_score']}) after {res.trials} trials in "
                f"{res.seconds / 60:.1f} min; markouts not fitted (< {cal.MIN_FILLS} recording fills): "
                f"{', '.join(record['markouts_not_fitted']) or 'none'}")

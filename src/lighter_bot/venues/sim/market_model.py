@@ -13,13 +13,17 @@ that trades never move makes fills harmless. The ingredients, each one parameter
 * **order-flow persistence**: noise takers lean to a dominant side that flips at random (mean time
   `flow_s`): each buys with probability (1 + `flow_bias` x side) / 2, so flow comes in runs and so
   do the moves its impact causes (trade signs correlate `flow_bias`^2 x exp(-2 lag / `flow_s`));
-* **lagging book**: the visible book is centred on C, which follows F with time constant `lag_s`;
-  levels C moves past are swept (one typical trade each, the rest pulled);
+* **lagging book**: the visible book is centred on C, which its makers re-centre on F at random
+  times, `lag_s` apart on average (a stale book that moves in steps, as recorded best prices do:
+  Hyperliquid's SOL moves its best prices about once a second, two ticks at a time); levels left
+  inside the new spread are pulled, not traded;
 * **informed takers**: a taker is informed with probability `informed`; when the visible book offers
   a price F has already passed, it takes those levels up to F (the quotes nobody re-priced yet:
   with a 200 ms cancel delay, ours among them); otherwise it trades as noise;
 * **jumps**: `jumps_per_h` jumps of exponential size (mean `jump_bps`, random sign); a jump is a sweep
-  through every level up to the new F, then the book re-centres there.
+  through every level up to the new F, then the book re-centres there. A share `jump_revert` of each
+  jump is transient and decays with time constant `revert_s` (a liquidity shock, not news: on the
+  recordings fills in fast moves lose most within seconds and win some of it back within a minute).
 
 Measured directly from a recording (backtest/fit.py): spread, level spacing and size, trade rate and
 size distribution, volatility. Fitted to the probe's fill rates and markouts: impact, persistence,
@@ -73,10 +77,12 @@ class MarketModel:
     informed: float = 0.0
     jumps_per_h: float = 0.0
     jump_bps: float = 0.0
+    jump_revert: float = 0.0
+    revert_s: float = 20.0
     # stresses
     drift_bps_per_s: float = 0.0
     mean_revert_per_s: float = 0.0  # pull of F toward its value at the regime's start
-    crash_bps: float = 0.0  # signed move of F over crash_len_s, then 60 % rebound over 3x as long
+    crash_bps: float = 0.0  # signed move of F over crash_len_s, swept as it goes; then 60 % rebound over 3x as long
     crash_at_s: float = 0.0  # seconds into the regime
     crash_len_s: float = 20.0
 
@@ -85,7 +91,7 @@ class MarketModel:
         out = [f"{k} must be > 0 (is {v})" for k, v in (
             ("spread_bps", self.spread_bps), ("level_gap_bps", self.level_gap_bps), ("levels", self.levels),
             ("level_usd", self.level_usd), ("touch_usd", self.touch_usd), ("trade_usd", self.trade_usd),
-            ("flow_s", self.flow_s), ("crash_len_s", self.crash_len_s)) if not v > 0]
+            ("flow_s", self.flow_s), ("revert_s", self.revert_s), ("crash_len_s", self.crash_len_s)) if not v > 0]
         out += [f"{k} must be >= 0 (is {v})" for k, v in (
             ("tick_bps", self.tick_bps), ("churn_per_s", self.churn_per_s),
             ("touch_churn_per_s", self.touch_churn_per_s), ("trades_per_s", self.trades_per_s),
@@ -93,8 +99,8 @@ class MarketModel:
             ("impact_exp", self.impact_exp), ("lag_s", self.lag_s), ("jumps_per_h", self.jumps_per_h),
             ("jump_bps", self.jump_bps), ("mean_revert_per_s", self.mean_revert_per_s),
             ("crash_at_s", self.crash_at_s)) if not v >= 0]
-        out += [f"{k} must be in [0, 1) (is {v})" for k, v in (("flow_bias", self.flow_bias),
-                                                             ("informed", self.informed)) if not 0 <= v < 1]
+        out += [f"{k} must be in [0, 1) (is {v})" for k, v in (("flow_bias", self.flow_bias), ("informed", self.informed),
+                                                             ("jump_revert", self.jump_revert)) if not 0 <= v < 1]
         return out
 
     def impact_var_1s(self) -> float:
@@ -108,6 +114,10 @@ class MarketModel:
         tf = max(self.flow_s, 1e-3)
         runs = tf - tf * tf / 2 * (1 - math.exp(-2 / tf))  # Var of the integral of the side over 1 s
         return k * k * (n * m2 + (n * m1 * self.flow_bias) ** 2 * runs)
+
+    def jump_var_1s(self) -> float:
+        """Variance (bps^2) jumps add over one second (exponential sizes: E[J^2] = 2 mean^2)."""
+        return self.jumps_per_h / 3600 * 2 * self.jump_bps**2
 
     def size_factor_moments(self) -> tuple[float, float]:
         """E[m] and E[m^2] of the impact size factor m = min(IMPACT_CAP, (size/median)^a), sizes
@@ -124,13 +134,12 @@ class MarketModel:
         return m1 / total, m2 / total
 
     def diffusion_bps(self) -> float:
-        """The diffusion of F such that the visible mid's 1 s volatility comes out at `vol_bps`: the
-        lagging book smooths F (an exponential follower keeps 1 - lag (1 - e^(-1/lag)) of a random
-        walk's 1 s variance), and impact explains part of it (the diffusion keeps at least 30 %)."""
-        tau = self.lag_s
-        kept = 1.0 - tau * (1.0 - math.exp(-1.0 / tau)) if tau > 0 else 1.0
-        v2 = self.vol_bps**2 / kept
-        return math.sqrt(max(0.09 * v2, v2 - self.impact_var_1s()))
+        """The diffusion of F such that the visible mid's 1 s volatility comes out at `vol_bps`:
+        impact and jumps explain part of it (the diffusion keeps at least 30 %). A book re-centred
+        at random times keeps F's variance over any interval (the mean age of the centre is the same
+        at both ends), so the lag needs no correction."""
+        v2 = self.vol_bps**2
+        return math.sqrt(max(0.09 * v2, v2 - self.impact_var_1s() - self.jump_var_1s()))
 
 
 Cycle = Sequence[tuple[MarketModel, float]]  # regimes and their lengths (s), repeated
@@ -166,6 +175,7 @@ class _Generator:
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
         self.side = 1  # dominant side of the noise flow
+        self.transient = 0.0  # the part of F's jumps still to decay (ticks)
 
     # sizes --------------------------------------------------------------------------------
     def _lots(self, usd: float, sigma: float, floor_usd: float = 0.0) -> int:
@@ -269,10 +279,19 @@ class _Generator:
             self.fair += sign * r.impact_bps * self.bps * min(IMPACT_CAP, (usd / r.trade_usd) ** r.impact_exp)
 
     def _jump(self, t: float, r: MarketModel, out: list[Row]) -> None:
-        """A jump of F, then a sweep of every level it passed; the book re-centres at the new F."""
+        """A jump of F, a share of it transient, then a sweep to the new F."""
         move = r.jump_bps * self.bps * self.rng.expovariate(1.0) * (1 if self.rng.random() < 0.5 else -1)
         self.fair = max(self.fair + move, 1.0)
-        self._take(t, BID if move > 0 else ASK, None, self.fair, out)
+        self.transient += move * r.jump_revert
+        self._sweep(t, r, out)
+
+    def _sweep(self, t: float, r: MarketModel, out: list[Row]) -> None:
+        """Takers sweep every visible level F has passed (one print each, whole levels), then the book
+        re-centres at F: how jumps and crashes trade on the recordings, sweeps through the book."""
+        if self.asks and min(self.asks) < self.fair:
+            self._take(t, BID, None, self.fair, out)
+        elif self.bids and max(self.bids) > self.fair:
+            self._take(t, ASK, None, self.fair, out)
         self.centre = self.fair
         self._pull(t, r, out)
 
@@ -293,9 +312,10 @@ class _Generator:
             r_start = t
             sd = r.diffusion_bps() * self.bps * math.sqrt(dt)
             drift = r.drift_bps_per_s * self.bps * dt
-            follow = 1.0 - math.exp(-dt / r.lag_s) if r.lag_s > 0 else 1.0
+            p_recentre = dt / r.lag_s if r.lag_s > dt else 1.0
             p_jump = r.jumps_per_h / 3600 * dt if r.jump_bps > 0 else 0.0
             p_flip = dt / r.flow_s if r.flow_bias > 0 and r.flow_s > 0 else 0.0
+            decay = 1.0 - math.exp(-dt / r.revert_s)
             crash_steps = max(1, round(r.crash_len_s / dt))
             crash_start = round(r.crash_at_s / dt)
             crash_step = r.crash_bps * self.bps / crash_steps if r.crash_bps else 0.0
@@ -307,18 +327,23 @@ class _Generator:
                 out = []
                 # 1. the fair value: diffusion, drift, reversion, crash and its 60 % rebound, jumps
                 move = sd * rng.gauss(0.0, 1.0) + drift + r.mean_revert_per_s * (anchor - self.fair) * dt
-                if crash_step:
-                    if crash_start <= k < crash_start + crash_steps:
-                        move += crash_step
-                    elif crash_start + crash_steps <= k < crash_start + 4 * crash_steps:
-                        move -= 0.6 * crash_step / 3
-                self.fair = max(self.fair + move, 1.0)
+                crashing = crash_step and crash_start <= k < crash_start + crash_steps
+                if crashing:
+                    move += crash_step
+                elif crash_step and crash_start + crash_steps <= k < crash_start + 4 * crash_steps:
+                    move -= 0.6 * crash_step / 3
+                back = self.transient * decay
+                self.transient -= back
+                self.fair = max(self.fair + move - back, 1.0)
+                if crashing:
+                    self._sweep(t, r, out)  # a crash trades all the way down
                 if p_jump and rng.random() < p_jump:
                     self._jump(t, r, out)
                 if p_flip and rng.random() < p_flip:
                     self.side = -self.side
-                # 2. the visible book follows with a lag; levels it moved past are swept
-                self.centre += (self.fair - self.centre) * follow
+                # 2. now and then the makers re-centre the visible book on F; levels left inside pulled
+                if p_recentre >= 1.0 or rng.random() < p_recentre:
+                    self.centre = self.fair
                 self._pull(t, r, out)
                 self._refill(t, r, out)
                 # 3. takers at random times within the step, as many as the print rate leaves room for

@@ -139,6 +139,10 @@ class TapeExchange(SimExchange):
             self.stats.market_rows = p
             if self._last_row_t > self._now:
                 self._now = self._last_row_t
+        # a book publication by `until` is a happening in SimExchange too (its clock reaches it)
+        k = int(np.searchsorted(self._tp.md_src, until, side="right"))
+        if k and self._tp.md_src[k - 1] > self._now:
+            self._now = float(self._tp.md_src[k - 1])
 
     def _deliver(self, until: float) -> list[Event]:
         out: list[Event] = []
