@@ -8,6 +8,8 @@ from lighter_bot.cli import (
     backtest,
     calibrate,
     config_cmd,
+    data_cmd,
+    fit,
     matrix,
     metrics_cmd,
     ops_cmds,
@@ -32,11 +34,13 @@ app.command("backtest")(backtest.backtest)
 app.command("matrix")(matrix.matrix)
 app.command("sweep")(sweep.sweep)
 app.command("reality")(reality.reality)
+app.command("fit")(fit.fit)
 app.command("calibrate")(calibrate.calibrate)
 app.command("premium-check")(premium.premium_check)
 app.command("record")(record.record)
 app.command("emulator")(emulator_cmd.serve)
 app.add_typer(ops_cmds.app, name="ops")
+app.add_typer(data_cmd.app, name="data")
 metrics_cmd.register(app)
 
 
