@@ -94,14 +94,14 @@ def test_calibrate_writes_a_profile_the_commands_accept(shared_dir: Path, tmp_pa
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     res = runner.invoke(app, ["calibrate", "--data", str(data), "--name", "tiny", "--trials", "2",
-                              "--duration", "120"])
+                              "--duration", "60"])
     assert res.exit_code == 0, res.output
     out = tmp_path / "profiles" / "scenarios" / "tiny.yaml"
     model, fit = load_profile(out)
     assert model.name == "tiny" and fit["trials"] == 2 and fit["data"] == [str(data)]
     assert set(fit["compared"]) >= {"touch fills/h", "spread", "vol 1s", "trades/min"}
     assert "score" in res.output and "wrote" in res.output
-    res = runner.invoke(app, ["reality", "--scenario", "tiny", "--duration", "120"])
+    res = runner.invoke(app, ["reality", "--scenario", "tiny", "--duration", "60"])
     assert res.exit_code == 0, res.output
     assert "tiny (seed 1)" in res.output
     res = runner.invoke(app, ["backtest", "--scenario", "tiny", "--duration", "60"])

@@ -140,7 +140,7 @@ def assert_safe(p: Probe) -> None:
     assert p.longest_over_trigger <= 15.0, p.longest_over_trigger
 
 
-SCENARIOS = ["calm", "trend_up", "trend_down", "chop", "vol_spike", "flash_crash", "toxic", "thin_book"]
+SCENARIOS = ["calm", "trend_up", "trend_down", "vol_spike", "flash_crash", "toxic", "thin_book"]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

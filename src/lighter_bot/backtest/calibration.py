@@ -42,6 +42,9 @@ FIT_HORIZONS = (5.0, 30.0)
 # to 3 % that no model of another venue's tick reproduces: log fill rate, markout (bps).
 RATE_FLOOR = 0.2
 MARKOUT_FLOOR_BPS = 0.25
+# a trial stops once its partial score (a lower bound: every term adds) passes this far beyond the best
+PRUNE_FACTOR = 1.5
+PRUNE_MARGIN = 10.0
 DEPTH_BPS = 15.0  # the synthetic book reaches this far past the touch (the probe quotes up to 10 bps)
 MAX_LEVELS = 150  # per side; finer books are coarse-grained to this many levels
 DEFAULT_GAP_BPS = 0.6  # level spacing when the recording shows only the best levels (Lighter's CSV)
@@ -56,11 +59,20 @@ class Measured:
 
 
 def measure_market(name: str, rows: Sequence[Row], market: MarketSpec, price: float, rules: VenueRules, seed: int,
-                   distances: Sequence[float] = DISTANCES) -> Measured:
-    """The probe at every distance over one prepared tape, and the book/trade statistics."""
+                   distances: Sequence[float] = DISTANCES,
+                   give_up: Callable[[Measured], bool] | None = None) -> Measured:
+    """The probe at every distance over one prepared tape, and the book/trade statistics. Distances
+    run in the order given; `give_up(partial)` after each one may stop early (the fit's pruning)."""
     tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
-    reality = measure(name, market, lambda: TapeExchange(market, tape, rules, seed), rules, price, distances)
-    return Measured(reality, book_trade_stats(rows, market.price_scale, market.size_scale))
+    stats = book_trade_stats(rows, market.price_scale, market.size_scale)
+    out: Measured | None = None
+    for d in distances:
+        r = measure(name, market, lambda: TapeExchange(market, tape, rules, seed), rules, price, [d])
+        out = Measured(r if out is None else replace(out.reality, curves=(*out.reality.curves, *r.curves)), stats)
+        if give_up is not None and give_up(out):
+            break
+    assert out is not None, "no distance to measure"
+    return out
 
 
 def synthetic_rows(model: MarketModel, market: MarketSpec, price: float, duration_s: float, seed: int) -> list[Row]:
@@ -104,37 +116,39 @@ class Knob:
     high: float
     log: bool = False
     what: str = ""
+    per_vol: bool = False  # in units of the recording's 1 s volatility (bps): one range fits calm and wild markets
 
 
 KNOBS: tuple[Knob, ...] = (
-    Knob("flow_drift_bps_per_s", 0.0, 0.5, what="drift of the fair value while one side dominates the noise flow"),
-    Knob("flow_s", 2.0, 120.0, log=True, what="mean time before the dominant side of the flow flips"),
-    Knob("lag_s", 0.0, 3.0, what="time constant of the visible book following the fair value"),
+    Knob("flow_drift", 0.0, 0.5, per_vol=True,
+         what="drift of the fair value while one side dominates the noise flow (x vol per second)"),
+    Knob("flow_s", 2.0, 120.0, log=True, what="mean time before the dominant side of the flow flips (s)"),
+    Knob("lag_s", 0.0, 3.0, what="mean time between re-centrings of the visible book on the fair value (s)"),
     Knob("informed", 0.0, 0.8, what="share of takers who hit quotes the fair value has passed"),
     Knob("jumps_per_h", 1.0, 300.0, log=True, what="jumps of the fair value per hour (each a sweep)"),
-    Knob("jump_bps", 0.3, 10.0, log=True, what="mean jump size"),
+    Knob("jump", 0.3, 10.0, log=True, per_vol=True, what="mean jump size (x vol)"),
     Knob("jump_revert", 0.0, 0.9, what="share of a jump that decays again"),
-    Knob("revert_s", 2.0, 60.0, log=True, what="time constant of that decay"),
+    Knob("revert_s", 2.0, 60.0, log=True, what="time constant of that decay (s)"),
 )
 # the first trials: almost no adverse selection, and a middle point, so the search brackets them
 STARTS: tuple[dict[str, float], ...] = (
-    {"flow_drift_bps_per_s": 0.0, "flow_s": 20.0, "lag_s": 0.0, "informed": 0.0, "jumps_per_h": 1.0,
-     "jump_bps": 1.0, "jump_revert": 0.0, "revert_s": 10.0},
-    {"flow_drift_bps_per_s": 0.1, "flow_s": 20.0, "lag_s": 0.5, "informed": 0.3, "jumps_per_h": 30.0,
-     "jump_bps": 2.0, "jump_revert": 0.5, "revert_s": 10.0},
+    {"flow_drift": 0.0, "flow_s": 20.0, "lag_s": 0.0, "informed": 0.0, "jumps_per_h": 1.0, "jump": 1.0,
+     "jump_revert": 0.0, "revert_s": 10.0},
+    {"flow_drift": 0.1, "flow_s": 20.0, "lag_s": 0.5, "informed": 0.3, "jumps_per_h": 30.0, "jump": 2.0,
+     "jump_revert": 0.5, "revert_s": 10.0},
 )
 FLOW_BIAS = 0.5  # how one-sided the noise flow is while a side dominates (the drift knob sets its impact)
 
 
 def with_knobs(base: MarketModel, k: dict[str, float]) -> MarketModel:
     """`base` with the knobs' adverse selection; the impact per median trade is what makes the noise
-    flow's drift `flow_drift_bps_per_s` while a side dominates."""
+    flow drift `flow_drift` x vol per second while a side dominates."""
     informed = k["informed"]
     noise = base.trades_per_s * (1.0 - informed)
     m1 = base.size_factor_moments()[0]
-    impact = k["flow_drift_bps_per_s"] / max(noise * m1 * FLOW_BIAS, 1e-9)
+    impact = k["flow_drift"] * base.vol_bps / max(noise * m1 * FLOW_BIAS, 1e-9)
     return replace(base, impact_bps=impact, flow_bias=FLOW_BIAS, flow_s=k["flow_s"], lag_s=k["lag_s"],
-                   informed=informed, jumps_per_h=k["jumps_per_h"], jump_bps=k["jump_bps"],
+                   informed=informed, jumps_per_h=k["jumps_per_h"], jump_bps=k["jump"] * base.vol_bps,
                    jump_revert=k["jump_revert"], revert_s=k["revert_s"])
 
 
@@ -157,8 +171,8 @@ def terms(target: Measured, fitted: Measured) -> list[Term]:
     out: list[Term] = []
     rt, rf = target.reality, fitted.reality
     tt, tf = max(rt.market.seconds, 1.0), max(rf.market.seconds, 1.0)
-    for ct in rt.curves:
-        cf = rf.curve(ct.distance_bps)
+    for cf in rf.curves:  # a pruned evaluation has the first distances only
+        ct = rt.curve(cf.distance_bps)
         label = "touch" if ct.distance_bps == 0 else f"{ct.distance_bps:g}bp"
         # fill counts are Poisson: compare rates on a log scale, half a fill added to each count
         nt, nf = ct.fills + 0.5, cf.fills + 0.5
@@ -223,19 +237,24 @@ def fit(target: Measured, base: MarketModel, market: MarketSpec, price: float, r
         study.enqueue_trial(start)
     best: tuple[float, dict[str, float], list[Term], Measured] | None = None
     t0 = time.perf_counter()
+    # the busiest distances first: their terms weigh most, so a hopeless trial shows it early
+    order = [c.distance_bps for c in sorted(target.reality.curves, key=lambda c: -c.fills)]
     for i in range(trials):
         trial = study.ask()
         k = {kn.name: trial.suggest_float(kn.name, kn.low, kn.high, log=kn.log) for kn in KNOBS}
         model = with_knobs(base, k)
+        bar = math.inf if best is None else PRUNE_FACTOR * best[0] + PRUNE_MARGIN
         fitted = measure_market(base.name, synthetic_rows(model, market, price, duration_s, seed), market, price,
-                                rules, seed, [c.distance_bps for c in target.reality.curves])
+                                rules, seed, order, give_up=lambda m: score(terms(target, m)) > bar)
         ts = terms(target, fitted)
-        s = score(ts)
+        s = score(ts)  # of a pruned trial: a lower bound, already past the bar
+        pruned = len(fitted.reality.curves) < len(order)
         study.tell(trial, s)
-        if best is None or s < best[0]:
+        if not pruned and (best is None or s < best[0]):
             best = (s, k, ts, fitted)
         worst = max(ts, key=lambda t: abs(t.z))
-        progress(f"trial {i + 1}/{trials} score {s:8.2f} (best {best[0]:.2f}) {time.perf_counter() - t0:6.0f}s  "
+        progress(f"trial {i + 1}/{trials} score {s:8.2f}{'+ (pruned)' if pruned else ''} "
+                 f"(best {best[0] if best else math.inf:.2f}) {time.perf_counter() - t0:6.0f}s  "
                  + " ".join(f"{n}={v:.3g}" for n, v in k.items()) + f"  worst: {worst.name} z={worst.z:+.1f}")
     assert best is not None
     s, k, ts, fitted = best

@@ -14,6 +14,8 @@ from lighter_bot.backtest.reality import format_table
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import SimConfig
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
+from lighter_bot.errors import DataError
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import TIERS, tier_rules
 from lighter_bot.venues.sim.scenarios import PROFILE_DIR, RESERVED, profile_text
@@ -23,9 +25,13 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def load_recording(files: list[str]) -> tuple[list[Row], MarketSpec, float, str]:
-    """(rows, spec, a representative price, source names) of one instrument's recording."""
-    rep = replay.load(files)
-    return rep.rows, rep.market, rep.mid_price(), rep.source
+    """(rows, spec, a representative price, a name) of one instrument's recording (files of any format
+    `replay.load` reads, with its defects handled as `lighter-bot data info` reports)."""
+    rec = replay.load(files)
+    rows = list(rows_of(rec.chunks()))
+    if not rows:
+        raise DataError(f"{rec.source}: no market rows in the data")
+    return rows, rec.market, first_mid(rows, rec.market, rec.source), f"{rec.market.symbol} ({rec.summary.format})"
 
 
 @user_errors

@@ -26,7 +26,7 @@ from lighter_bot.venues.sim.scenarios import (
 )
 from lighter_bot.venues.sim.source import DEPTH, TRADE
 
-REQUIRED = {"calm", "sol_base", "trend_up", "trend_down", "chop", "vol_spike", "flash_crash", "toxic", "thin_book",
+REQUIRED = {"calm", "sol_base", "trend_up", "trend_down", "vol_spike", "flash_crash", "toxic", "thin_book",
             "sol_day"}
 
 

@@ -70,7 +70,7 @@ def test_engine_on_scenarios_sees_the_same_events_and_gets_the_same_fills(scenar
 
 
 def test_duration_cut_counts_the_same_rows() -> None:
-    rows = list(make_scenario("chop", 4, 120.0))
+    rows = list(make_scenario("trend_down", 4, 120.0))
     ref, _ = engine_run(SimExchange(SOL_PERP, iter(rows), STANDARD, 4), BotConfig(), SOL_PERP, duration=47.3)
     tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
     fast, _ = engine_run(TapeExchange(SOL_PERP, tape, STANDARD, 4), BotConfig(), SOL_PERP, duration=47.3)

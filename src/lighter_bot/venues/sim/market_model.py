@@ -165,7 +165,12 @@ class _Generator:
         if not cycle:
             raise ValueError("a scenario needs at least one regime")
         self.cycle = tuple(cycle)
+        # One stream per mechanism, so switching one ingredient (or a fit changing its knob) leaves the
+        # others' random paths as they were: the price's, the takers', the jumps' and the book's.
         self.rng = random.Random(f"scenario:{seed}")
+        self.flow_rng = random.Random(f"scenario:{seed}:flow")
+        self.jump_rng = random.Random(f"scenario:{seed}:jumps")
+        self.book_rng = random.Random(f"scenario:{seed}:book")
         self.duration = duration_s
         self.m = market
         self.t0 = start_time
@@ -178,8 +183,8 @@ class _Generator:
         self.transient = 0.0  # the part of F's jumps still to decay (ticks)
 
     # sizes --------------------------------------------------------------------------------
-    def _lots(self, usd: float, sigma: float, floor_usd: float = 0.0) -> int:
-        usd = max(floor_usd, usd * math.exp(sigma * self.rng.gauss(0.0, 1.0)))
+    def _lots(self, rng: random.Random, usd: float, sigma: float, floor_usd: float = 0.0) -> int:
+        usd = max(floor_usd, usd * math.exp(sigma * rng.gauss(0.0, 1.0)))
         return max(1, round(usd * self.m.price_scale / self.centre * self.m.size_scale))
 
     def _grid(self, r: MarketModel) -> int:
@@ -246,27 +251,28 @@ class _Generator:
                 # behind is re-priced there by its maker (so levels stay a gap apart)
                 if best is not None and abs(target - best) < gap * g:
                     self._set(t, side, best, 0, out)
-                self._set(t, side, target, self._lots(r.touch_usd, LEVEL_LOG_SIGMA), out)
+                self._set(t, side, target, self._lots(self.book_rng, r.touch_usd, LEVEL_LOG_SIGMA), out)
             while len(book) < r.levels:
                 far = min(book) if side == BID else max(book)
-                step = max(1, round(gap * self.rng.expovariate(1.0))) * g
-                self._set(t, side, far + sign * step, self._lots(r.level_usd, LEVEL_LOG_SIGMA), out)
+                step = max(1, round(gap * self.book_rng.expovariate(1.0))) * g
+                self._set(t, side, far + sign * step, self._lots(self.book_rng, r.level_usd, LEVEL_LOG_SIGMA), out)
             while len(book) > r.levels:
                 self._set(t, side, min(book) if side == BID else max(book), 0, out)
 
     # flow ---------------------------------------------------------------------------------
     def _trade(self, t: float, r: MarketModel, out: list[Row]) -> None:
         """One taker: informed if the book offers a price the fair value has passed, else noise."""
-        rng = self.rng
-        size = self._lots(r.trade_usd, r.trade_log_sigma, MIN_TRADE_USD)
-        if r.informed > 0 and rng.random() < r.informed:
+        rng = self.flow_rng
+        size = self._lots(rng, r.trade_usd, r.trade_log_sigma, MIN_TRADE_USD)
+        informed, u = rng.random() < r.informed, rng.random()  # both drawn always (see __init__)
+        if informed:
             if self.asks and min(self.asks) < self.fair:
                 self._take(t, BID, size, self.fair, out)
                 return
             if self.bids and max(self.bids) > self.fair:
                 self._take(t, ASK, size, self.fair, out)
                 return
-        sign = 1 if rng.random() < (1.0 + r.flow_bias * self.side) / 2 else -1
+        sign = 1 if u < (1.0 + r.flow_bias * self.side) / 2 else -1
         book = self.asks if sign > 0 else self.bids
         if not book:
             return
@@ -280,7 +286,7 @@ class _Generator:
 
     def _jump(self, t: float, r: MarketModel, out: list[Row]) -> None:
         """A jump of F, a share of it transient, then a sweep to the new F."""
-        move = r.jump_bps * self.bps * self.rng.expovariate(1.0) * (1 if self.rng.random() < 0.5 else -1)
+        move = r.jump_bps * self.bps * self.jump_rng.expovariate(1.0) * (1 if self.jump_rng.random() < 0.5 else -1)
         self.fair = max(self.fair + move, 1.0)
         self.transient += move * r.jump_revert
         self._sweep(t, r, out)
@@ -337,34 +343,36 @@ class _Generator:
                 self.fair = max(self.fair + move - back, 1.0)
                 if crashing:
                     self._sweep(t, r, out)  # a crash trades all the way down
-                if p_jump and rng.random() < p_jump:
+                if self.jump_rng.random() < p_jump:
                     self._jump(t, r, out)
-                if p_flip and rng.random() < p_flip:
+                if rng.random() < p_flip:
                     self.side = -self.side
                 # 2. now and then the makers re-centre the visible book on F; levels left inside pulled
-                if p_recentre >= 1.0 or rng.random() < p_recentre:
+                if rng.random() < p_recentre:
                     self.centre = self.fair
                 self._pull(t, r, out)
                 self._refill(t, r, out)
                 # 3. takers at random times within the step, as many as the print rate leaves room for
-                n = _poisson(rng, max(0.2 * r.trades_per_s, r.trades_per_s - extra) * dt)
-                for ts in sorted(min(t + dt * rng.random(), t_end) for _ in range(n)):
+                fr = self.flow_rng
+                n = _poisson(fr, max(0.2 * r.trades_per_s, r.trades_per_s - extra) * dt)
+                for ts in sorted(min(t + dt * fr.random(), t_end) for _ in range(n)):
                     self._trade(ts, r, out)
                     self._refill(ts, r, out)
                 prints = sum(1 for row in out if row[1] == TRADE)
                 extra += ((prints - n) / dt - extra) * (dt / RATE_S)
                 # 4. level sizes churn: the best levels (queues there change fastest), then the rest
                 for side, book in ((BID, self.bids), (ASK, self.asks)):
-                    if book and rng.random() < r.touch_churn_per_s * dt:
+                    if self.book_rng.random() < r.touch_churn_per_s * dt and book:
                         best = max(book) if side == BID else min(book)
-                        self._set(t_end, side, best, self._lots(r.touch_usd, LEVEL_LOG_SIGMA), out)
-                for _ in range(_poisson(rng, r.churn_per_s * dt * 2 * r.levels)):
-                    side = BID if rng.random() < 0.5 else ASK
+                        self._set(t_end, side, best, self._lots(self.book_rng, r.touch_usd, LEVEL_LOG_SIGMA), out)
+                br = self.book_rng
+                for _ in range(_poisson(br, r.churn_per_s * dt * 2 * r.levels)):
+                    side = BID if br.random() < 0.5 else ASK
                     book = self.bids if side == BID else self.asks
                     if len(book) > 1:
-                        p = list(book)[rng.randrange(len(book))]
+                        p = list(book)[br.randrange(len(book))]
                         if p != (max(book) if side == BID else min(book)):
-                            self._set(t_end, side, p, self._lots(r.level_usd, LEVEL_LOG_SIGMA), out)
+                            self._set(t_end, side, p, self._lots(self.book_rng, r.level_usd, LEVEL_LOG_SIGMA), out)
                 self._refill(t_end, r, out)
                 yield from out
 

@@ -48,8 +48,6 @@ STRESSES: dict[str, Callable[[MarketModel], MarketModel]] = {
     # a steady drift (15 bps a minute) on a 1.5x noisier price
     "trend_up": _trend(1),
     "trend_down": _trend(-1),
-    # a noisy range: twice the volatility, pulled back to where the regime started
-    "chop": lambda b: replace(b, name="chop", vol_bps=2.0 * b.vol_bps, mean_revert_per_s=0.05),
     # five times the volatility, a wider and thinner book, twice the flow in bigger trades
     "vol_spike": lambda b: replace(b, name="vol_spike", vol_bps=5.0 * b.vol_bps, spread_bps=2.5 * b.spread_bps,
                                    level_usd=b.level_usd / 2, touch_usd=b.touch_usd / 2,
@@ -61,18 +59,21 @@ STRESSES: dict[str, Callable[[MarketModel], MarketModel]] = {
     # of one-sided flow, a slower book
     "toxic": lambda b: replace(b, name="toxic", informed=min(0.9, b.informed + 0.3), impact_bps=2.0 * b.impact_bps,
                                flow_bias=min(0.9, b.flow_bias + 0.3), lag_s=max(0.5, 2.0 * b.lag_s)),
-    # a tenth of the depth at three times the spread, a quarter of the flow
-    "thin_book": lambda b: replace(b, name="thin_book", spread_bps=3.0 * b.spread_bps,
-                                   level_usd=b.level_usd / 10, touch_usd=b.touch_usd / 10,
-                                   trades_per_s=b.trades_per_s / 4),
+    # a thin listing (Lighter's are thinner than Hyperliquid's): a tenth of the depth in levels four
+    # times as far apart, a spread of at least 4 bps, four times the volatility; the same flow
+    "thin_book": lambda b: replace(b, name="thin_book", spread_bps=max(3.0 * b.spread_bps, 4.0),
+                                   level_gap_bps=4.0 * b.level_gap_bps, levels=max(10, b.levels // 4),
+                                   level_usd=b.level_usd / 10, touch_usd=b.touch_usd / 10, vol_bps=4.0 * b.vol_bps),
 }
 
-# sol_day: the regimes the operator sees over a day, switching every ~20 minutes (a cycle of 4 h);
-# None = the base itself (named "calm" in the cycle).
+# sol_day: the regimes the operator sees over a day, switching every ~20 minutes (a cycle of ~4 h);
+# None = the base itself (named "calm" in the cycle). `chop` (a mean-reverting range) is gone: no
+# recording shows it (30 s moves outgrow 1 s moves on every one) and it was the one regime that paid
+# a maker for being filled.
 SOL_DAY_CYCLE: tuple[tuple[str | None, float], ...] = (
-    (None, 1800.0), ("trend_up", 900.0), ("chop", 1200.0), ("vol_spike", 600.0), (None, 1500.0),
+    (None, 1800.0), ("trend_up", 900.0), (None, 1200.0), ("vol_spike", 600.0), (None, 1500.0),
     ("toxic", 900.0), ("trend_down", 900.0), ("thin_book", 900.0), (None, 1800.0), ("flash_crash", 900.0),
-    ("chop", 1200.0), ("trend_up", 600.0), (None, 1500.0),
+    (None, 1200.0), ("trend_up", 600.0), (None, 1500.0),
 )
 COMPOSITE = {"sol_day": (SOL_BASE, SOL_DAY_CYCLE)}
 RESERVED = frozenset({*STRESSES, *COMPOSITE})  # not usable as a profile name
