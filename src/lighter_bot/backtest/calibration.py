@@ -245,7 +245,7 @@ def fit(target: Measured, base: MarketModel, market: MarketSpec, price: float, r
         model = with_knobs(base, k)
         bar = math.inf if best is None else PRUNE_FACTOR * best[0] + PRUNE_MARGIN
         fitted = measure_market(base.name, synthetic_rows(model, market, price, duration_s, seed), market, price,
-                                rules, seed, order, give_up=lambda m: score(terms(target, m)) > bar)
+                                rules, seed, order, give_up=lambda m, bar=bar: score(terms(target, m)) > bar)
         ts = terms(target, fitted)
         s = score(ts)  # of a pruned trial: a lower bound, already past the bar
         pruned = len(fitted.reality.curves) < len(order)

@@ -55,7 +55,7 @@ def same_result(a: BacktestResult, b: BacktestResult) -> None:
 
 
 @pytest.mark.parametrize(("scenario", "rules", "seed"), [
-    ("flash_crash", STANDARD, 5), ("vol_spike", STANDARD, 5), ("trend_up", PREMIUM, 5), ("vol_spike", PREMIUM, 6),
+    ("flash_crash", STANDARD, 5), ("vol_spike", STANDARD, 5), ("thin_book", PREMIUM, 5), ("vol_spike", PREMIUM, 6),
 ])
 def test_engine_on_scenarios_sees_the_same_events_and_gets_the_same_fills(scenario: str, rules: VenueRules,
                                                                           seed: int) -> None:

@@ -60,10 +60,13 @@ STRESSES: dict[str, Callable[[MarketModel], MarketModel]] = {
     "toxic": lambda b: replace(b, name="toxic", informed=min(0.9, b.informed + 0.3), impact_bps=2.0 * b.impact_bps,
                                flow_bias=min(0.9, b.flow_bias + 0.3), lag_s=max(0.5, 2.0 * b.lag_s)),
     # a thin listing (Lighter's are thinner than Hyperliquid's): a tenth of the depth in levels four
-    # times as far apart, a spread of at least 4 bps, four times the volatility; the same flow
-    "thin_book": lambda b: replace(b, name="thin_book", spread_bps=max(3.0 * b.spread_bps, 4.0),
+    # times as far apart, three times the spread, so each trade moves the price sqrt(10) times as far
+    # and the price is four times as volatile; the same flow (a wide spread alone would be kinder: a
+    # quote inside it takes every taker on its side)
+    "thin_book": lambda b: replace(b, name="thin_book", spread_bps=3.0 * b.spread_bps,
                                    level_gap_bps=4.0 * b.level_gap_bps, levels=max(10, b.levels // 4),
-                                   level_usd=b.level_usd / 10, touch_usd=b.touch_usd / 10, vol_bps=4.0 * b.vol_bps),
+                                   level_usd=b.level_usd / 10, touch_usd=b.touch_usd / 10,
+                                   impact_bps=math.sqrt(10) * b.impact_bps, vol_bps=4.0 * b.vol_bps),
 }
 
 # sol_day: the regimes the operator sees over a day, switching every ~20 minutes (a cycle of ~4 h);
