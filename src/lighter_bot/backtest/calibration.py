@@ -243,9 +243,8 @@ def fit(target: Measured, base: MarketModel, market: MarketSpec, price: float, r
         trial = study.ask()
         k = {kn.name: trial.suggest_float(kn.name, kn.low, kn.high, log=kn.log) for kn in KNOBS}
         model = with_knobs(base, k)
-        bar = math.inf if best is None else PRUNE_FACTOR * best[0] + PRUNE_MARGIN
         fitted = measure_market(base.name, synthetic_rows(model, market, price, duration_s, seed), market, price,
-                                rules, seed, order, give_up=lambda m, bar=bar: score(terms(target, m)) > bar)
+                                rules, seed, order, give_up=_past(target, best[0] if best else math.inf))
         ts = terms(target, fitted)
         s = score(ts)  # of a pruned trial: a lower bound, already past the bar
         pruned = len(fitted.reality.curves) < len(order)
@@ -259,6 +258,12 @@ def fit(target: Measured, base: MarketModel, market: MarketSpec, price: float, r
     assert best is not None
     s, k, ts, fitted = best
     return FitResult(with_knobs(base, k), k, s, ts, fitted, trials, time.perf_counter() - t0)
+
+
+def _past(target: Measured, best: float) -> Callable[[Measured], bool]:
+    """Prune test: has a partial evaluation's score (a lower bound of its full score) passed the bar?"""
+    bar = PRUNE_FACTOR * best + PRUNE_MARGIN
+    return lambda m: score(terms(target, m)) > bar
 
 
 # each ingredient of the fitted model, switched off on its own (what the data needs: the score rises)
