@@ -70,13 +70,15 @@ STRESSES: dict[str, Callable[[MarketModel], MarketModel]] = {
 }
 
 # sol_day: the regimes the operator sees over a day, switching every ~20 minutes (a cycle of ~4 h);
-# None = the base itself (named "calm" in the cycle). `chop` (a mean-reverting range) is gone: no
-# recording shows it (30 s moves outgrow 1 s moves on every one) and it was the one regime that paid
-# a maker for being filled.
+# None = the base itself (named "calm" in the cycle). It opens with a trend, so `make run` shows the
+# quotes fill and the hedger act within its first minutes (in the fitted base a quote 3.5 bps out
+# fills about once a minute and alternately: the hedger's first trigger came after ~34 minutes).
+# `chop` (a mean-reverting range) is gone: no recording shows it (30 s moves outgrow 1 s moves on
+# every one) and it was the one regime that paid a maker for being filled.
 SOL_DAY_CYCLE: tuple[tuple[str | None, float], ...] = (
-    (None, 1800.0), ("trend_up", 900.0), (None, 1200.0), ("vol_spike", 600.0), (None, 1500.0),
-    ("toxic", 900.0), ("trend_down", 900.0), ("thin_book", 900.0), (None, 1800.0), ("flash_crash", 900.0),
-    (None, 1200.0), ("trend_up", 600.0), (None, 1500.0),
+    ("trend_up", 900.0), (None, 1200.0), ("vol_spike", 600.0), (None, 1500.0), ("toxic", 900.0),
+    ("trend_down", 900.0), ("thin_book", 900.0), (None, 1800.0), ("flash_crash", 900.0), (None, 1200.0),
+    ("trend_up", 600.0), (None, 3300.0),
 )
 COMPOSITE = {"sol_day": (SOL_BASE, SOL_DAY_CYCLE)}
 RESERVED = frozenset({*STRESSES, *COMPOSITE})  # not usable as a profile name
