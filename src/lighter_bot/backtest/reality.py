@@ -10,6 +10,10 @@ can be compared line by line (`format_table`, `html`), which is what `calibrate`
 Markout of a fill = side x (mid at fill time + h - fill price) / fill price, in bps, with the mid as
 the probe saw it; positive = the fill made money at that horizon. Horizons past the end of the data
 are left out of that horizon's mean.
+
+Only time with a two-sided book counts: a recording's gaps (the loaders empty the book there) are not
+quiet hours. Fill and trade rates are per hour (minute) with a book, returns for the volatility and
+markout horizons never span a gap.
 """
 
 from __future__ import annotations

@@ -55,10 +55,11 @@ STRESSES: dict[str, Callable[[MarketModel], MarketModel]] = {
     # -150 bps in 15 s, one minute in, then a 60 % rebound; flow 1.5x
     "flash_crash": lambda b: replace(b, name="flash_crash", crash_bps=-150.0, crash_at_s=60.0, crash_len_s=15.0,
                                      trades_per_s=1.5 * b.trades_per_s),
-    # harder adverse selection than the base: more informed takers, twice the impact, longer runs
-    # of one-sided flow, a slower book
-    "toxic": lambda b: replace(b, name="toxic", informed=min(0.9, b.informed + 0.3), impact_bps=2.0 * b.impact_bps,
-                               flow_bias=min(0.9, b.flow_bias + 0.3), lag_s=max(0.5, 2.0 * b.lag_s)),
+    # harder adverse selection than the base (and than its recording at every distance): more informed
+    # takers, three times the impact, more one-sided runs, a book twice as slow, a 1.5x livelier price
+    "toxic": lambda b: replace(b, name="toxic", informed=min(0.9, b.informed + 0.4), impact_bps=3.0 * b.impact_bps,
+                               flow_bias=min(0.9, b.flow_bias + 0.3), lag_s=max(1.0, 2.0 * b.lag_s),
+                               vol_bps=1.5 * b.vol_bps),
     # a thin listing (Lighter's are thinner than Hyperliquid's): a tenth of the depth in levels four
     # times as far apart, three times the spread, so each trade moves the price sqrt(10) times as far
     # and the price is four times as volatile; the same flow (a wide spread alone would be kinder: a
