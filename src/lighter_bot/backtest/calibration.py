@@ -10,7 +10,7 @@
    book's lag, the informed share, jumps) with optuna's TPE sampler, minimising `score`: the
    squared standard-error-weighted differences of the probe's fill rates (Poisson, log scale) and
    5 s / 30 s markouts per distance, plus spread, 1 s and 30 s volatility and trade rate. One
-   evaluation generates the market once (`MarketTape.build`) and runs the probe through
+   evaluation generates the market once (`PreparedMarket`) and runs the probe through
    `TapeExchange` at every distance; all trials share one seed, so they differ only by the knobs.
 
 Markouts at a distance where the recording has fewer than `MIN_FILLS` probe fills are left out of
@@ -28,11 +28,12 @@ from typing import Any
 
 from lighter_bot.backtest.reality import DISTANCES, Reality, measure
 from lighter_bot.domain.market import MarketSpec
+from lighter_bot.marketdata.stream import chunked
 from lighter_bot.venues.sim.calibrate import book_trade_stats
 from lighter_bot.venues.sim.market_model import MarketModel, generate
 from lighter_bot.venues.sim.rules import VenueRules
 from lighter_bot.venues.sim.source import Row
-from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape import PreparedMarket
 from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
 MIN_FILLS = 10  # a distance's markouts count only with at least this many probe fills on the recording
@@ -63,11 +64,11 @@ def measure_market(name: str, rows: Sequence[Row], market: MarketSpec, price: fl
                    give_up: Callable[[Measured], bool] | None = None) -> Measured:
     """The probe at every distance over one prepared tape, and the book/trade statistics. Distances
     run in the order given; `give_up(partial)` after each one may stop early (the fit's pruning)."""
-    tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
+    prepared = PreparedMarket(chunked(rows), rules.book_interval_s, rules.book_depth)
     stats = book_trade_stats(rows, market.price_scale, market.size_scale)
     out: Measured | None = None
     for d in distances:
-        r = measure(name, market, lambda: TapeExchange(market, tape, rules, seed), rules, price, [d])
+        r = measure(name, market, lambda: TapeExchange(market, prepared, rules, seed), rules, price, [d])
         out = Measured(r if out is None else replace(out.reality, curves=(*out.reality.curves, *r.curves)), stats)
         if give_up is not None and give_up(out):
             break

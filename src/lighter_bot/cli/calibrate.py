@@ -11,6 +11,7 @@ import typer
 
 from lighter_bot.backtest import calibration as cal
 from lighter_bot.backtest.reality import format_table
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import SimConfig
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
@@ -38,7 +39,7 @@ def load_recording(files: list[str]) -> tuple[list[Row], MarketSpec, float, str]
 def calibrate(
     data: Annotated[str, typer.Option("--data", help="the recording: files of one instrument joined with '+'")],
     name: Annotated[str, typer.Option("--name", help="scenario name to save the fit as (e.g. calm)")],
-    out: Annotated[str | None, typer.Option("--out", help=f"profile to write (default {PROFILE_DIR}/NAME.yaml)")] = None,
+    out: Annotated[str | None, flags.output(f"profile to write (default {PROFILE_DIR}/NAME.yaml)")] = None,
     trials: Annotated[int, typer.Option("--trials", min=1, help="fit evaluations (each one synthetic market run through "
                                                                "the probe at every distance)")] = 60,
     duration: Annotated[float | None, typer.Option("--duration", min=60.0, help="synthetic seconds per evaluation "
@@ -56,7 +57,7 @@ def calibrate(
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
     path = Path(out) if out else PROFILE_DIR / f"{name}.yaml"
     if path.suffix not in (".yaml", ".yml"):
-        raise fail(f"--out {path}: a scenario profile is a .yaml file named after the scenario")
+        raise fail(f"--output {path}: a scenario profile is a .yaml file named after the scenario")
     files = data.split("+")
     rules = tier_rules(tier.lower()).with_(maker_fee_rate=0.0, taker_fee_rate=0.0)
     rows, market, price, source = load_recording(files)

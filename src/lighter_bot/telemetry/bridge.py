@@ -23,6 +23,7 @@ from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.orders import Purpose, Side
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore, TradingState
+from lighter_bot.engine.plan_view import plan_view
 from lighter_bot.records.accounting import market_slug
 from lighter_bot.records.ledger import market_key
 from lighter_bot.records.report import window_label
@@ -30,13 +31,14 @@ from lighter_bot.records.service import RecordsService
 from lighter_bot.telemetry.health import HealthReport, evaluate
 from lighter_bot.telemetry.http import make_app
 from lighter_bot.telemetry.metrics import MARKOUT_HORIZONS, STATUS_GAUGES, TREND_CODE, BotMetrics
+from lighter_bot.telemetry.oplog import OperatorLog
 from lighter_bot.telemetry.tap import VenueTap
 
 log = structlog.get_logger("telemetry")
 
 _STATE_CODE = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 SERIES_FIELDS = ("realized", "unrealized", "total", "inventory", "mid", "bid", "ask", "spread_bps", "fills",
-                 "state")
+                 "state", "guard_level", "edge_floor_bps", "defend_bid", "defend_ask", "hedge_vetoes")
 
 
 @dataclass
@@ -45,6 +47,7 @@ class _PendingMarkout:
     sign: int
     price: float
     next_idx: int = 0
+    race: bool = False  # a race fill (strategy/race.py): also marked out apart
 
 
 @dataclass
@@ -92,6 +95,7 @@ class TelemetryBridge:
         self.records = records or RecordsService(mc.model_copy(update={"enabled": False}), core.market,
                                                  config.config_hash(), "memory")
         self.tap = tap
+        self.oplog: OperatorLog | None = None  # set by BotServices: its recent lines feed the dashboard
         self.started_at = clock.now()
         self.sample_seconds = sample_seconds
         self.position_snapshot_seconds = position_snapshot_seconds
@@ -128,7 +132,9 @@ class TelemetryBridge:
             else:
                 m.hedger_fills.labels("cross").inc()
                 m.hedger_volume.labels("cross").inc(notional)
-            self._markouts_pending.append(_PendingMarkout(f.ts, f.side.sign, mk.px(f.price)))
+            if r.race is not None:
+                m.maker_race_fills.labels(r.race).inc()
+            self._markouts_pending.append(_PendingMarkout(f.ts, f.side.sign, mk.px(f.price), race=r.race is not None))
 
     # -- periodic work ---------------------------------------------------------------------------
     def _update_markouts(self, now: float, mid: float | None) -> None:
@@ -139,6 +145,8 @@ class TelemetryBridge:
                     h = MARKOUT_HORIZONS[p.next_idx]
                     bps = p.sign * (mid - p.price) / p.price * 1e4
                     self.metrics.markout.labels(f"{h:g}s").observe(bps)
+                    if p.race:
+                        self.metrics.markout_race.labels(f"{h:g}s").observe(bps)
                     self.markouts.append((p.ts, h, bps))
                     p.next_idx += 1
                 if p.next_idx < len(MARKOUT_HORIZONS):
@@ -316,7 +324,8 @@ class TelemetryBridge:
             self.records.snapshot_position(self.position_row(now))
 
     def sample(self, now: float) -> None:
-        q, st = self.quotes(), self.core.status()
+        v = plan_view(self.core)
+        q = {} if v.trading_state == TradingState.HALTED.value else self.quotes()  # halted: nothing is quoted
         snap = self.records.books.snapshot(self.marks())
         self.series.add(now, {
             "realized": snap["realized_quote"],
@@ -326,9 +335,14 @@ class TelemetryBridge:
             "mid": self.core.state.mid,
             "bid": q.get(Side.BID),
             "ask": q.get(Side.ASK),
-            "spread_bps": st.spread_bps,
+            "spread_bps": v.spread_bps,
             "fills": float(self.records.books.totals.fills),
-            "state": float(_STATE_CODE[st.trading_state]),
+            "state": float(_STATE_CODE[TradingState(v.trading_state)]),
+            "guard_level": float(v.guard_level),
+            "edge_floor_bps": v.edge_floor_bps,
+            "defend_bid": 1.0 if "bid" in v.defended else 0.0,
+            "defend_ask": 1.0 if "ask" in v.defended else 0.0,
+            "hedge_vetoes": float(v.hedge_vetoes),
         })
 
     def position_row(self, now: float) -> dict[str, Any]:

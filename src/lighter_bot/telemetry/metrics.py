@@ -4,7 +4,7 @@ Families (docs/monitoring/README.md lists each with its meaning):
 `portfolio_*` (ledger PnL, all time), `metrics_total_*` / `metrics_rolling_6h_*` / `metrics_window_5m_*`
 (ledger snapshots over all time, the rolling and the short window), `session_*` (since start),
 `maker_*`, `hedger_*`, `guard_*`, `venue_*` (health, tx budget, ack latency, rejects), `markout_*`,
-`ledger_*`, `health_*`.
+`ledger_*`, `health_*`, `log_lines_suppressed` (telemetry/oplog.py).
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ class BotMetrics:
         self.maker_working_orders = g("maker_working_orders", "Working quote orders")
         self.maker_fills = Counter("maker_fills", "Quote fills", registry=r)
         self.maker_volume = Counter("maker_volume_quote", "Quote fill notional (USD)", registry=r)
+        self.maker_race_fills = Counter("maker_race_fills", "Maker fills that raced our cancel/modify (in_flight) or "
+                                        "landed past the fair value (fair_passed)", ("kind",), registry=r)
         self.status_gauges = {name: g(name, doc) for name, (doc, _) in STATUS_GAUGES.items()}
         self.maker_trend = g("maker_trend_direction", "Trend filter: 1 up, -1 down, 0 none")
         self.maker_core_markout = g("maker_core_markout_bps", "Engine's mean markout of our fills (bps)", ("horizon",))
@@ -145,6 +147,9 @@ class BotMetrics:
         # -- markouts ------------------------------------------------------------------------------
         self.markout = Histogram("markout_bps", "Mid move after our fill in our favour (bps)", ("horizon",),
                                  buckets=_MARKOUT_BUCKETS, registry=r)
+        self.markout_race = Histogram("markout_race_bps", "Mid move after a race fill in our favour (bps); "
+                                      "markout_bps minus these (buckets, counts) = the normal fills", ("horizon",),
+                                      buckets=_MARKOUT_BUCKETS, registry=r)
         self.markout_avg = g("markout_avg_bps", "Average markout of the window's fills (bps)", ("horizon", "window"))
 
         # -- ledger and process --------------------------------------------------------------------
@@ -154,6 +159,8 @@ class BotMetrics:
         self.ledger_write_seconds = Histogram("ledger_write_seconds", "One batch write + fsync (s)",
                                               buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
                                               registry=r)
+        self.log_lines_suppressed = Counter("log_lines_suppressed", "Operator log lines dropped by the rate limit",
+                                            ("kind",), registry=r)
         self.health_ok = g("health_ok", "1 when /health is green")
         self.health_check = g("health_check", "1 per passing /health check", ("check",))
         self.uptime = g("uptime_seconds", "Seconds since start")

@@ -43,6 +43,7 @@ from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Purpose, Side, TimeInForce
 from lighter_bot.engine.clock import Clock
 from lighter_bot.errors import ConfigError, FatalVenueError, LighterBotError, RejectedError, RetryableVenueError
+from lighter_bot.venues.base import SHUTDOWN_BUDGET_S
 from lighter_bot.venues.lighter import parse
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.book import BookResult, LocalBook
@@ -811,16 +812,16 @@ class LighterVenue:
     async def _cancel_market_orders(self, only_ours: bool, timeout_s: float) -> int:
         """Cancel orders in this market (all of them at start; ours at shutdown) until REST shows none.
 
-        Returns how many were still open at the end (0 = confirmed)."""
+        Returns how many were still open at the end (0 = confirmed, -1 = REST never answered in time)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         remaining = -1
         while loop.time() < deadline:
-            try:
-                live = await self._active_orders()
-            except (RetryableVenueError, RejectedError) as exc:
-                log.warning("active_orders_failed", error=str(exc))
-                await asyncio.sleep(1.0)
+            try:  # one listing may wait for the REST budget and then time out: never past the deadline
+                live = await asyncio.wait_for(self._active_orders(), max(0.1, deadline - loop.time()))
+            except (RetryableVenueError, RejectedError, TimeoutError) as exc:
+                log.warning("active_orders_failed", error=str(exc) or type(exc).__name__)
+                await asyncio.sleep(min(1.0, max(0.0, deadline - loop.time())))
                 continue
             if only_ours:
                 live = [o for o in live if self.tracker.ours(o.client_order_index)]
@@ -853,26 +854,28 @@ class LighterVenue:
     async def shutdown(self) -> int:
         """Cancel our orders in this market, confirm over REST, abort the dead-man switch, disconnect.
 
-        Returns how many orders of ours still rest (0 = confirmed clean; -1 = could not check)."""
+        Returns how many orders of ours still rest (0 = confirmed clean; -1 = could not check). Every
+        step is bounded so that the whole takes at most SHUTDOWN_BUDGET_S (Railway's drain)."""
         if self._closed:
             return 0
         self._closing = True
         left = -1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_BUDGET_S - 1.0  # 1 s for closing the connections
         try:
             # Let queued commands go first (they may include cancels), then stop the sender.
             self._outbox.put_nowait(None)
             sender = next((t for t in self._tasks if t.get_name() == "lighter-sender"), None)
             if sender is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(asyncio.shield(sender), 10.0)
+                    await asyncio.wait_for(asyncio.shield(sender), max(0.0, min(4.0, deadline - loop.time())))
             if self._signer is not None and self._spec is not None:
                 await self._send_items([CancelAll()])
                 # The account stream confirms most cancels before a REST listing could.
-                loop = asyncio.get_running_loop()
-                until = loop.time() + 3.0
+                until = min(loop.time() + 3.0, deadline)
                 while self.tracker.orders and loop.time() < until and self.ws is not None and self.ws.connected:
                     await asyncio.sleep(0.05)
-                left = await self._cancel_market_orders(only_ours=True, timeout_s=25.0)
+                left = await self._cancel_market_orders(only_ours=True, timeout_s=max(0.5, deadline - loop.time()))
                 if left == 0 and self.s.deadman and self._deadman_queued:
                     await self._send_items([_DeadMan(abort_only=True)])
         finally:
@@ -887,6 +890,9 @@ class LighterVenue:
             log.info("shutdown_clean", market=self.s.market_id, resting_orders=0)
         elif left > 0:
             log.error("shutdown_orders_remain", market=self.s.market_id, resting_orders=left, deadman_armed=self._deadman_queued)
+        else:
+            log.error("shutdown_unconfirmed", market=self.s.market_id, deadman_armed=self._deadman_queued,
+                      msg=f"could not confirm within {SHUTDOWN_BUDGET_S:g} s that no order of ours rests")
         return left
 
 
