@@ -2,7 +2,8 @@
 
 Checked at every event the bot sees, against the EXCHANGE's truth (its position and resting orders):
 |position| <= 0.3 and |position| x mid <= 50 USD; no order of ours is ever cancelled for self-trade;
-the hedger brings inventory back under the trigger; in trend_up/trend_down the gated side is not
+the hedger brings inventory back under its trigger within 15 s (without hedge alpha; with it, held as
+an expected failure on the fitted markets, see NO_ALPHA); in trend_up/trend_down the gated side is not
 quoted (except reduce-only when it reduces); a volatility spike pauses quoting and it resumes only
 by the rule; in calm, tx/min <= 60 with both sides quoted >= 90 % of the time.
 """
@@ -133,7 +134,7 @@ def run(source_rows: object, seed: int, config: BotConfig = CFG) -> tuple[Probe,
     return probe, res
 
 
-def assert_safe(p: Probe, hedged_within_15s: bool = True) -> None:
+def assert_safe(p: Probe, hedged_within_15s: bool = False) -> None:
     assert p.max_lots <= CAP_LOTS, p.max_lots
     assert p.max_notional <= CFG.guard.max_inventory_notional, p.max_notional
     assert p.cancel_reasons["canceled-self-trade"] == 0
@@ -142,14 +143,14 @@ def assert_safe(p: Probe, hedged_within_15s: bool = True) -> None:
 
 
 # On the markets fitted to real recordings (docs/simulator.md) hedge alpha's patient passive hedge
-# leaves inventory over the hedger's trigger for longer than 15 s in these runs: thin_book (seed 11,
-# 480 s) 47.7 s with no hedge filled, the hard vol spike (seed 5) 32.0 s; with hedger.alpha off 2.7 s
-# and 2.6 s. A finding for the strategy (issue 13), not for these tests to hide: the caps, self-trade,
-# gating and pause checks stay enforced there, and the 15 s bound is held separately below as a
-# strict expected failure, so it turns red the day it holds again.
-HEDGE_SLOW = {"thin_book"}
-HEDGE_ALPHA_SLOW = pytest.mark.xfail(strict=True, reason="hedge alpha leaves inventory over the trigger > 15 s "
-                                                      "on the fitted markets (2.6-2.7 s with hedger.alpha off)")
+# leaves inventory over the hedger's trigger for longer than 15 s whenever it gets there: thin_book
+# seed 1 18.6 s, vol_spike seed 11 16.9 s, the hard vol spike seeds 5 and 6 20.9 and 42.1 s; with
+# hedger.alpha off 2.6-4.6 s in the same runs. A finding for the strategy (issue 13), not for these
+# tests to hide: the 15 s bound is held below with and without hedge alpha, the first as a strict
+# expected failure (it turns red the day it holds), the caps, self-trade, gating and pause checks
+# everywhere.
+NO_ALPHA = CFG.model_copy(update={"hedger": CFG.hedger.model_copy(
+    update={"alpha": CFG.hedger.alpha.model_copy(update={"enabled": False})})})
 
 
 SCENARIOS = ["calm", "trend_up", "trend_down", "vol_spike", "flash_crash", "toxic", "thin_book"]
@@ -158,7 +159,7 @@ SCENARIOS = ["calm", "trend_up", "trend_down", "vol_spike", "flash_crash", "toxi
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_every_scenario_respects_the_caps_and_never_self_trades(name: str) -> None:
     p, res = run(make_scenario(name, 11, 480.0), 11)
-    assert_safe(p, hedged_within_15s=name not in HEDGE_SLOW)
+    assert_safe(p)
     assert res.tx_sent / (res.sim_seconds / 60.0) <= 60.0
     assert res.tx_rejected == 0  # never over the venue's tx limit, never below its minimums
     if name == "trend_up":
@@ -187,22 +188,24 @@ def test_vol_spike_pauses_and_resumes_by_the_rule() -> None:
     p, _ = run(spike_rows(5), 5)
     assert p.pauses >= 1 and p.resumes >= 1
     assert not p.pause_violations, p.pause_violations[:3]
-    assert_safe(p, hedged_within_15s=False)  # held below
-
-
-@HEDGE_ALPHA_SLOW
-@pytest.mark.parametrize("case", ["thin_book", "hard_spike"])
-def test_the_hedger_brings_inventory_under_its_trigger_within_15s(case: str) -> None:
-    p, _ = run(make_scenario("thin_book", 11, 480.0), 11) if case == "thin_book" else run(spike_rows(5), 5)
-    assert p.longest_over_trigger <= 15.0, p.longest_over_trigger
-
-
-def test_hedger_brings_inventory_back_without_self_trading() -> None:
-    # Hedge alpha off (see HEDGE_SLOW): the hedger's own mechanics, passive then crossing, on a thin,
-    # volatile book where inventory crosses the trigger; with alpha on no hedge fills in this run.
-    no_alpha = CFG.model_copy(update={"hedger": CFG.hedger.model_copy(
-        update={"alpha": CFG.hedger.alpha.model_copy(update={"enabled": False})})})
-    p, _ = run(make_scenario("thin_book", 11, 480.0), 11, no_alpha)
-    hs = p.core.hedger.stats
-    assert hs.planned > 0 and hs.filled_lots > 0
     assert_safe(p)
+
+
+def over_trigger_runs(config: BotConfig) -> list[Probe]:
+    """Runs where inventory crosses the hedger's trigger: a thin book and a hard volatility spike."""
+    return [run(make_scenario("thin_book", 1, 480.0), 1, config)[0], run(spike_rows(6), 6, config)[0]]
+
+
+@pytest.mark.xfail(strict=True, reason="hedge alpha leaves inventory over the trigger 18-42 s on the fitted markets")
+def test_the_hedger_brings_inventory_under_its_trigger_within_15s() -> None:
+    probes = over_trigger_runs(CFG)
+    assert all(p.core.hedger.stats.planned > 0 for p in probes)
+    assert max(p.longest_over_trigger for p in probes) <= 15.0, [p.longest_over_trigger for p in probes]
+
+
+def test_without_hedge_alpha_the_hedger_brings_inventory_back_within_15s() -> None:
+    probes = over_trigger_runs(NO_ALPHA)
+    for p in probes:
+        hs = p.core.hedger.stats
+        assert hs.planned > 0 and hs.filled_lots > 0
+        assert_safe(p, hedged_within_15s=True)

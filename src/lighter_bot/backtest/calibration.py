@@ -5,7 +5,8 @@
    level sizes, level spacing, trade rate and sizes, volatility at 1 s and 30 s).
 2. **Set** what is directly measurable (`measured_model`): spread, book shape, trade rate and size
    distribution, 1 s volatility. The book is coarse-grained to at most `MAX_LEVELS` levels per side
-   over `DEPTH_BPS` (same USD per bps), so a one-tick BTC book stays cheap to generate.
+   over `DEPTH_BPS` (same USD per bps): the bot's 20-level view then reaches past its quotes, and a
+   one-tick BTC book stays cheap to generate.
 3. **Fit** the adverse-selection knobs (`KNOBS`: one-sided flow drift, its bias and duration, the
    book's lag, the informed share, jumps) with optuna's TPE sampler, minimising `score`: the
    squared standard-error-weighted differences of the probe's fill rates (Poisson, log scale) and
@@ -47,7 +48,9 @@ MARKOUT_FLOOR_BPS = 0.25
 PRUNE_FACTOR = 1.5
 PRUNE_MARGIN = 10.0
 DEPTH_BPS = 15.0  # the synthetic book reaches this far past the touch (the probe quotes up to 10 bps)
-MAX_LEVELS = 150  # per side; finer books are coarse-grained to this many levels
+# per side; finer books are coarse-grained to this many levels (same USD per bps), so the 20 levels a
+# simulated book update carries reach 7.5 bps, past where the bot quotes (Lighter sends its whole book)
+MAX_LEVELS = 40
 DEFAULT_GAP_BPS = 0.6  # level spacing when the recording shows only the best levels (Lighter's CSV)
 
 

@@ -6,7 +6,7 @@ markouts are negative at every distance and horizon, docs/simulator.md), while a
 that trades never move makes fills harmless. The ingredients, each one parameter of `MarketModel`:
 
 * **latent fair value** F: diffusion (sized so that the visible mid's 1 s volatility is `vol_bps`
-  once impact is counted), optional drift / mean reversion / crash (stresses) and jumps;
+  once impact and jumps are counted), optional drift / mean reversion / crash (stresses) and jumps;
 * **permanent impact**: every noise trade moves F by `impact_bps` x sign x (size / median)^`impact_exp`,
   the size factor capped at `IMPACT_CAP` (impact is concave; without a cap the rare huge print of a
   heavy-tailed size distribution would dominate the price);
@@ -22,13 +22,14 @@ that trades never move makes fills harmless. The ingredients, each one parameter
   with a 200 ms cancel delay, ours among them); otherwise it trades as noise;
 * **jumps**: `jumps_per_h` jumps of exponential size (mean `jump_bps`, random sign); a jump is a sweep
   through every level up to the new F, then the book re-centres there. A share `jump_revert` of each
-  jump is transient and decays with time constant `revert_s` (a liquidity shock, not news: on the
-  recordings fills in fast moves lose most within seconds and win some of it back within a minute).
+  jump is transient and decays with time constant `revert_s` (a liquidity shock, not news). A crash
+  (a stress) is swept the same way all the way down.
 
-Measured directly from a recording (backtest/fit.py): spread, level spacing and size, trade rate and
-size distribution, volatility. Fitted to the probe's fill rates and markouts: impact, persistence,
-lag, informed share (and jumps). All quantities are in bps, USD and seconds, so one model runs at
-any price and tick. `generate` is seeded and deterministic and yields source.py rows.
+Measured directly from a recording (backtest/calibration.py): tick, spread, level spacing, sizes and
+churn, trade rate and size distribution, volatility. Fitted to the probe's fill rates and markouts:
+impact and flow runs, lag, informed share, jumps. All quantities are in bps, USD and seconds, so one
+model runs at any price and tick. `generate` is seeded and deterministic and yields source.py rows;
+each mechanism draws from its own random stream.
 """
 
 from __future__ import annotations
