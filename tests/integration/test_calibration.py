@@ -21,7 +21,7 @@ from lighter_bot.backtest.calibration import FIT_HORIZONS, MIN_FILLS, measure_ma
 from lighter_bot.backtest.reality import TOUCH, Reality
 from lighter_bot.cli.app import app
 from lighter_bot.cli.calibrate import load_recording
-from lighter_bot.config import SimConfig
+from lighter_bot.config.bot import SimConfig
 from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.venues.sim.rules import VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import CALM_BASE, SOL_BASE, load_profile, make_scenario, profile_path

@@ -153,11 +153,11 @@ def test_edge_model_distance_reaches_the_quotes() -> None:
                                               "spread_bps": 2.0, "inventory_skew_bps": 0.0},
                                     "hedger": {"enabled": False}})
     core = EngineCore(cfg, SOL_PERP, SimClock(0.0))
-    _feed(core.edge, 1.0)
+    _feed(core.placement.edge, 1.0)
     book = BookView(((169_990, 900),), ((170_010, 900),))
     cmds = core.on_event(BookUpdate(700.0, book))
     prices = {c.side: c.price for c in cmds if hasattr(c, "side")}  # type: ignore[union-attr]
-    best = core.edge.best(Side.BID, 700.0, 1.0, 3.0)
+    best = core.placement.edge.best(Side.BID, 700.0, 1.0, 3.0)
     assert best is not None
     assert prices[Side.BID] == math.floor(170_000 * (1 - best.distance_bps / 1e4))
 

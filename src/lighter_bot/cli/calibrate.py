@@ -13,7 +13,7 @@ from lighter_bot.backtest import calibration as cal
 from lighter_bot.backtest.reality import format_table
 from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
-from lighter_bot.config import SimConfig
+from lighter_bot.config.bot import SimConfig
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.errors import DataError
 from lighter_bot.marketdata.stream import first_mid, rows_of

@@ -27,35 +27,22 @@ from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side
 from lighter_bot.engine.clock import Clock
+from lighter_bot.engine.placement import EdgeSideStatus, Placement
 from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import TxBudget, TxPriority
-from lighter_bot.risk.caps import Caps, exposure_if_modified, exposure_size, worst_case
-from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
-from lighter_bot.strategy.edge_model import Edge, EdgeModel
-from lighter_bot.strategy.fair_value import FairValue
+from lighter_bot.risk.caps import Caps, gate_quotes
+from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure, reducing_only
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
 from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
 from lighter_bot.strategy.pnl_guard import PnlGuard
 from lighter_bot.strategy.pnl_program import PnlProgram
 from lighter_bot.strategy.queue_position import ACKS, QueueEstimator
-from lighter_bot.strategy.quoting import QuoteIntent
 from lighter_bot.strategy.race import FillTally, RaceStatus, pull_crossed, race_kind
-from lighter_bot.strategy.reference_quotes import IntensityFit, avellaneda_distances, glft_distances
 from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
 __all__ = ["CoreStatus", "EdgeSideStatus", "EngineCore", "TradingState"]
 
-
-@dataclass(frozen=True, slots=True)
-class EdgeSideStatus:
-    """One side of the placement by expected edge: where it quotes and how our fills compare."""
-
-    side: Side
-    distance_bps: float | None  # chosen distance from the fair value (None: no distance worth quoting)
-    expected_bps: float | None  # expected edge of a fill there, inventory cost included
-    live_fills: float  # our matured quote fills the live check has seen (decayed count)
-    live_gap_bps: float  # their markout minus what the model expected (< 0: worse than the model)
 
 # Enum members read on every decision, as module constants (Python 3.11 resolves `Enum.MEMBER` ~4x
 # slower than a global name).
@@ -129,18 +116,8 @@ class EngineCore:
         # EWMA volatility is over the volatility horizon; the trend compares against its lookback's share.
         self._trend_noise_scale = math.sqrt(t.lookback_seconds / v.horizon_seconds) if t.noise_multiple > 0 else 0.0
         self.markouts = Markouts(tuple(mk.markout_horizons_seconds))
-        fv, ed = mk.fair_value, mk.edge
-        self.fair_value = FairValue({str(k): v for k, v in fv.coefficients.items()}, fv.depth_levels, fv.flow_halflife_seconds, fv.max_shift_bps)
-        # A quote lands one entry delay after it is priced (Standard's 200 ms speed bump).
-        self.edge = EdgeModel(ed.horizon_seconds, ed.halflife_seconds, 0.2 if config.api.tier == "standard" else 0.0,
-                              ed.min_events, ed.z)
-        self._edge_on = ed.enabled
-        self._edge_max = ed.max_distance_bps
-        self._edge_last: dict[Side, Edge | None] = {}  # the last placement per side (status, metrics)
-        self.fair_ticks: float | None = None  # the fair value in force (ticks), None before a two-sided book
-        ref = mk.reference
-        self._model = mk.model
-        self.intensity = IntensityFit(ref.intensity_halflife_seconds, ref.refit_seconds, ref.min_trades)
+        # Fair value, edge model and reference models: where quotes go beyond the band.
+        self.placement = Placement(config, market.size_scale)
         scale = market.price_scale * market.size_scale
         self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
         qc = mk.queue
@@ -162,6 +139,7 @@ class EngineCore:
         self._quiet_key: tuple[object, ...] | None = None
         self._max_book_age = g.max_book_age_seconds
         self._reject_window = g.reject_storm_window_seconds
+        self._max_unrecorded = g.max_unrecorded_fills
         self._trend_on = mk.trend.enabled
         self._maker_dry = mk.dry_run
 
@@ -177,14 +155,15 @@ class EngineCore:
         applied = apply(s, event)
         f = applied.new_fill
         if f is not None:
-            race = race_kind(f.side, f.price, f.role, None if before is None else before.status, self.fair_ticks)
+            status = None if before is None else before.status
+            race = race_kind(f.side, f.price, f.role, status, self.placement.fair_ticks)
             self._mem.fills.append(FillRecord(f, s.mid, s.position_lots, race))
             self.fill_tally.on_fill(f.ts, f.side, f.price / 1.0, race)
             self.queue.on_filled(f.client_id, f.remaining)
             self.program.on_fill(f.ts, f.side, f.price / 1.0, None if before is None else f.ts - before.sent_at)
             self.markouts.on_fill(f.ts, f.side, f.price / 1.0)
             if before is not None and before.purpose is Purpose.QUOTE:
-                self.edge.on_own_fill(f.ts, f.side, float(f.price))
+                self.placement.on_own_quote_fill(f.ts, f.side, f.price)
             self.hedger.on_fill(f.client_id, f.size)
         if applied.order_gone is not None:
             self.hedger.on_order_gone(applied.order_gone, s.now)
@@ -193,13 +172,7 @@ class EngineCore:
             self.queue.on_ack(event, before, s.book)
         if isinstance(event, BookUpdate):
             m2 = event.book.mid2
-            if m2 is not None:
-                if self.fair_value.active:  # without coefficients fair() is the mid, whatever the features
-                    self.fair_value.on_book(event.ts, event.book)
-                self.fair_ticks = self.fair_value.fair(m2 / 2.0)
-                self.edge.on_fair(event.ts, self.fair_ticks, m2 / 2.0, event.book.bids[0][0], event.book.asks[0][0])
-            else:
-                self.fair_ticks = None
+            self.placement.on_book(event.ts, event.book)
             self.markouts.on_time(event.ts, None if m2 is None else m2 / 2.0)
             self.fill_tally.on_time(event.ts, None if m2 is None else m2 / 2.0)
             self.queue.on_book(event.book)
@@ -211,12 +184,8 @@ class EngineCore:
                     self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
             buy = event.taker_side is _BID
-            if self.fair_value.active:
-                self.fair_value.on_trade(event.ts, event.price, event.size, buy)
-            self.edge.on_trade(event.ts, float(event.price), buy)
+            self.placement.on_trade(event.ts, event.price, event.size, buy, s.book.mid2)
             self.queue.on_trade(event.price, event.size, event.taker_side)
-            if self._model != "band" and s.book.mid2 is not None:
-                self.intensity.on_trade(event.ts, float(event.price), s.book.mid2 / 2.0)
             return []
         elif not isinstance(event, (Tick, MarkPrice)):
             self._dirty = True
@@ -269,18 +238,9 @@ class EngineCore:
             tx_used_last_minute=self.budget.used(s.now),
             markouts=self.markouts.stats(),
             race=self.fill_tally.status(self.race_pulls),
-            fair_shift_bps=self.fair_value.predict_bps(),
-            edge=self._edge_status() if self._edge_on and self._model == "band" else (),
+            fair_shift_bps=self.placement.fair_value.predict_bps(),
+            edge=self.placement.edge_status(),
         )
-
-    def _edge_status(self) -> tuple[EdgeSideStatus, ...]:
-        out = []
-        for side in (Side.BID, Side.ASK):
-            e = self._edge_last.get(side)
-            g = self.edge.live_gap(side)
-            out.append(EdgeSideStatus(side, None if e is None else e.distance_bps, None if e is None else e.edge_bps,
-                                      g.fills, g.gap_bps))
-        return tuple(out)
 
     def shutdown_commands(self) -> list[Command]:
         """Cancel every order we believe is live (the venue's shutdown also cancels all)."""
@@ -314,9 +274,10 @@ class EngineCore:
         pos = s.position_lots
         mid_ticks = -(-mid2 // 2) if mid2 is not None else 0
         reasons: tuple[str, ...]
-        if (s.venue_connected and s.account_ok and mid2 is not None and s.book_ts is not None
+        if (s.venue_connected and s.account_ok and not s.other_instance and mid2 is not None and s.book_ts is not None
                 and now - s.book_ts <= self._max_book_age and not book.crossed
                 and (not s.rejects or s.rejects[-1] <= now - self._reject_window)
+                and s.ledger_writable and s.unrecorded_fills < self._max_unrecorded
                 and self.caps.within(pos, mid_ticks)):
             mode, reasons = _ACTIVE, ()  # the common case, without building the guard's inputs
         else:
@@ -324,7 +285,8 @@ class EngineCore:
                 cfg.guard,
                 self.caps,
                 GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
-                            self._rejects_in_window(), pos, mid_ticks),
+                            self._rejects_in_window(), pos, mid_ticks, s.ledger_writable, s.unrecorded_fills,
+                            s.other_instance),
             )
         mem.trading_state, mem.reasons = mode, reasons
         if mode is _HALTED or mid2 is None:
@@ -339,13 +301,12 @@ class EngineCore:
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
                                                             self.maker.width_bps(vol, trend, g_extra))
         extra = g_extra + ef_extra
-        dists: tuple[float | None, float | None] | None
-        if self._model != "band":
-            dists = self._reference_distances(now, pos, vol)
-        else:
-            dists = self._edge_distances(now, pos, self.maker.width_bps(vol, trend, extra)) if self._edge_on else None
+        pl = self.placement
+        dists = None
+        if pl.active:
+            dists = pl.distances(now, pos, vol, self.maker.width_bps(vol, trend, extra) if pl.edge_places else 0.0)
         dec = self.maker.decide(mid2, book, pos, vol, trend, extra, pg.size_multiplier * ef_mult,
-                                self.fair_ticks if self.fair_value.active else None, dists)
+                                self.placement.fair_for_maker(), dists)
         mem.decision = dec
         bid, ask = (None, None) if self._maker_dry else (dec.bid, dec.ask)
         bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend_code)
@@ -369,14 +330,16 @@ class EngineCore:
                 ask = None
 
         if mode is TradingState.REDUCING:
-            bid, ask = self._reducing_only(bid, ask, pos)
+            bid, ask = reducing_only(bid, ask, pos, self.maker.sizes)
         if bid is not None or ask is not None:
-            bid, ask = self._apply_caps(bid, ask, pos, mid_ticks, now)
+            bid, ask = gate_quotes(self.caps, s.orders.values(), bid, ask, pos, mid_ticks, now, self.blocked_until,
+                                   cfg.guard.backoff_seconds_on_block)
 
         plan = plan_quotes(bid, ask, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid,
                            self.queue.place)
-        if self._pull_on and self.fair_ticks is not None:  # before the market does (strategy/race.py)
-            plan, pulled = pull_crossed(plan, bid, ask, s.orders.values(), self.fair_ticks, self._can_move)
+        fair = self.placement.fair_ticks
+        if self._pull_on and fair is not None:  # before the market does (strategy/race.py)
+            plan, pulled = pull_crossed(plan, bid, ask, s.orders.values(), fair, self._can_move)
             self.race_pulls += pulled
         out = self._send(plan.cancels, TxPriority.CANCEL) if plan.cancels else []
         # Hedger: at most one command per step, and it steps only when the budget can send it (it
@@ -407,82 +370,6 @@ class EngineCore:
         else:
             self._dirty = True  # in-flight orders have timeouts
         return out
-
-    def _edge_distances(self, now: float, pos: int, width_bps: float) -> tuple[float | None, float | None]:
-        """Per side, the distance from the fair value with the best expected edge x fill rate between the
-        band's half width and edge.max_distance_bps; a fill that adds inventory pays the skew, one that
-        reduces it earns it (GLFT-style penalty, the maker's inventory_skew_bps at the soft cap)."""
-        mk = self.config.maker
-        ratio = pos / self.market.size_scale / mk.inventory_soft_cap
-        ratio = -1.0 if ratio < -1.0 else (1.0 if ratio > 1.0 else ratio)
-        pen = ratio * mk.inventory_skew_bps
-        lo = width_bps / 2
-        hi = self._edge_max if self._edge_max > lo else lo
-        b = self.edge.best(Side.BID, now, lo, hi, pen)
-        a = self.edge.best(Side.ASK, now, lo, hi, -pen)
-        self._edge_last[Side.BID], self._edge_last[Side.ASK] = b, a
-        return (None if b is None else b.distance_bps, None if a is None else a.distance_bps)
-
-    def _reference_distances(self, now: float, pos: int, vol_bps: float) -> tuple[float | None, float | None]:
-        """GLFT / Avellaneda–Stoikov distances from the mid (maker.model), inventory in clips of maker.size."""
-        mk = self.config.maker
-        fit = self.intensity
-        if not fit.fit(now):
-            return None, None
-        sigma = vol_bps / math.sqrt(mk.volatility.horizon_seconds)  # bps per sqrt(second)
-        q = pos / self.market.size_scale / mk.size
-        ref = mk.reference
-        if self._model == "glft":
-            return glft_distances(fit.a, fit.kappa, sigma, ref.gamma, q)
-        return avellaneda_distances(fit.kappa, sigma, ref.gamma, ref.horizon_seconds, q)
-
-    def _reducing_only(
-        self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int
-    ) -> tuple[QuoteIntent | None, QuoteIntent | None]:
-        """REDUCING: only the side that reduces the position, as a reduce-only order."""
-        reducing = Side.reducing(pos)
-        q = bid if reducing is Side.BID else (ask if reducing is Side.ASK else None)
-        if q is None:
-            return None, None
-        lots = max(min(q.size, abs(pos)), self.maker.sizes.floor_lots(q.price))
-        q = QuoteIntent(q.side, q.price, lots, True)
-        return (q, None) if q.side is Side.BID else (None, q)
-
-    def _apply_caps(
-        self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int, mid_ticks: int, now: float
-    ) -> tuple[QuoteIntent | None, QuoteIntent | None]:
-        """Drop a quote whose worst case (every working and in-flight order filled, a modify counted at
-        remaining + new size) would break a cap; a blocked side then backs off for backoff_seconds_on_block."""
-        orders = self.state.orders.values()
-        long_wc, short_wc = worst_case(pos, orders)
-        cur_bid = cur_ask = None
-        quote, pending_cancel = Purpose.QUOTE, OrderStatus.PENDING_CANCEL
-        for o in orders:
-            if o.purpose is quote and o.status is not pending_cancel and not o.reduce_only:
-                if o.side is Side.BID:
-                    cur_bid = o
-                else:
-                    cur_ask = o
-        backoff = self.config.guard.backoff_seconds_on_block
-        bu = self.blocked_until
-        if bid is not None and not bid.reduce_only:
-            held = exposure_size(cur_bid) if cur_bid is not None else 0
-            # A working quote may be modified to this one: count what it could fill then.
-            after = long_wc - held + (exposure_if_modified(cur_bid, bid.size) if cur_bid is not None else bid.size)
-            price = mid_ticks if mid_ticks > bid.price else bid.price
-            if now < bu[0] or not (self.caps.within(after, price) or abs(after) <= abs(long_wc)):
-                if now >= bu[0]:
-                    bu[0] = now + backoff
-                bid = None
-        if ask is not None and not ask.reduce_only:
-            held = exposure_size(cur_ask) if cur_ask is not None else 0
-            after = short_wc + held - (exposure_if_modified(cur_ask, ask.size) if cur_ask is not None else ask.size)
-            price = mid_ticks if mid_ticks > ask.price else ask.price
-            if now < bu[1] or not (self.caps.within(after, price) or abs(after) <= abs(short_wc)):
-                if now >= bu[1]:
-                    bu[1] = now + backoff
-                ask = None
-        return bid, ask
 
     def _cancel_all_live(self, now: float) -> list[Command]:
         stuck = self.config.guard.stuck_order_seconds

@@ -9,10 +9,11 @@ can at most bring the position to zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from lighter_bot.domain.orders import Side, WorkingOrder
+from lighter_bot.domain.orders import OrderStatus, Purpose, Side, WorkingOrder
+from lighter_bot.strategy.quoting import QuoteIntent
 
 
 def exposure_size(o: WorkingOrder) -> int:
@@ -101,3 +102,40 @@ class Caps:
         if self.within(after, price_ticks):
             return True
         return abs(after) <= abs(before)
+
+
+def gate_quotes(
+    caps: Caps, orders: Collection[WorkingOrder], bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int,
+    mid_ticks: int, now: float, blocked_until: list[float], backoff_s: float,
+) -> tuple[QuoteIntent | None, QuoteIntent | None]:
+    """Drop a quote whose worst case (every working and in-flight order filled, a modify counted at
+    remaining + new size) would break a cap; a blocked side then backs off for `backoff_s`
+    (`blocked_until` is the per-side (bid, ask) end of that backoff, updated in place)."""
+    long_wc, short_wc = worst_case(pos, orders)
+    cur_bid = cur_ask = None
+    quote, pending_cancel = Purpose.QUOTE, OrderStatus.PENDING_CANCEL
+    for o in orders:
+        if o.purpose is quote and o.status is not pending_cancel and not o.reduce_only:
+            if o.side is Side.BID:
+                cur_bid = o
+            else:
+                cur_ask = o
+    bu = blocked_until
+    if bid is not None and not bid.reduce_only:
+        held = exposure_size(cur_bid) if cur_bid is not None else 0
+        # A working quote may be modified to this one: count what it could fill then.
+        after = long_wc - held + (exposure_if_modified(cur_bid, bid.size) if cur_bid is not None else bid.size)
+        price = mid_ticks if mid_ticks > bid.price else bid.price
+        if now < bu[0] or not (caps.within(after, price) or abs(after) <= abs(long_wc)):
+            if now >= bu[0]:
+                bu[0] = now + backoff_s
+            bid = None
+    if ask is not None and not ask.reduce_only:
+        held = exposure_size(cur_ask) if cur_ask is not None else 0
+        after = short_wc + held - (exposure_if_modified(cur_ask, ask.size) if cur_ask is not None else ask.size)
+        price = mid_ticks if mid_ticks > ask.price else ask.price
+        if now < bu[1] or not (caps.within(after, price) or abs(after) <= abs(short_wc)):
+            if now >= bu[1]:
+                bu[1] = now + backoff_s
+            ask = None
+    return bid, ask

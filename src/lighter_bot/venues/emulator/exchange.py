@@ -64,6 +64,7 @@ ANON_ACCOUNT = 281474976000000  # counterparties of public trades
 MAX_RECENT_TRADES = 2000
 MAX_PRICE = 2**32 - 1
 ORDER_EXPIRY_MAX_MS = 30 * 86400 * 1000
+ORDER_EXPIRY_MIN_MS = 5 * 60 * 1000
 TIF_MAP = {0: TimeInForce.IOC, 1: TimeInForce.GTC, 2: TimeInForce.POST_ONLY}
 TOO_MANY = ApiError(23000, "Too Many Requests!", status=429)
 
@@ -248,8 +249,8 @@ class EmulatedExchange:
         if o.time_in_force == 0:
             if o.order_expiry != 0:
                 raise ApiError(21711, "invalid order expiry")
-        elif not now_ms < o.order_expiry <= now_ms + ORDER_EXPIRY_MAX_MS:
-            raise ApiError(21711, "invalid order expiry")
+        elif not now_ms + ORDER_EXPIRY_MIN_MS <= o.order_expiry <= now_ms + ORDER_EXPIRY_MAX_MS:
+            raise ApiError(21711, "invalid order expiry")  # lighter-go: 5 minutes .. 30 days ahead
         if not 0 <= o.client_order_index <= CLIENT_INDEX_MAX:
             raise ApiError(21727, "invalid client order index")
         if o.client_order_index:

@@ -24,6 +24,9 @@ Handler = Callable[[web.Request], Awaitable[dict[str, Any]]]
 QUEUE_MAX = 20_000  # frames buffered per connection before it counts as a slow reader
 
 
+TRADE_SORTS = ("block_height", "timestamp", "trade_id")  # one order here: trade ids rise with time
+
+
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, separators=(",", ":")))
 
@@ -462,6 +465,8 @@ class EmulatorServer:
 
     async def _trades(self, request: web.Request) -> dict[str, Any]:
         ex = self.exchange
+        if request.query.get("sort_by") not in TRADE_SORTS:  # required by Lighter (the SDK's sort_by)
+            raise ApiError(20001, f"invalid param: sort_by must be one of {', '.join(TRADE_SORTS)}")
         limit = _qint(request, "limit", 100)
         if not 1 <= limit <= 100:
             raise ApiError(20001, "invalid param: limit must be 1..100")

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from lighter_bot.config import BotConfig, Secrets
+from lighter_bot.config import MAX_ORDER_EXPIRY_S, MIN_ORDER_EXPIRY_S, BotConfig, Secrets
 from lighter_bot.domain.book import BookView
 from lighter_bot.domain.commands import CancelAll, CancelOrder, Command, ModifyOrder, PlaceOrder
 from lighter_bot.domain.events import (
@@ -39,14 +39,23 @@ from lighter_bot.domain.events import (
     OrderRejected,
     VenueStatus,
 )
+from lighter_bot.domain.fills import AccountFill, FillHistory
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Purpose, Side, TimeInForce
 from lighter_bot.engine.clock import Clock
-from lighter_bot.errors import ConfigError, FatalVenueError, LighterBotError, RejectedError, RetryableVenueError
+from lighter_bot.errors import (
+    ConfigError,
+    FatalVenueError,
+    InstanceConflict,
+    LighterBotError,
+    RejectedError,
+    RetryableVenueError,
+)
 from lighter_bot.venues.base import SHUTDOWN_BUDGET_S
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse, recovery
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.book import BookResult, LocalBook
+from lighter_bot.venues.lighter.instance_check import ForeignOrders
 from lighter_bot.venues.lighter.orders import ORDER_GONE_CODES, OrderBook, client_index_base
 from lighter_bot.venues.lighter.ratelimit import Backoff, CooldownGate, TxBudget, TxPriority
 from lighter_bot.venues.lighter.rest import RestClient
@@ -82,6 +91,15 @@ UNANSWERED_HOLD_S = 10.0
 NONCE_STORM_WINDOW_S = 30.0
 REQUIRED_ACCOUNT_CHANNELS = ("account_orders", "account_all_trades")
 BUDGET_CODE = 23000  # same code as the server's rate limit: the engine backs off the same way
+
+
+# Lighter accepts a resting order's expiry 5 min .. 30 days ahead of when it executes; the margin
+# covers the transit between signing here and execution there (config bounds: MIN/MAX_ORDER_EXPIRY_S).
+EXPIRY_MARGIN_S = 30.0
+
+
+def order_lifetime(seconds: float) -> float:
+    return min(max(seconds, MIN_ORDER_EXPIRY_S + EXPIRY_MARGIN_S), MAX_ORDER_EXPIRY_S - EXPIRY_MARGIN_S)
 
 
 def ws_url_for(base_url: str) -> str:
@@ -128,6 +146,7 @@ class VenueSettings:
     deadman: bool = True
     deadman_horizon_s: float = DEADMAN_HORIZON_S
     deadman_rearm_s: float = DEADMAN_REARM_S
+    instance_probe_s: float = 1.0  # foreign orders at start: listed again after this long
 
 
 class LighterVenue:
@@ -151,6 +170,7 @@ class LighterVenue:
         self.tracker = OrderBook(
             client_index_base(clock.now()), settings.account_index, settings.order_grace_s, settings.position_grace_s
         )
+        self.foreign = ForeignOrders(self.tracker.base, clock.now())  # another bot on this account
         self.book = LocalBook(settings.book_depth)
         self._signer: TxSigner | None = None
         self.tokens: AuthTokens | None = None
@@ -174,6 +194,7 @@ class LighterVenue:
         self._unanswered = 0  # sends in a row with no answer
         self._unanswered_at = 0.0
         self._status: tuple[bool, bool, str] | None = None
+        self._other_bot = False
         self._status_at = 0.0
         self._trades_history_marked = False
         self._position_poll_at = 0.0
@@ -311,6 +332,8 @@ class LighterVenue:
         self.tracker.position = acct.position.lots
         self._deadman_queued = acct.cancel_all_time_ms > 0
         position = self.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, self._clock.now())
+        self.foreign.started_at = self._clock.now()
+        await self._refuse_if_another_bot()  # before we cancel (or schedule cancelling) anything
         await self._cancel_market_orders(only_ours=False, timeout_s=15.0)
         if s.deadman:
             await self._send_items([_DeadMan()])
@@ -330,6 +353,21 @@ class LighterVenue:
             position_lots=acct.position.lots, client_index_base=self.tracker.base,
         )
         return [*position, BookUpdate(now, book), status]
+
+    async def _refuse_if_another_bot(self) -> None:
+        """Foreign orders resting at start: list them again after a moment; one that appeared or moved
+        belongs to a live bot (venues/lighter/instance_check.py)."""
+        first = await self._retry("active orders", self._active_orders)
+        if not any(self.foreign.foreign(o.client_order_index) for o in first):
+            return
+        await asyncio.sleep(self.s.instance_probe_s)
+        why = self.foreign.at_start(first, await self._retry("active orders", self._active_orders))
+        if why is not None:
+            raise InstanceConflict(
+                f"another bot is trading account {self.s.account_index} market {self.s.market_id} on "
+                f"{self.s.base_url}: {why}. Refusing to start (nothing was cancelled); stop the other bot "
+                "first (docs/operations.md, 'One instance')"
+            )
 
     async def _first_book(self, timeout_s: float) -> BookView:
         loop = asyncio.get_running_loop()
@@ -431,7 +469,9 @@ class LighterVenue:
             for info in parse.orders_body(msg, spec):
                 events, orphan = self.tracker.on_order(info, now)
                 self._emit(events)
-                if orphan:
+                if orphan and self.foreign.on_orphan(info, now):
+                    self._update_status(force=True)  # an older bot is alive: halt, leave its orders
+                elif orphan:
                     self._cancel_orphan(info.order_index, now)
         if name in ("account_all_trades", "account_trades", "account_market", "account_all"):
             fills = [f for t in parse.account_trades(msg, spec) for f in parse.our_fills(t, self.s.account_index)]
@@ -549,7 +589,7 @@ class LighterVenue:
                 tif, expiry = TIF_IOC, 0
             else:
                 tif = TIF_POST_ONLY if item.tif is TimeInForce.POST_ONLY else TIF_GTT
-                expiry = int((now + (item.expiry_s or self.s.quote_expiry_s)) * 1000)
+                expiry = int((now + order_lifetime(item.expiry_s or self.s.quote_expiry_s)) * 1000)
             return self._signer.sign_create(
                 market=m, coi=self.tracker.coi(item.client_id), size=item.size, price=item.price,
                 is_ask=item.side is Side.ASK, tif=tif, reduce_only=item.reduce_only, expiry_ms=expiry, nonce=nonce,
@@ -726,13 +766,21 @@ class LighterVenue:
     def _update_status(self, force: bool = False) -> None:
         now = self._clock.now()
         st = self.health()
+        other = self.foreign.active(now)
+        if other != self._other_bot:
+            self._other_bot = other
+            force = True
+            if other:
+                log.error("another_bot_on_account", detail=self.foreign.detail, action="halted")
+            else:
+                log.warning("another_bot_gone", quiet_s=self.foreign.hold_s, action="resuming")
         if force or st != self._status or (st[0] and st[1] and now - self._status_at >= STATUS_HEARTBEAT_S):
             if st != self._status and st[2]:
                 log.warning("venue_degraded", detail=st[2], market_data_ok=st[0], account_ok=st[1])
             elif st != self._status:
                 log.info("venue_healthy")
             self._status, self._status_at = st, now
-            self._emit([VenueStatus(now, st[0], st[1], st[2])])
+            self._emit([VenueStatus(now, st[0], st[1], st[2], other_instance=other)])
 
     async def _health(self) -> None:
         while not self._closing:
@@ -804,6 +852,19 @@ class LighterVenue:
             if orphan and info is not None:
                 self._cancel_orphan(info.order_index, now)
 
+    async def fills_since(self, since_ts: float) -> FillHistory:
+        """Our fills in this market since `since_ts` from the trade history, then our position
+        (venues/lighter/recovery.py): what the shell records of a downtime at start."""
+        s = self.s
+        fills: list[AccountFill] = []
+        complete, note = True, ""
+        if since_ts != float("inf"):  # inf: a ledger with no history to reach back to; the position only
+            fills, complete, note = await self._retry("trade history", lambda: recovery.fills_since(
+                self.rest, s.account_index, s.market_id, self._token(), since_ts))
+        acct = parse.account(await self._retry("account", lambda: self.rest.account(s.account_index)), self.market,
+                             s.account_index)
+        return FillHistory(tuple(fills), complete, acct.position.lots, note)
+
     # -- stale orders, shutdown ---------------------------------------------------------------
     async def _active_orders(self) -> list[parse.OrderInfo]:
         body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token(), max_wait=12.0)
@@ -825,6 +886,8 @@ class LighterVenue:
                 continue
             if only_ours:
                 live = [o for o in live if self.tracker.ours(o.client_order_index)]
+            else:
+                self.foreign.note_listed(live)
             pending = [cid for cid in self.tracker.live_client_ids() if not self.tracker.orders[cid].seen]
             remaining = len(live)
             if not live and not pending:
