@@ -128,7 +128,7 @@ def test_calibrate_writes_a_profile_the_commands_accept(shared_dir: Path, tmp_pa
     res = runner.invoke(app, ["reality", "--scenario", "tiny", "--duration", "60"])
     assert res.exit_code == 0, res.output
     assert "tiny (seed 1)" in res.output
-    res = runner.invoke(app, ["backtest", "--scenario", "tiny", "--duration", "60"])
+    res = runner.invoke(app, ["backtest", "--scenario", "tiny", "--duration", "60", "--config", "builtin-defaults"])
     assert res.exit_code == 0, res.output
     # bad input: one clear error, exit 2
     for args, problem in ((["--name", "toxic"], "not one of the stresses"), (["--name", "Bad Name"], "lower-case"),
