@@ -23,6 +23,8 @@ def test_baseline_never_breaches_the_caps(scenario: str, seed: int) -> None:
     ex = SimExchange(SOL_PERP, make_scenario(scenario, seed, 1800), tier_rules("standard"), seed)
     clock = SimClock(0.0)
     result = run_backtest(ex, EngineCore(cfg, SOL_PERP, clock), clock, 1800)
-    assert result.fills > 50  # the run trades enough to test the caps
+    # the run trades enough to test the caps (markets fitted to real ones fill a 6-bps quote less often
+    # than the old synthetic ones: ~30-50 fills in 30 min here, inventory up to 0.19 of the 0.3 cap)
+    assert result.fills > 25
     assert result.max_abs_position <= cfg.guard.max_position_units + 1e-9
     assert result.max_abs_notional <= cfg.guard.max_inventory_notional + 1e-9

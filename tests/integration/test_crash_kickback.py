@@ -1,6 +1,12 @@
-"""Hedge alpha in a flash crash (simulator, flash_crash seeds 13 and 22: -150 bps in 15 s from t=60 s,
+"""Hedge alpha in a flash crash (simulator, flash_crash seeds 3 and 22: -150 bps in 15 s from t=60 s,
 then a 60 % rebound): the inventory bought on the way down is not sold at the low, neither by the
-hedger's cross nor by the reducing quote at the start of the rebound; without hedge alpha it is."""
+hedger's cross nor by the reducing quote at the start of the rebound; without hedge alpha it is.
+
+On the crash of the markets fitted to real recordings (swept all the way down, a stale book) this
+holds for 4 of the 21 seeds in 1-24 where the bot buys on the way down (3, 16, 17, 22), in one more
+(18) 0.15 of the sweep back against 0.01; in the others both variants sell first within 0.14 of the
+low, hedge alpha never with less PnL. Seed 13 of the old markets no longer buys on the way down (the
+trend gate cancels the bid before the sweep reaches it). A finding for the strategy (issue 13)."""
 
 from __future__ import annotations
 
@@ -32,7 +38,7 @@ def first_sell_retrace(run: RecordedRun) -> float:
     return (sell.price - low) / (origin - low)
 
 
-@pytest.mark.parametrize("seed", [13, 22])
+@pytest.mark.parametrize("seed", [3, 22])
 def test_the_crash_inventory_is_not_sold_at_the_low(seed: int) -> None:
     full, plain = crash_run(seed, True), crash_run(seed, False)
     assert any(f.side is Side.BID and 60.0 < f.t < 62.0 for f in full.fills)  # bought on the way down

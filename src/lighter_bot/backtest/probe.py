@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lighter_bot.domain.commands import Command, ModifyOrder, PlaceOrder
-from lighter_bot.domain.events import BookUpdate, Event, MarketTrade
+from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, Tick
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import OrderStatus, Side, TimeInForce
 from lighter_bot.engine.state import EngineState, apply, register_sent
@@ -38,6 +38,8 @@ class MarketSeen:
     trade_t: list[float] = field(default_factory=list)
     trade_usd: list[float] = field(default_factory=list)
     trade_base: list[float] = field(default_factory=list)
+    live_s: float = 0.0  # time with a two-sided book (a recording's gaps do not count)
+    dead: list[tuple[float, float]] = field(default_factory=list)  # (from, to): no two-sided book
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.mid_t, dtype=np.float64), np.asarray(self.mid, dtype=np.float64)
@@ -62,13 +64,27 @@ class ProbeCore:
         self._cid = 1
         self._px = 1.0 / market.price_scale
         self._sz = 1.0 / market.size_scale
+        self._last_ts = t0
+        self._live = False  # the last book seen was two-sided
+        self._dead_from: float | None = None
+        self._blocked = False  # a wanted command was refused by the tx budget
 
     def drain_fills(self) -> list[object]:
         return []
 
     def on_event(self, event: Event) -> list[Command]:
+        if self._live:
+            self.seen.live_s += event.ts - self._last_ts
+        self._last_ts = event.ts
         apply(self.state, event)
         if isinstance(event, BookUpdate):
+            # a recording's gap shows as a book without two sides: that time is dead, not quiet
+            live = event.book.best_bid is not None and event.book.best_ask is not None
+            if live and not self._live and self._dead_from is not None:
+                self.seen.dead.append((self._dead_from, event.ts))
+            elif self._live and not live:
+                self._dead_from = event.ts
+            self._live = live
             book = event.book
             m2 = book.mid2
             if m2 is not None and not book.crossed:
@@ -77,12 +93,16 @@ class ProbeCore:
                 self.seen.mid.append(mid)
                 self.seen.spread_bps.append((book.asks[0][0] - book.bids[0][0]) * self._px / mid * 1e4)
         elif isinstance(event, MarketTrade):
+            if not self._live:
+                return []
             px = event.price * self._px
             base = event.size * self._sz
             self.seen.trade_t.append(event.ts)
             self.seen.trade_usd.append(px * base)
             self.seen.trade_base.append(base)
             return []
+        elif isinstance(event, Tick) and not self._blocked:
+            return []  # nothing new: only a requote the budget refused can be due on a timer
         return self._decide()
 
     def _wanted(self, side: Side) -> int | None:
@@ -101,6 +121,7 @@ class ProbeCore:
     def _decide(self) -> list[Command]:
         s = self.state
         out: list[Command] = []
+        self._blocked = False
         mine = {o.side: o for o in s.orders.values()}
         for side in (Side.BID, Side.ASK):
             want = self._wanted(side)
@@ -115,7 +136,11 @@ class ProbeCore:
                 tol = 0 if self.distance == TOUCH else max(1, round(want * self.tolerance / 1e4))
                 if abs(o.price - want) >= max(tol, 1):
                     cmd = ModifyOrder(o.client_id, want, o.size)
-            if cmd is not None and self.budget.try_spend(s.now, TxPriority.QUOTE):
+            if cmd is None:
+                continue
+            if self.budget.try_spend(s.now, TxPriority.QUOTE):
                 register_sent(s, cmd, s.now)
                 out.append(cmd)
+            else:
+                self._blocked = True
         return out

@@ -10,6 +10,10 @@ can be compared line by line (`format_table`, `html`), which is what `calibrate`
 Markout of a fill = side x (mid at fill time + h - fill price) / fill price, in bps, with the mid as
 the probe saw it; positive = the fill made money at that horizon. Horizons past the end of the data
 are left out of that horizon's mean.
+
+Only time with a two-sided book counts: a recording's gaps (the loaders empty the book there) are not
+quiet hours. Fill and trade rates are per hour (minute) with a book, returns for the volatility and
+markout horizons never span a gap.
 """
 
 from __future__ import annotations
@@ -75,6 +79,17 @@ def _pct(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else math.nan
 
 
+def _segment(dead: Sequence[tuple[float, float]], t: np.ndarray) -> np.ndarray:
+    """Index of the live stretch each time falls in (dead stretches split the data); -1 inside one."""
+    if not dead:
+        return np.zeros(len(t), dtype=np.int64)
+    starts = np.array([a for a, _ in dead])
+    ends = np.array([b for _, b in dead])
+    k = np.searchsorted(ends, t, side="right")  # dead stretches wholly before t
+    inside = (k < len(dead)) & (t >= starts[np.minimum(k, len(dead) - 1)])
+    return np.where(inside, -1, k)
+
+
 def market_stats(core: ProbeCore, seconds: float) -> MarketStats:
     seen = core.seen
     t, mid = seen.arrays()
@@ -82,8 +97,10 @@ def market_stats(core: ProbeCore, seconds: float) -> MarketStats:
     if len(t) > 2 and t[-1] - t[0] > 10 * VOL_SAMPLE_S:
         grid = np.arange(t[0], t[-1], VOL_SAMPLE_S)
         sampled = mid[np.searchsorted(t, grid, side="right") - 1]
-        rets = np.diff(np.log(sampled)) * 1e4
-        vol = float(np.std(rets)) / math.sqrt(VOL_SAMPLE_S)
+        seg = _segment(seen.dead, grid)
+        same = (seg[1:] == seg[:-1]) & (seg[1:] >= 0)  # returns within one live stretch only
+        rets = np.diff(np.log(sampled))[same] * 1e4
+        vol = float(np.std(rets)) / math.sqrt(VOL_SAMPLE_S) if len(rets) > 1 else math.nan
     minutes = seconds / 60 if seconds > 0 else math.nan
     return MarketStats(
         seconds=seconds,
@@ -98,8 +115,10 @@ def market_stats(core: ProbeCore, seconds: float) -> MarketStats:
 
 
 def markouts(fills: Sequence[tuple[float, int, float]], mid_t: np.ndarray, mid: np.ndarray,
-             horizons: Sequence[float] = HORIZONS) -> tuple[list[float], dict[float, list[float]]]:
-    """(edges at fill, markouts per horizon) of fills (t, side sign, price); mids as (times, values)."""
+             horizons: Sequence[float] = HORIZONS,
+             dead: Sequence[tuple[float, float]] = ()) -> tuple[list[float], dict[float, list[float]]]:
+    """(edges at fill, markouts per horizon) of fills (t, side sign, price); mids as (times, values).
+    A horizon that reaches into a `dead` stretch (a recording's gap: no book) is left out."""
     edges: list[float] = []
     out: dict[float, list[float]] = {h: [] for h in horizons}
     if not len(mid_t):
@@ -111,7 +130,7 @@ def markouts(fills: Sequence[tuple[float, int, float]], mid_t: np.ndarray, mid: 
             continue
         edges.append(sign * (mid[i] - px) / px * 1e4)
         for h in horizons:
-            if t + h > end:
+            if t + h > end or any(a < t + h and b > t for a, b in dead):
                 continue
             j = int(np.searchsorted(mid_t, t + h, side="right")) - 1
             out[h].append(sign * (mid[j] - px) / px * 1e4)
@@ -144,13 +163,13 @@ def measure(name: str, market: MarketSpec, exchange_for: ExchangeFactory, rules:
         ex = exchange_for()
         clock = SimClock()
         core = ProbeCore(market, d, size, rules.tx_per_minute)
-        res = run_backtest(ex, core, clock)
-        seconds = max(res.sim_seconds, 1e-9)
+        run_backtest(ex, core, clock)
+        seconds = max(core.seen.live_s, 1e-9)  # time with a book: a recording's gaps are not quiet hours
         if stats is None:
             stats = market_stats(core, seconds)
         fills = [(f.t, f.side.sign, market.px(f.price)) for f in ex.fills]
         t, mid = core.seen.arrays()
-        edges, mo = markouts(fills, t, mid)
+        edges, mo = markouts(fills, t, mid, HORIZONS, core.seen.dead)
         mean_se = {h: _mean_se(v) for h, v in mo.items()}
         curves.append(Curve(d, len(fills), len(fills) / seconds * 3600, _mean_se(edges)[0],
                             {h: m for h, (m, _) in mean_se.items()}, {h: s for h, (_, s) in mean_se.items()}))

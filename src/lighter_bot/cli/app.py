@@ -6,6 +6,7 @@ import typer
 
 from lighter_bot.cli import (
     backtest,
+    calibrate,
     config_cmd,
     data_cmd,
     fit,
@@ -34,6 +35,7 @@ app.command("matrix")(matrix.matrix)
 app.command("sweep")(sweep.sweep)
 app.command("reality")(reality.reality)
 app.command("fit")(fit.fit)
+app.command("calibrate")(calibrate.calibrate)
 app.command("premium-check")(premium.premium_check)
 app.command("record")(record.record)
 app.command("emulator")(emulator_cmd.serve)

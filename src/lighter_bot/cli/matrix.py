@@ -16,7 +16,7 @@ from lighter_bot.config import load_config
 from lighter_bot.venues.sim.rules import TIERS
 from lighter_bot.venues.sim.scenarios import scenario_names
 
-DEFAULT_SCENARIOS = "calm,trend_up,trend_down,chop,vol_spike,flash_crash,toxic,thin_book"
+DEFAULT_SCENARIOS = "calm,trend_up,trend_down,vol_spike,flash_crash,toxic,thin_book"
 
 
 def run_names(scenarios: str, data: list[str] | None) -> list[str]:

@@ -18,7 +18,7 @@ from lighter_bot.venues.sim.scenarios import make_scenario
 class QuoteEverySecond:
     """Cancel and re-quote both sides at mid ± `k` ticks once per second of sim time."""
 
-    def __init__(self, k: int = 40) -> None:
+    def __init__(self, k: int = 10) -> None:
         self.k = k
         self.mid2: int | None = None
         self.next_at = 0.0

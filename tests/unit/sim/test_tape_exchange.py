@@ -55,7 +55,7 @@ def same_result(a: BacktestResult, b: BacktestResult) -> None:
 
 
 @pytest.mark.parametrize(("scenario", "rules", "seed"), [
-    ("calm", STANDARD, 5), ("vol_spike", STANDARD, 5), ("toxic", PREMIUM, 5), ("thin_book", PREMIUM, 5),
+    ("flash_crash", STANDARD, 5), ("vol_spike", STANDARD, 5), ("thin_book", PREMIUM, 5), ("vol_spike", PREMIUM, 6),
 ])
 def test_engine_on_scenarios_sees_the_same_events_and_gets_the_same_fills(scenario: str, rules: VenueRules,
                                                                           seed: int) -> None:
@@ -71,7 +71,7 @@ def test_engine_on_scenarios_sees_the_same_events_and_gets_the_same_fills(scenar
 
 
 def test_duration_cut_counts_the_same_rows() -> None:
-    rows = list(make_scenario("chop", 4, 120.0))
+    rows = list(make_scenario("trend_down", 4, 120.0))
     ref, _ = engine_run(SimExchange(SOL_PERP, iter(rows), STANDARD, 4), BotConfig(), SOL_PERP, duration=47.3)
     for size in (1 << 16, 500):
         fast, _ = engine_run(TapeExchange(SOL_PERP, chunks_of(rows, size), STANDARD, 4), BotConfig(), SOL_PERP,
