@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
-# `make run` plays the simulated market at 10x: sol_day (fitted to a real SOL market) opens with a
-# trend, so the bot's quotes fill and the hedger acts within its first simulated minute. SPEED=1 for
-# real time; a --speed in RUN_ARGS wins (the last one counts).
+# `make run` plays the simulated market at 10x: sol_day (fitted to a real SOL market). The shipped
+# config quotes only where the edge model finds edge: a few fills an hour (README). SPEED=1 for real
+# time; a --speed in RUN_ARGS wins (the last one counts).
 SPEED ?= 10
 TEST_ARGS ?=
 

@@ -1,5 +1,5 @@
 """The README's `make run RUN_ARGS="..."` example, run as make would run it (the command `make -n`
-prints), ends with fills: the first simulated minutes of `make run` show the bot trading."""
+prints), ends with fills: an hour of `make run` on the shipped config (edge model on) trades."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from lighter_bot.config import BotConfig, load_config, load_secrets, parse_config
+from lighter_bot.config.maker import EdgeConfig
 from lighter_bot.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,9 +34,14 @@ def test_defaults_are_the_operators_numbers() -> None:
     assert c.maker.market_id == 2
 
 
-def test_shipped_config_and_profile_equal_defaults() -> None:
-    assert load_config(REPO / "config.yaml") == BotConfig()
-    assert load_config(REPO / "config.yaml", REPO / "profiles" / "market_2.yaml") == BotConfig()
+def test_shipped_config_and_profile_equal_defaults_but_for_the_edge_model() -> None:
+    # The built-in defaults are the operator's plan (the band alone); the shipped config.yaml differs by
+    # exactly one data-driven choice, the edge model on (docs/strategy.md, docs/results.md).
+    d = BotConfig()
+    shipped = d.model_copy(update={"maker": d.maker.model_copy(update={"edge": EdgeConfig(enabled=True)})})
+    assert not d.maker.edge.enabled
+    assert load_config(REPO / "config.yaml") == shipped
+    assert load_config(REPO / "config.yaml", REPO / "profiles" / "market_2.yaml") == shipped
 
 
 @pytest.mark.parametrize(
