@@ -177,7 +177,7 @@ class MakerConfig(_Model):
         0.15, description="...and while its size is within this fraction of the desired size (ratio)"
     )
     requote_burst_tx: Annotated[int, Field(ge=1)] = Field(
-        6, description="requotes may burst this many transactions, then are paced evenly over the minute (tx)"
+        6, description="requotes may burst this many requests, then are paced evenly over the minute (requests)"
     )
     quote_expiry_seconds: PosFloat = Field(3600.0, description="lifetime of each quote, a backstop (s)")
     markout_horizons_seconds: tuple[PosFloat, ...] = Field(
@@ -267,7 +267,7 @@ class HedgerConfig(_Model):
     passive_offset_bps: NonNegFloat = Field(2.0, description="passive hedge distance from the mid (bps)")
     cooldown_seconds: NonNegFloat = Field(1.0, description="minimum gap between hedge attempts (s)")
     tx_reserve: Annotated[int, Field(ge=0)] = Field(
-        6, description="transactions per minute that requotes leave free for hedges (tx)"
+        6, description="requests per minute that requotes leave free for hedges (requests)"
     )
     alpha: HedgeAlphaConfig = HedgeAlphaConfig()
 
@@ -294,7 +294,7 @@ class GuardConfig(_Model):
         5.0, description="an order whose ack or cancel answer has not come back after this long is acted on again (s)"
     )
     tx_reserve_for_cancels: Annotated[int, Field(ge=0)] = Field(
-        6, description="transactions per minute that hedges and requotes leave free for cancels (tx)"
+        6, description="requests per minute that hedges and requotes leave free for cancels (requests)"
     )
 
 
@@ -325,9 +325,11 @@ class FeesConfig(_Model):
 class ApiConfig(_Model):
     base_url: str = Field("https://mainnet.zklighter.elliot.ai", description="Lighter REST base URL")
     ws_url: str | None = Field(None, description="WebSocket URL; derived from base_url when empty")
-    tier: Literal["standard", "premium"] = Field("standard", description="account tier (delays, fees, tx budget)")
+    tier: Literal["standard", "premium"] = Field("standard", description="account tier (delays, fees, request budget)")
     tx_per_minute: Annotated[int, Field(gt=0)] | None = Field(
-        None, description="transaction budget per minute; default by tier (standard 60)"
+        None,
+        description="sendTx/sendTxBatch requests per rolling minute; default by tier (standard 60, shared with "
+        "every REST call; premium 4000, more with staked LIT)",
     )
 
 

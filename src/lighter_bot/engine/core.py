@@ -7,7 +7,7 @@ every event except public trades, decides:
   maker quotes (vol band, trend, skew, PnL guard, pause)
   hedger step (passive -> cross), which blocks the maker's side it would trade against
   REDUCING: only the reducing side, reduce-only;  caps incl. every working and in-flight order
-  planner (tolerance, modify over cancel+place)  -> tx budget by priority: cancels, hedges, requotes
+  planner (tolerance, modify over cancel+place)  -> request budget by priority: cancels, hedges, requotes
 
 It never awaits, never reads a wall clock (time comes from the events' `ts`), and draws no random
 numbers: same events in, same commands out.
@@ -24,9 +24,10 @@ from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, MarkPrice,
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side
+from lighter_bot.domain.request_budget import tier_limits
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.state import EngineState, apply, register_sent
-from lighter_bot.engine.txbudget import TxBudget, TxPriority
+from lighter_bot.engine.txbudget import RequestBudget, TxPriority
 from lighter_bot.risk.caps import Caps, exposure_if_modified, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
@@ -91,8 +92,9 @@ class EngineCore:
         self.state = EngineState(market=market, now=clock.now())
         self._next_cid = client_id_base
         mk, g, h = config.maker, config.guard, config.hedger
-        per_min = config.api.tx_per_minute or (60 if config.api.tier == "standard" else 4000)
-        self.budget = TxBudget(per_min, g.tx_reserve_for_cancels, h.tx_reserve, quote_burst=mk.requote_burst_tx)
+        # Requests per minute: the tier's transaction bucket minus what the live adapter spends itself.
+        per_min = tier_limits(config.api.tier, config.api.tx_per_minute).core_requests_per_minute()
+        self.budget = RequestBudget(per_min, g.tx_reserve_for_cancels, h.tx_reserve, quote_burst=mk.requote_burst_tx)
         self.maker = Maker(mk, market)
         self.hedger = Hedger(h, market, self.maker.sizes, g.stuck_order_seconds)
         self.pnl_guard = PnlGuard(mk.pnl_guard)
@@ -226,6 +228,7 @@ class EngineCore:
     def _decide(self) -> list[Command]:
         s, cfg, mem = self.state, self.config, self._mem
         now = s.now
+        self.budget.begin(now)  # this decision's commands go out as one request
         book = s.book
         mid2 = book.mid2
         pos = s.position_lots

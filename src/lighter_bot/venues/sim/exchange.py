@@ -6,8 +6,8 @@ the recorded or generated one; our orders never change it (no market impact): th
 own fills, through a queue position (queue.py) at their price. The bot sees events later than they
 happen (market-data and account latency, with jitter), each stamped with the time it learns them.
 
-Rules (docs/simulator.md): minimums => OrderRejected 21706 at submit; over the tx budget =>
-23000; a post-only order that would cross lands and is cancelled `canceled-post-only`; IOC walks
+Rules (docs/simulator.md): minimums => OrderRejected 21706 at submit; a submit() is one request (a
+sendTxBatch), and a request over the rolling-minute budget (domain/request_budget.py) => 23000; a post-only order that would cross lands and is cancelled `canceled-post-only`; IOC walks
 the visible book up to its limit and the rest is cancelled; reduce-only never grows the position;
 an incoming order that would trade with our own resting order is cancelled `canceled-self-trade`;
 a modify leaves the order fillable at its old price until the modify lands.
@@ -39,6 +39,7 @@ from lighter_bot.domain.events import (
 )
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Role, Side, TimeInForce
+from lighter_bot.domain.request_budget import MAX_BATCH, RATE_LIMIT_MESSAGE, WINDOW_S, VolumeQuota
 from lighter_bot.venues.sim.queue import QueueModel, QueuePos
 from lighter_bot.venues.sim.rules import VenueRules
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, MarketSource, Row
@@ -130,7 +131,9 @@ class SimStats:
     volume_base_lots: int = 0
     volume_quote: float = 0.0
     fees: float = 0.0
-    tx_times: deque[float] = field(default_factory=deque)
+    requests: int = 0  # sendTx/sendTxBatch requests the bot made (a batch counts once)
+    background_requests: int = 0  # the live adapter's own requests, charged at their cadence
+    tx_times: deque[float] = field(default_factory=deque)  # request times in the rolling window
 
 
 class SimExchange:
@@ -173,6 +176,10 @@ class SimExchange:
         self._tape: deque[TapeTrade] = deque(maxlen=5000)
         self.stats = SimStats()
         self._queue = QueueModel(rules.queue_model, rules.queue_power)
+        bg = rules.background_requests_per_min
+        self._bg_every: float | None = WINDOW_S / bg if bg > 0 else None
+        self._bg_next = self._now + (self._bg_every or 0.0)
+        self._quota = VolumeQuota(rules.volume_quota) if rules.volume_quota is not None else None
 
     # -- time ----------------------------------------------------------------------------------
     @property
@@ -226,47 +233,82 @@ class SimExchange:
 
     # -- commands ------------------------------------------------------------------------------
     def submit(self, now: float, commands: Sequence[Command]) -> None:
-        """Send commands at `now`; each is one transaction and lands after its tier's delay."""
+        """Send commands at `now` as one sendTxBatch (a request per MAX_BATCH commands); each command is
+        one transaction and lands after its tier's delay. A request over the budget is refused whole."""
+        for i in range(0, len(commands), MAX_BATCH):
+            chunk = commands[i : i + MAX_BATCH]
+            problem = self._charge_request(now, chunk)
+            if problem is not None:
+                self.stats.tx_rejected += len(chunk)
+                for cmd in chunk:
+                    self._reject_tx(now, cmd, CODE_RATE_LIMIT, problem)
+                continue
+            for cmd in chunk:
+                self._submit_one(now, cmd)
+
+    def _charge_request(self, now: float, chunk: Sequence[Command]) -> str | None:
+        """Count one request in the rolling window (and the volume quota); the refusal's reason if none left."""
         r = self.rules
         win = self.stats.tx_times
-        while win and win[0] <= now - 60.0:
+        self._charge_background(now)
+        while win and win[0] <= now - WINDOW_S:
             win.popleft()
-        for cmd in commands:
-            if len(win) >= r.tx_per_minute:
-                self.stats.tx_rejected += 1
-                self._reject_tx(now, cmd, CODE_RATE_LIMIT, "Too Many Requests!")
-                continue
-            if isinstance(cmd, PlaceOrder):
-                problem = self._validate_place(cmd)
-                if problem is not None:
-                    self._emit_acct_at(now + r.response_latency_s, OrderRejected(0.0, cmd.client_id, *problem))
-                    continue
-                delay = r.maker_delay_s if self._is_maker(cmd) else r.taker_delay_s
-                self._pending[cmd.client_id] = _Pending(cmd, now + delay)
-                self._schedule(now + delay, _LAND_PLACE, cmd)
-            elif isinstance(cmd, ModifyOrder):
-                if cmd.size <= 0 or cmd.price <= 0:
-                    self._emit_acct_at(now + r.response_latency_s,
-                                       ModifyRejected(0.0, cmd.client_id, CODE_INVALID_SIZE, "invalid size or price"))
-                    continue
-                if not self.market.meets_minimums(cmd.price, cmd.size):
-                    self._emit_acct_at(now + r.response_latency_s,
-                                       ModifyRejected(0.0, cmd.client_id, CODE_BELOW_MIN, "below market minimum"))
-                    continue
-                self._schedule(now + r.maker_delay_s, _LAND_MODIFY, cmd)
-            elif isinstance(cmd, CancelOrder):
-                self._schedule(now + r.cancel_delay_s, _LAND_CANCEL, cmd)
-            else:
-                self._schedule(now + r.cancel_delay_s, _LAND_CANCEL_ALL, cmd)
-            win.append(now)
-            self.stats.tx_sent += 1
+        if len(win) >= r.tx_per_minute:
+            return RATE_LIMIT_MESSAGE
+        if self._quota is not None:
+            units = sum(1 for c in chunk if isinstance(c, PlaceOrder | ModifyOrder))
+            ok, _free = self._quota.try_consume(now, units)
+            if not ok:
+                return f"{RATE_LIMIT_MESSAGE} (volume quota exhausted)"
+        win.append(now)
+        self.stats.requests += 1
+        return None
+
+    def _charge_background(self, now: float) -> None:
+        """The live adapter's own requests (dead-man switch, position checks) at their average cadence."""
+        if self._bg_every is None:
+            return
+        win = self.stats.tx_times
+        while self._bg_next <= now:
+            win.append(self._bg_next)
+            self.stats.background_requests += 1
+            self._bg_next += self._bg_every
+
+    def _submit_one(self, now: float, cmd: Command) -> None:
+        r = self.rules
+        if isinstance(cmd, PlaceOrder):
+            problem = self._validate_place(cmd)
+            if problem is not None:
+                self._emit_acct_at(now + r.response_latency_s, OrderRejected(0.0, cmd.client_id, *problem))
+                return
+            delay = r.maker_delay_s if self._is_maker(cmd) else r.taker_delay_s
+            self._pending[cmd.client_id] = _Pending(cmd, now + delay)
+            self._schedule(now + delay, _LAND_PLACE, cmd)
+        elif isinstance(cmd, ModifyOrder):
+            if cmd.size <= 0 or cmd.price <= 0:
+                self._emit_acct_at(now + r.response_latency_s,
+                                   ModifyRejected(0.0, cmd.client_id, CODE_INVALID_SIZE, "invalid size or price"))
+                return
+            if not self.market.meets_minimums(cmd.price, cmd.size):
+                self._emit_acct_at(now + r.response_latency_s,
+                                   ModifyRejected(0.0, cmd.client_id, CODE_BELOW_MIN, "below market minimum"))
+                return
+            self._schedule(now + r.maker_delay_s, _LAND_MODIFY, cmd)
+        elif isinstance(cmd, CancelOrder):
+            self._schedule(now + r.cancel_delay_s, _LAND_CANCEL, cmd)
+        else:
+            self._schedule(now + r.cancel_delay_s, _LAND_CANCEL_ALL, cmd)
+        self.stats.tx_sent += 1
 
     def tx_window_frees_at(self) -> float:
-        """When the rolling one-minute tx budget next has room (now-ish if it has room already)."""
+        """When the rolling one-minute request budget next has room (now-ish if it has room already)."""
+        self._charge_background(self._now)
         win = self.stats.tx_times
+        while win and win[0] <= self._now - WINDOW_S:
+            win.popleft()
         if len(win) < self.rules.tx_per_minute:
             return self._now
-        return win[len(win) - self.rules.tx_per_minute] + 60.0 + 1e-6
+        return win[len(win) - self.rules.tx_per_minute] + WINDOW_S + 1e-6
 
     def cancel_all(self, now: float) -> None:
         self.submit(now, [CancelAll()])
@@ -683,6 +725,8 @@ class SimExchange:
         st.volume_base_lots += size
         st.volume_quote += notional
         st.fees += fee
+        if self._quota is not None:
+            self._quota.on_traded(notional)
         self._emit_acct(t, OrderFilled(0.0, o.client_id, tid, o.side, price, size, fee, role, o.size))
         if o.size <= 0:
             self._drop(o.client_id, None)
