@@ -34,6 +34,7 @@ from lighter_bot.engine.clock import Clock
 from lighter_bot.venues.emulator import payloads as P
 from lighter_bot.venues.emulator.backend import ExchangeBackend
 from lighter_bot.venues.emulator.faults import FaultPlan
+from lighter_bot.venues.emulator.limits import AccountLimits
 from lighter_bot.venues.emulator.records import (
     AccountState,
     ApiKeyState,
@@ -41,7 +42,7 @@ from lighter_bot.venues.emulator.records import (
     TradeRecord,
     TxRecord,
 )
-from lighter_bot.venues.emulator.settings import DEFAULT_REST_WEIGHT, REST_WEIGHTS, EmulatorConfig
+from lighter_bot.venues.emulator.settings import EmulatorConfig
 from lighter_bot.venues.emulator.txinfo import (
     CLIENT_INDEX_MAX,
     ORDER_INDEX_MIN,
@@ -63,9 +64,7 @@ Publish = Callable[[str, dict[str, Any]], None]
 ANON_ACCOUNT = 281474976000000  # counterparties of public trades
 MAX_RECENT_TRADES = 2000
 MAX_PRICE = 2**32 - 1
-ORDER_EXPIRY_MAX_MS = 30 * 86400 * 1000
 TIF_MAP = {0: TimeInForce.IOC, 1: TimeInForce.GTC, 2: TimeInForce.POST_ONLY}
-TOO_MANY = ApiError(23000, "Too Many Requests!", status=429)
 
 
 def tx_hash(info: str) -> str:
@@ -163,6 +162,8 @@ class EmulatedExchange:
             )
             self.accounts[account_index] = acc
         acc.keys[api_key_index] = ApiKeyState(pub.lower(), self.config.initial_nonce)
+        if acc.budget is None:
+            acc.budget = AccountLimits(self.config.limits())
 
     def account(self, account_index: int) -> AccountState:
         acc = self.accounts.get(account_index)
@@ -196,29 +197,11 @@ class EmulatedExchange:
         ]
 
     def charge_rest(self, account_index: int | None, endpoint: str) -> None:
-        """Optional REST weight budget per account (config.rest_weight_per_min)."""
-        limit = self.config.rest_weight_per_min
-        if limit is None or account_index is None or account_index not in self.accounts:
-            return
-        acc = self.accounts[account_index]
-        now = self.now()
-        while acc.rest_hits and acc.rest_hits[0][0] <= now - 60:
-            acc.rest_hits.popleft()
-        weight = REST_WEIGHTS.get(endpoint, DEFAULT_REST_WEIGHT)
-        if sum(w for _, w in acc.rest_hits) + weight > limit:
-            raise TOO_MANY
-        acc.rest_hits.append((now, weight))
-
-    # -- transactions -----------------------------------------------------------------------------
-    def _rate_limit(self, acc: AccountState, n: int) -> int:
-        now = self.now()
-        while acc.tx_times and acc.tx_times[0] <= now - 60:
-            acc.tx_times.popleft()
-        budget = self.config.tx_budget()
-        if len(acc.tx_times) + n > budget:
-            raise TOO_MANY
-        acc.tx_times.extend([now] * n)
-        return budget - len(acc.tx_times)
+        """Count a REST request against its account's budget (HTTP 429 / 23000 beyond it); requests that
+        name no known account are not metered."""
+        acc = self.accounts.get(account_index) if account_index is not None else None
+        if acc is not None and acc.budget is not None:
+            acc.budget.charge_rest(self.now(), endpoint)
 
     def _check_header(self, h: TxHeader, expected_nonce: int) -> AccountState:
         acc = self.account(h.account_index)
@@ -245,10 +228,12 @@ class EmulatedExchange:
         if not m.meets_minimums(o.price, o.base_amount):
             raise ApiError(21706, "invalid order base or quote amount")
         now_ms = self.now_ms()
+        cfg = self.config
         if o.time_in_force == 0:
             if o.order_expiry != 0:
                 raise ApiError(21711, "invalid order expiry")
-        elif not now_ms < o.order_expiry <= now_ms + ORDER_EXPIRY_MAX_MS:
+        elif not now_ms + cfg.order_expiry_min_s * 1000 <= o.order_expiry <= now_ms + cfg.order_expiry_max_s * 1000:
+            # Lighter: GTT / post-only orders expire 5 minutes to 30 days ahead (MinOrderExpiryPeriod).
             raise ApiError(21711, "invalid order expiry")
         if not 0 <= o.client_order_index <= CLIENT_INDEX_MAX:
             raise ApiError(21727, "invalid client order index")
@@ -274,17 +259,16 @@ class EmulatedExchange:
         rec = self._find(account_index, coi)
         return rec if rec is not None and rec.active else None
 
-    def _check_target(self, acc: AccountState, market_index: int, index: int) -> OrderRecord:
+    def _check_target(self, acc: AccountState, market_index: int, index: int) -> OrderRecord | None:
+        """The order a cancel / modify names, if it is still active. A gone or unknown one is NOT an
+        error: Lighter accepts the tx (200 + hash) and it does nothing (an "acked no-op"); the outcome
+        shows only on the account stream (the order's fill or cancel, reported when it happened)."""
         if market_index != self.market.market_id:
             raise ApiError(21605, f"invalid market index {market_index}")
         if index <= 0:
             raise ApiError(21700, "invalid order index")
         rec = self._find(acc.index, index)
-        if rec is None:
-            raise ApiError(21700, "invalid order index")
-        if not rec.active:
-            raise ApiError(21715, "order is not active")
-        return rec
+        return rec if rec is not None and rec.active else None
 
     def _validate(self, tx: Tx, expected_nonce: int, taken: set[int]) -> None:
         acc = self._check_header(tx.header, expected_nonce)
@@ -301,7 +285,7 @@ class EmulatedExchange:
                 raise ApiError(21701, "invalid base amount")
             if not 1 <= tx.price <= MAX_PRICE:
                 raise ApiError(21702, "invalid price")
-            if not self.market.meets_minimums(tx.price, tx.base_amount) and rec.order_type == 0:
+            if not self.market.meets_minimums(tx.price, tx.base_amount) and (rec is None or rec.order_type == 0):
                 raise ApiError(21706, "invalid order base or quote amount")
         elif isinstance(tx, CancelAllTx):
             self._check_cancel_all(acc, tx)
@@ -318,7 +302,7 @@ class EmulatedExchange:
             if acc.cancel_all_time:
                 raise ApiError(21712, "account has a queued cancel all orders request")
 
-    def _decode_and_validate(self, types: Sequence[int], infos: Sequence[str]) -> tuple[list[_Action], int]:
+    def _decode_and_validate(self, types: Sequence[int], infos: Sequence[str]) -> tuple[list[_Action], int | None]:
         txs = [decode_tx(t, i) for t, i in zip(types, infos, strict=True)]
         first = txs[0].header
         acc = self.account(first.account_index)
@@ -326,7 +310,8 @@ class EmulatedExchange:
             t.header.account_index != first.account_index or t.header.api_key_index != first.api_key_index for t in txs
         ):
             raise ApiError(21121, "all transactions in a batch must use the same account and api key")
-        remaining = self._rate_limit(acc, len(txs))
+        assert acc.budget is not None
+        remaining = acc.budget.charge_send(self.now(), list(types))  # one request, however many txs
         key = acc.keys.get(first.api_key_index)
         expected = key.nonce if key is not None else 0
         taken: set[int] = set()
@@ -354,7 +339,7 @@ class EmulatedExchange:
         resp["tx_hash"] = hashes
         return resp
 
-    def _ack(self, h: str, actions: list[_Action], remaining: int) -> dict[str, Any]:
+    def _ack(self, h: str, actions: list[_Action], remaining: int | None) -> dict[str, Any]:
         taker = any(
             isinstance(a.tx, CreateOrderTx | GroupedOrdersTx) and any(o.time_in_force == 0 for o in _orders_of(a.tx))
             for a in actions
@@ -392,11 +377,19 @@ class EmulatedExchange:
             return [self._new_order(acc, hd, o, h) for o in _orders_of(tx)]
         if isinstance(tx, CancelOrderTx):
             rec = self._find(acc.index, tx.index)
-            assert rec is not None
+            if rec is None or not rec.active:
+                return self._no_op(h, "order is not active")
             return [CancelOrder(rec.internal_id)]
         if isinstance(tx, ModifyOrderTx):
             rec = self._find(acc.index, tx.index)
-            assert rec is not None
+            if rec is None or not rec.active:
+                return self._no_op(h, "order is not active")
+            if tx.order_version:
+                if tx.order_version <= rec.order_version:
+                    return self._no_op(h, "order version is not above the order's")
+                rec.order_version = tx.order_version
+            else:
+                rec.order_version += 1
             self._pending_tx[rec.internal_id] = h
             return [ModifyOrder(rec.internal_id, tx.price, tx.base_amount)]
         if isinstance(tx, CancelAllTx):
@@ -414,6 +407,13 @@ class EmulatedExchange:
                 return []
             return self._cancel_all_commands(acc.index, None)
         self.txs[h].status = 2
+        return []
+
+    def _no_op(self, h: str, reason: str) -> list[Command]:
+        """An accepted tx that does nothing (its target is gone, or its version is stale): the tx
+        fails in the sequencer (`tx?by=hash` status 0) and nothing is published about it."""
+        self.txs[h].status = 0
+        self.txs[h].event_info = json.dumps({"error": reason})
         return []
 
     def _cancel_all_commands(self, account_index: int, reason: str | None) -> list[Command]:
@@ -532,7 +532,6 @@ class EmulatedExchange:
             if rec.active:
                 rec.price, rec.remaining = ev.price, ev.size
                 rec.initial = rec.filled + ev.size
-                rec.order_version += 1
                 self._touch(rec, ev)
         elif isinstance(ev, ModifyRejected):
             self._fail_tx(rec.internal_id, ev.reason)
@@ -573,6 +572,8 @@ class EmulatedExchange:
         signed = ev.size * (-1 if rec.is_ask else 1)
         acc.position += signed
         acc.pnl = apply_fill(acc.pnl, self.market.sz(signed), self.market.px(ev.price), ev.fee)
+        if acc.budget is not None:
+            acc.budget.on_traded(self.market.notional(ev.price, ev.size))  # Premium: earns volume quota
         maker = ev.role is Role.MAKER
         fee_units = self._fee_units(ev.fee, ev.price, ev.size)
         anon = ANON_ACCOUNT + (self._next_trade_id % 997)

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from lighter_bot.venues.emulator import payloads as P
-from lighter_bot.venues.emulator.auth import check_token
+from lighter_bot.venues.emulator.auth import check_token, parse_token
 from lighter_bot.venues.emulator.exchange import EmulatedExchange, channel_account
 from lighter_bot.venues.emulator.records import OrderRecord
 from lighter_bot.venues.emulator.txinfo import ApiError
@@ -40,6 +40,21 @@ def _qint(req: web.Request, name: str, default: int | None = None) -> int:
         raise ApiError(20001, f"invalid param: {name} must be an integer") from None
 
 
+def _account_of(request: web.Request, endpoint: str) -> int | None:
+    """The account a REST request is about (what Lighter meters it against): `account_index`, the
+    `account` lookup by index, or the auth token's account; None for public market data."""
+    q = request.query
+    by_index = endpoint == "account" and q.get("by", "index") == "index"
+    for raw in (q.get("account_index"), q.get("value") if by_index else None):
+        if raw is not None and raw.isdigit():
+            return int(raw)
+    token = request.headers.get("authorization") or q.get("auth")
+    if token:
+        with contextlib.suppress(ApiError):
+            return parse_token(token).account_index
+    return None
+
+
 class _Conn:
     """One WebSocket client: its subscriptions and an ordered outbound queue."""
 
@@ -49,6 +64,8 @@ class _Conn:
         self.id = cid
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=QUEUE_MAX)
         self.subs: set[str] = set()
+        self.auth_expiry: dict[str, int] = {}  # private channel -> expiry of the token it was subscribed with
+        self.expired_drops = 0  # account frames withheld because that token had expired
         self.last_rx = now
         self.last_ping = now
         self.ping_pending_since: float | None = None
@@ -133,8 +150,15 @@ class EmulatorServer:
 
     # -- WebSocket --------------------------------------------------------------------------------
     def publish(self, channel: str, msg: dict[str, Any]) -> None:
+        now = self.exchange.now()
         for conn in self.conns:
             if channel in conn.subs:
+                expiry = conn.auth_expiry.get(channel)
+                if expiry is not None and expiry <= now:
+                    # An expired token gets no more account data; the subscription stays until the
+                    # client re-authenticates it (unsubscribe, subscribe with a fresh token).
+                    conn.expired_drops += 1
+                    continue
                 conn.send(msg)
 
     def drop_ws(self) -> int:
@@ -253,6 +277,7 @@ class EmulatorServer:
             channel = str(msg.get("channel", ""))
             if channel in conn.subs:
                 conn.subs.discard(channel)
+                conn.auth_expiry.pop(channel, None)
                 conn.send({"type": "unsubscribed", "channel": channel.replace("/", ":")})
             else:
                 self._ws_error(conn, ApiError(30004, "not subscribed"), channel)
@@ -271,17 +296,18 @@ class EmulatorServer:
         if channel in conn.subs:
             self._ws_error(conn, ApiError(30003, "Already Subscribed"), channel)
             return
+        expiry: int | None = None
         try:
             account = channel_account(channel)
             if account is not None:
                 token = msg.get("auth")
-                check_token(
+                expiry = check_token(
                     token if isinstance(token, str) else None,
                     account,
                     ex.now(),
                     self.config.max_auth_expiry_s,
                     ex.key_registered,
-                )
+                ).expiry
             snapshot = ex.snapshot(channel)
         except ApiError as err:
             self._ws_error(conn, ApiError(30012 if err.code != 20013 else 20013, err.message), channel)
@@ -289,6 +315,8 @@ class EmulatorServer:
         # Snapshot first, then subscribe, with no await between: the next diff continues it.
         conn.send(snapshot)
         conn.subs.add(channel)
+        if expiry is not None:
+            conn.auth_expiry[channel] = expiry
 
     async def _ws_sendtx(self, conn: _Conn, typ: str, data: Any) -> None:
         ex = self.exchange
@@ -363,9 +391,8 @@ class EmulatorServer:
                 if injected is not None:
                     return _json(injected[1], injected[0])
             try:
-                if endpoint and "account_index" in request.query:
-                    with contextlib.suppress(ValueError):
-                        ex.charge_rest(int(request.query["account_index"]), endpoint)
+                if endpoint and endpoint not in ("sendTx", "sendTxBatch"):  # those are charged once decoded
+                    ex.charge_rest(_account_of(request, endpoint), endpoint)
                 body = await fn(request)
             except ApiError as err:
                 return _json(err.body(), err.status)
