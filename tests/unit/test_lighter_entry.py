@@ -31,14 +31,14 @@ class FakeSigner:
                     reduce_only: bool, expiry_ms: int, nonce: int) -> SignedTx:
         return self._tx(14, coi=coi, nonce=nonce, tif=tif, expiry=expiry_ms, reduce_only=int(reduce_only))
 
-    def sign_modify(self, *, market: int, coi: int, size: int, price: int, nonce: int) -> SignedTx:
-        return self._tx(17, coi=coi, nonce=nonce)
+    def sign_modify(self, *, market: int, coi: int, size: int, price: int, version: int, nonce: int) -> SignedTx:
+        return self._tx(17, coi=coi, nonce=nonce, version=version)
 
     def sign_cancel(self, *, market: int, coi: int, nonce: int) -> SignedTx:
         return self._tx(15, coi=coi, nonce=nonce)
 
-    def sign_cancel_all(self, *, tif: int, time_ms: int, nonce: int) -> SignedTx:
-        return self._tx(16, tif=tif, nonce=nonce)
+    def sign_cancel_all(self, *, tif: int, time_ms: int, nonce: int, market: int | None = None) -> SignedTx:
+        return self._tx(16, tif=tif, nonce=nonce, market=-1 if market is None else market)
 
     async def send(self, txs: Sequence[SignedTx]) -> SendOutcome:
         self.sent.append([{"type": t.tx_type, **json.loads(t.tx_info)} for t in txs])
@@ -159,30 +159,59 @@ def test_rate_limit_backs_off_quotes_but_not_cancels() -> None:
         await v._send_items([q(3)])  # inside the cooldown: refused locally, nothing sent
         assert len(signer.sent) == 2
         assert [e.code for e in drain(v) if isinstance(e, OrderRejected)] == [23000]
-        clock.advance_to(clock.now() + 1.01)
+        # The 429 filled the window: it frees one request per ~1 s from now (as if it refilled at the
+        # average rate), so a cancel goes after the 1 s cooldown, quotes once their reserve is back.
+        assert v.gate.used_last_minute() == 60
+        clock.advance_to(clock.now() + 1.1)
         await v._send_items([CancelOrder(1)])
         assert signer.sent[-1][0]["type"] == 15
+        await v._send_items([q(4)])
+        assert len(signer.sent) == 3
+        clock.advance_to(clock.now() + 5.0)
+        await v._send_items([q(5)])
+        assert signer.sent[-1][0]["type"] == 14
 
     run(go())
 
 
-def test_budget_exhaustion_rejects_quotes_keeps_cancels() -> None:
+def test_one_request_per_batch_and_exhaustion_refuses_quotes_keeps_cancels() -> None:
     async def go() -> None:
-        v, signer, _, _ = make(tier_budget=60)
-        await v._send_items([q(i) for i in range(60)])
-        sent = sum(len(b) for b in signer.sent)
-        assert sent == 48  # 12 kept back for hedges and cancels
+        v, signer, _, clock = make(tier_budget=60)
+        for i in range(60):  # one placement per request
+            await v._send_items([q(i)])
+            clock.advance_to(clock.now() + 0.01)
+        assert len(signer.sent) == 56  # a quote leaves 4 requests for reads, hedges and cancels
         rejected = [e for e in drain(v) if isinstance(e, OrderRejected)]
-        assert len(rejected) == 12 and {e.code for e in rejected} == {23000}
+        assert len(rejected) == 4 and {e.code for e in rejected} == {23000}
+        assert v.gate.refused == 4
+        # A hedge and a cancel-all go as ONE request: the hedge is sent with a single-market cancel-all.
         hedge = PlaceOrder(100, Side.ASK, 170_000, 64, TimeInForce.IOC, reduce_only=True, purpose=Purpose.HEDGE_CROSS)
         await v._send_items([hedge, CancelAll()])
         last = signer.sent[-1]
-        assert last[0]["type"] == 14 and last[0]["reduce_only"] == 1 and last[0]["expiry"] == 0
-        # 12 left: the hedge takes one, cancels may spend the remaining 11; the rest is refused
-        # locally (the engine retries them) rather than sent into a certain 429.
-        assert sum(1 for t in last if t["type"] == 15) == 11
-        refused = [e for e in drain(v) if isinstance(e, ModifyRejected)]
-        assert len(refused) == 48 - 11 and {e.code for e in refused} == {23000}
+        assert [t["type"] for t in last] == [14, 16] and last[0]["reduce_only"] == 1 and last[0]["expiry"] == 0
+        assert last[1]["market"] == 2 and last[1]["tif"] == 0  # immediate, this market only
+        assert all(t.cancel_sent_at is not None for t in v.tracker.orders.values() if t.client_id != 100)
+        await v._send_items([q(200, Side.ASK)])  # a quote now finds no room
+        assert len(signer.sent) == 57
+        for _ in range(3):  # cancels may spend the last requests
+            await v._send_items([CancelOrder(1)])
+        assert len(signer.sent) == 60 and v.gate.used_last_minute() == 60
+        await v._send_items([CancelOrder(2)])
+        assert len(signer.sent) == 60  # refused locally rather than sent into a certain 429
+        clock.advance_to(clock.now() + 61.0)
+        await v._send_items([q(300)])
+        assert len(signer.sent) == 61
+
+    run(go())
+
+
+def test_modifies_carry_an_increasing_order_version() -> None:
+    async def go() -> None:
+        v, signer, _, _ = make()
+        await v._send_items([q(1), q(2, Side.ASK)])
+        await v._send_items([ModifyOrder(1, 170_010, 64), ModifyOrder(2, 170_020, 64)])
+        await v._send_items([ModifyOrder(1, 170_030, 64)])
+        assert [(t["coi"] - v.tracker.base, t["version"]) for b in signer.sent[1:] for t in b] == [(1, 1), (2, 1), (1, 2)]
 
     run(go())
 
@@ -272,5 +301,94 @@ def test_unanswered_sends_degrade_order_entry_then_clear() -> None:
         assert failing()
         await v._send_items([ModifyOrder(2, 170_020, 64)])  # answered
         assert not failing()
+
+    run(go())
+
+
+class FakeRest:
+    """accountOrders answers from a script: a list of orders (JSON rows), or an exception to raise."""
+
+    def __init__(self, gate: object) -> None:
+        self.gate = gate
+        self.asked: list[list[int]] = []
+        self.script: list[object] = []
+        self.rate_limited = 0
+
+    def spare(self, endpoint: str, priority: object = None) -> bool:
+        return True
+
+    async def orders_by_client_index(self, account_index: int, indexes: list[int], token: str | None) -> dict[str, object]:
+        assert 1 <= len(indexes) <= 20
+        self.asked.append(list(indexes))
+        answer = self.script.pop(0) if self.script else []
+        if isinstance(answer, Exception):
+            raise answer
+        return {"code": 200, "orders": answer}
+
+    async def close(self) -> None:
+        return None
+
+
+def test_acked_no_ops_are_resolved_by_rest_probes_that_back_off_in_chunks_of_20() -> None:
+    """A cancel Lighter accepted but that did nothing shows nothing on the stream: after the grace
+    window REST is asked, by client order index, 20 per request; an order REST cannot settle is asked
+    about again later and later, never in a loop."""
+
+    async def go() -> None:
+        from lighter_bot.errors import RetryableVenueError
+
+        v, _signer, _, clock = make()
+        rest = FakeRest(v.gate)
+        v.rest = rest  # type: ignore[assignment]
+        await v._send_items([q(1), q(2, Side.ASK)])
+        for t in v.tracker.orders.values():
+            t.seen = True
+        await v._send_items([CancelOrder(1), CancelOrder(2)])  # both acked (200); the stream stays silent
+        drain(v)
+        clock.advance_to(clock.now() + v.s.order_grace_s + 0.1)
+        rest.script = [[]]  # neither is known any more (gone before the cancels landed)
+        await v._reconcile_overdue(clock.now())
+        assert len(rest.asked) == 1 and sorted(rest.asked[0]) == sorted(v.tracker.base + c for c in (1, 2))
+        assert {e.client_id for e in drain(v) if isinstance(e, OrderCanceled)} == {1, 2} and not v.tracker.orders
+        # Forty-two unresolved orders: three requests of at most 20; REST failing, then backing off.
+        await v._send_items([q(100 + i) for i in range(42)])
+        for t in v.tracker.orders.values():
+            t.seen = True
+        await v._send_items([CancelOrder(100 + i) for i in range(42)])
+        clock.advance_to(clock.now() + v.s.order_grace_s + 0.1)
+        rest.asked.clear()
+        rest.script = [RetryableVenueError("HTTP 503")]
+        await v._reconcile_overdue(clock.now())
+        assert [len(a) for a in rest.asked] == [20]  # the first chunk failed: the rest waits
+        for _ in range(11):  # once a second for 11 s, as the health loop does
+            clock.advance_to(clock.now() + 1.0)
+            await v._reconcile_overdue(clock.now())
+        # Next second: the other 22 (gone); the unanswered 20 only after their 4 s backoff.
+        assert [len(a) for a in rest.asked] == [20, 20, 2, 20]
+        assert not v.tracker.orders and len(drain(v)) == 42
+
+
+def test_an_account_snapshot_that_leaves_out_our_order_makes_rest_verify_it() -> None:
+    """After a re-authentication (or reconnect) the account_orders snapshot lists the open orders; one
+    of ours it leaves out ended while we were not listening: REST is asked how."""
+
+    async def go() -> None:
+        v, _signer, _, clock = make()
+        rest = FakeRest(v.gate)
+        v.rest = rest  # type: ignore[assignment]
+        await v._send_items([q(1), q(2, Side.ASK)])
+        for t in v.tracker.orders.values():
+            t.seen = True
+        coi2 = v.tracker.coi(2)
+        row = {"order_index": 2**48 + 5, "client_order_index": coi2, "market_index": 2, "is_ask": True,
+               "price": "170.000", "initial_base_amount": "0.064", "remaining_base_amount": "0.064",
+               "filled_base_amount": "0", "status": "open"}
+        v._dispatch({"type": "subscribed/account_orders", "channel": "account_orders:2:1", "orders": {"2": [row]}})
+        assert v.tracker.orders[1].verify_at is not None and v.tracker.orders[2].verify_at is None
+        clock.advance_to(clock.now() + v.s.order_grace_s + 0.1)
+        rest.script = [[dict(row, client_order_index=v.tracker.coi(1), status="canceled-expired")]]
+        await v._reconcile_overdue(clock.now())
+        assert rest.asked == [[v.tracker.base + 1]]
+        assert [(type(e), e.client_id) for e in drain(v)] == [(OrderCanceled, 1)] and set(v.tracker.orders) == {2}
 
     run(go())

@@ -164,6 +164,48 @@ def test_positions_and_account(lighter_fixtures: Path) -> None:
         parse.account(load(lighter_fixtures, "http_account.json"), ETH, 1)
 
 
+def test_positions_snapshot_semantics(lighter_fixtures: Path) -> None:
+    frame = load(lighter_fixtures, "ws_account_all_positions_update.json")
+    # account_all_positions frames list every position: a market they leave out is flat...
+    assert parse.positions_frame(frame, BTC, snapshot=True) == parse.PositionInfo(0, None)
+    assert parse.positions_frame({"positions": {}}, ETH, snapshot=True) == parse.PositionInfo(0, None)
+    # ...but a frame without a positions map at all says nothing.
+    assert parse.positions_frame(load(lighter_fixtures, "ws_account_all_assets_update.json"), ETH, snapshot=True) is None
+    # A garbled row for our market is skipped and counted, not taken for flat.
+    errors = parse.RowErrors()
+    bad = {"positions": {"0": {"market_id": 0, "sign": 1, "position": "one", "avg_entry_price": "1"}}}
+    assert parse.positions_frame(bad, ETH, snapshot=True, errors=errors) is None and errors.counts == {"position": 1}
+
+
+def test_a_bad_row_costs_that_row_not_the_frame(lighter_fixtures: Path) -> None:
+    frame = load(lighter_fixtures, "ws_account_orders_update.json")
+    good = frame["orders"]["0"][0]
+    frame["orders"]["0"] = [dict(good, price="garbage"), good, {"order_index": "x"}, dict(good, market_index=5, price="?")]
+    with pytest.raises(DataError):
+        parse.orders_body(frame, ETH)  # without a RowErrors: as before, the caller decides
+    errors = parse.RowErrors()
+    (o,) = parse.orders_body(frame, ETH, errors)
+    assert o.client_order_index == 42 and errors.counts == {"order": 2}  # another market's row is not even read
+    # One bad trade of another market must not drop our fills of this one.
+    trades = load(lighter_fixtures, "ws_account_all_trades_update.json")
+    rows = [r for rows in trades["trades"].values() for r in rows]
+    market = str(rows[0]["market_id"])
+    spec = ETH if market == "0" else BTC
+    trades["trades"] = {market: [*rows, {"market_id": 7, "trade_id": 1, "price": "?"}, dict(rows[0], size="??", trade_id=9)]}
+    errors = parse.RowErrors()
+    got = parse.account_trades(trades, spec, errors)
+    assert [t.trade_id for t in got] == [str(r.get("trade_id_str") or r["trade_id"]) for r in rows]
+    assert errors.counts == {"trade": 1}
+
+
+def test_error_frames_in_both_shapes() -> None:
+    assert parse.error_frame({"type": "error", "code": 30012, "channel": "account_orders:2:9", "message": "failed"}) == (
+        30012, "failed", "account_orders:2:9")
+    assert parse.error_frame({"error": {"code": 20013, "message": "invalid auth: token expired"}}) == (
+        20013, "invalid auth: token expired", "")
+    assert parse.error_frame({"type": "update/order_book", "order_book": {}}) is None
+
+
 def test_short_position_uses_sign() -> None:
     frame = {"positions": {"0": {"market_id": 0, "sign": -1, "position": "1.5000", "avg_entry_price": "2000"}}}
     assert parse.positions_frame(frame, ETH) == parse.PositionInfo(-15000, 2000.0)

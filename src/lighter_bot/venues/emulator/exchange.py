@@ -111,6 +111,7 @@ class EmulatedExchange:
         self._trade_ids: dict[str, int] = {}
         self.txs: dict[str, TxRecord] = {}
         self._pending_tx: dict[int, str] = {}  # internal id -> hash of its last create/modify
+        self._pending_cancel: dict[int, str] = {}  # internal id -> hash of a cancel not yet landed
         self.height = 1
         self.market_book = BookView((), ())
         self.mark: int | None = None
@@ -379,6 +380,7 @@ class EmulatedExchange:
             rec = self._find(acc.index, tx.index)
             if rec is None or not rec.active:
                 return self._no_op(h, "order is not active")
+            self._pending_cancel[rec.internal_id] = h
             return [CancelOrder(rec.internal_id)]
         if isinstance(tx, ModifyOrderTx):
             rec = self._find(acc.index, tx.index)
@@ -534,11 +536,19 @@ class EmulatedExchange:
                 rec.initial = rec.filled + ev.size
                 self._touch(rec, ev)
         elif isinstance(ev, ModifyRejected):
-            self._fail_tx(rec.internal_id, ev.reason)
+            # A cancel or modify that landed after its order was gone: it fails in the sequencer.
+            h = self._pending_cancel.pop(rec.internal_id, None)
+
+            if h is not None and h in self.txs:
+                self._no_op(h, "order is not active")
+            else:
+                self._fail_tx(rec.internal_id, ev.reason)
         elif isinstance(ev, OrderFilled):
             self._fill(rec, ev)
         if not rec.active:
             self.active.pop(rec.internal_id, None)
+            if isinstance(ev, OrderCanceled):
+                self._pending_cancel.pop(rec.internal_id, None)
 
     def _fail_tx(self, internal_id: int, reason: str) -> None:
         h = self._pending_tx.get(internal_id)

@@ -10,8 +10,8 @@ a zero that could be mistaken for a fact (the old bot zeroed its inventory that 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -69,6 +69,53 @@ def _opt_float(v: Any) -> float | None:
 
 def _list(v: Any) -> list[Any]:
     return list(v) if isinstance(v, list) else []
+
+
+@dataclass
+class RowErrors:
+    """Rows of a frame that could not be decoded. With one of these, a bad row costs that row, not the
+    frame (one garbled order must not hide the others, one bad trade of another market must not drop
+    our fills); each is counted by kind for /metrics. Without one, decoding raises as before."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    last: str = ""
+
+    def add(self, kind: str, error: DataError) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.last = f"{kind}: {error}"
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+T_ = TypeVar("T_")
+
+
+def _rows(rows: Any, kind: str, decode: Callable[[Json], T_], keep: Callable[[Json], bool],
+          errors: RowErrors | None) -> list[T_]:
+    out: list[T_] = []
+    for r in _list(rows):
+        if not isinstance(r, Mapping) or not keep(r):
+            continue
+        if errors is None:
+            out.append(decode(r))
+            continue
+        try:
+            out.append(decode(r))
+        except DataError as exc:
+            errors.add(kind, exc)
+    return out
+
+
+def _in_market(key: str, spec: MarketSpec) -> Callable[[Json], bool]:
+    """Rows of other markets are skipped before decoding (a row that names no market is kept)."""
+
+    def keep(row: Json) -> bool:
+        m = _opt_int(row.get(key))
+        return m is None or m == spec.market_id
+
+    return keep
 
 
 def _of_market(v: Any, spec: MarketSpec) -> Any:
@@ -388,21 +435,21 @@ def trade(row: Json, spec: MarketSpec) -> TradeInfo:
     )
 
 
-def trades_of(rows: Any, spec: MarketSpec) -> list[TradeInfo]:
+def trades_of(rows: Any, spec: MarketSpec, errors: RowErrors | None = None) -> list[TradeInfo]:
     """A list of Trade objects (market trades or one market of account trades), oldest first."""
-    out = [trade(r, spec) for r in _list(rows) if isinstance(r, Mapping)]
+    out = _rows(rows, "trade", lambda r: trade(r, spec), _in_market("market_id", spec), errors)
     out.sort(key=lambda t: (t.exchange_ts_ms or 0, _opt_int(t.trade_id) or 0))
     return [t for t in out if t.market_id == spec.market_id]
 
 
-def trade_frame(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
+def trade_frame(msg: Json, spec: MarketSpec, errors: RowErrors | None = None) -> list[TradeInfo]:
     """`trade/{M}` frame (or REST `recentTrades`) -> this market's trades, oldest first."""
-    return trades_of(msg.get("trades"), spec) + trades_of(msg.get("liquidation_trades"), spec)
+    return trades_of(msg.get("trades"), spec, errors) + trades_of(msg.get("liquidation_trades"), spec, errors)
 
 
-def account_trades(msg: Json, spec: MarketSpec) -> list[TradeInfo]:
+def account_trades(msg: Json, spec: MarketSpec, errors: RowErrors | None = None) -> list[TradeInfo]:
     """`account_all_trades` frame: trades{market: [Trade]} -> this market's trades, oldest first."""
-    return trades_of(_of_market(msg.get("trades"), spec), spec)
+    return trades_of(_of_market(msg.get("trades"), spec), spec, errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,13 +590,14 @@ def order(row: Json, spec: MarketSpec) -> OrderInfo:
     )
 
 
-def orders_of(rows: Any, spec: MarketSpec) -> list[OrderInfo]:
-    return [o for o in (order(r, spec) for r in _list(rows) if isinstance(r, Mapping)) if o.market_id == spec.market_id]
+def orders_of(rows: Any, spec: MarketSpec, errors: RowErrors | None = None) -> list[OrderInfo]:
+    out = _rows(rows, "order", lambda r: order(r, spec), _in_market("market_index", spec), errors)
+    return [o for o in out if o.market_id == spec.market_id]
 
 
-def orders_body(body: Json, spec: MarketSpec) -> list[OrderInfo]:
+def orders_body(body: Json, spec: MarketSpec, errors: RowErrors | None = None) -> list[OrderInfo]:
     """REST `orders[]` or WS `orders{market: [Order]}` -> this market's orders."""
-    return orders_of(_of_market(body.get("orders"), spec), spec)
+    return orders_of(_of_market(body.get("orders"), spec), spec, errors)
 
 
 # -- positions ------------------------------------------------------------------------------------
@@ -569,19 +617,32 @@ def _position(row: Json, spec: MarketSpec) -> PositionInfo:
     return PositionInfo(size, avg if size else None)
 
 
-def positions_frame(msg: Json, spec: MarketSpec) -> PositionInfo | None:
+def positions_frame(
+    msg: Json, spec: MarketSpec, snapshot: bool = False, errors: RowErrors | None = None
+) -> PositionInfo | None:
     """`account_all_positions` / `account_all` frame -> our position in this market.
 
-    None when the frame says nothing about this market (a partial frame is not a zero position).
+    `snapshot`: the frame lists every position of the account (`account_all_positions` frames and the
+    REST account are full snapshots), so a market it leaves out is flat. Otherwise None when the frame
+    says nothing about this market. None too for a garbled row (counted in `errors` if given).
     """
     pos = msg.get("positions")
+    row: Any = None
     if isinstance(pos, Mapping):
         row = pos.get(str(spec.market_id))
-        return _position(row, spec) if isinstance(row, Mapping) else None
-    for row in _list(pos):
-        if isinstance(row, Mapping) and _opt_int(row.get("market_id")) == spec.market_id:
-            return _position(row, spec)
-    return None
+    elif isinstance(pos, list):
+        row = next((r for r in pos if isinstance(r, Mapping) and _opt_int(r.get("market_id")) == spec.market_id), None)
+    else:
+        return None
+    if not isinstance(row, Mapping):
+        return PositionInfo(0, None) if snapshot and row is None else None
+    try:
+        return _position(row, spec)
+    except DataError as exc:
+        if errors is None:
+            raise
+        errors.add("position", exc)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -600,7 +661,7 @@ def account(body: Json, spec: MarketSpec, account_index: int) -> AccountInfo:
         idx = _opt_int(acc.get("account_index", acc.get("index")))
         if idx != account_index:
             continue
-        pos = positions_frame(acc, spec) or PositionInfo(0, None)
+        pos = positions_frame(acc, spec, snapshot=True) or PositionInfo(0, None)
         return AccountInfo(
             index=account_index,
             position=pos,
@@ -627,6 +688,7 @@ class SendOutcome:
     kind: str
     code: int
     message: str
+    volume_quota_remaining: int | None = None  # Premium: what the answer reports (None: not said)
 
     @property
     def invalid_nonce(self) -> bool:
@@ -652,11 +714,12 @@ def error_body(body: Any) -> tuple[int, str]:
     return 0, ""
 
 
-def send_reply(code: Any, message: Any) -> SendOutcome:
+def send_reply(code: Any, message: Any, volume_quota_remaining: Any = None) -> SendOutcome:
     """A 200 reply's body `code` (RespSendTx.code): 200 is accepted, anything else a rejection."""
     c = _opt_int(code) or 0
     if c == 200:
-        return OK
+        quota = _opt_int(volume_quota_remaining)
+        return OK if quota is None else SendOutcome("ok", 200, "", quota)
     return SendOutcome("rejected", c, str(message or ""))
 
 
@@ -689,6 +752,21 @@ def token_expiry(token: str) -> float | None:
 
 def frame_type(msg: Json) -> str:
     return str(msg.get("type") or "")
+
+
+def error_frame(msg: Json) -> tuple[int, str, str] | None:
+    """(code, message, channel) of an error frame, in either shape Lighter sends:
+    `{"type": "error", "code": .., "message": .., "channel": ..}` or `{"error": {"code": .., "message": ..}}`;
+    None for any other frame."""
+    nested = msg.get("error")
+    if frame_type(msg) == "error":
+        code, message = error_body(nested if isinstance(nested, Mapping) else msg)
+    elif isinstance(nested, Mapping):
+        code, message = error_body(nested)
+    else:
+        return None
+    channel = msg.get("channel") or (nested.get("channel") if isinstance(nested, Mapping) else None)
+    return code, message, str(channel or "")
 
 
 def iter_frames(text: str) -> Iterable[Json]:

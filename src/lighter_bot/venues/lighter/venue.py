@@ -41,16 +41,18 @@ from lighter_bot.domain.events import (
 )
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Purpose, Side, TimeInForce
+from lighter_bot.domain.request_budget import DEADMAN_REARM_S, POSITION_CHECK_S
 from lighter_bot.engine.clock import Clock
 from lighter_bot.errors import ConfigError, FatalVenueError, LighterBotError, RejectedError, RetryableVenueError
 from lighter_bot.venues.lighter import parse
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.book import BookResult, LocalBook
 from lighter_bot.venues.lighter.orders import ORDER_GONE_CODES, OrderBook, client_index_base
-from lighter_bot.venues.lighter.ratelimit import Backoff, CooldownGate, TxBudget, TxPriority
-from lighter_bot.venues.lighter.rest import RestClient
+from lighter_bot.venues.lighter.ratelimit import Backoff, RequestGate, TxPriority
+from lighter_bot.venues.lighter.rest import CHUNK, RestClient
 from lighter_bot.venues.lighter.signer import (
     CANCEL_ALL_ABORT,
+    CANCEL_ALL_IMMEDIATE,
     CANCEL_ALL_SCHEDULED,
     MAX_BATCH,
     TIF_GTT,
@@ -67,9 +69,11 @@ log = structlog.get_logger("lighter.venue")
 T = TypeVar("T")
 
 DEADMAN_HORIZON_S = 360.0  # Lighter accepts 5 min .. 15 days ahead; 6 min bounds an orphan's life
-DEADMAN_REARM_S = 120.0
 STATUS_HEARTBEAT_S = 5.0
-POSITION_POLL_S = 15.0
+# REST position reads: the positions channel carries them while the account stream is healthy; REST
+# is the fallback (every FALLBACK_POLL_S while the stream is not healthy, and to confirm a disagreement)
+# and a slow safety check (POSITION_CHECK_S, domain/request_budget.py, which the core leaves room for).
+FALLBACK_POLL_S = 15.0
 ACCOUNT_ACK_GRACE_S = 5.0
 NONCE_STORM_COUNT = 3
 # Sends in a row that got no answer (5xx, timeout, reset) before order entry is reported as failing,
@@ -103,7 +107,12 @@ class _DeadMan:
     abort_only: bool = False
 
 
-_Item = Command | _CancelIndex | _DeadMan
+@dataclass(frozen=True, slots=True)
+class _MarketCancelAll:
+    """Internal: Lighter's immediate cancel-all scoped to our market (one tx for every order in it)."""
+
+
+_Item = Command | _CancelIndex | _DeadMan | _MarketCancelAll
 
 
 @dataclass
@@ -127,6 +136,9 @@ class VenueSettings:
     deadman: bool = True
     deadman_horizon_s: float = DEADMAN_HORIZON_S
     deadman_rearm_s: float = DEADMAN_REARM_S
+    position_check_s: float = POSITION_CHECK_S
+    token_lifetime_s: float = 3600.0  # auth tokens are minted for this long...
+    token_renew_before_s: float = 900.0  # ...renewed this long before expiry, on the running connection
 
 
 class LighterVenue:
@@ -144,9 +156,10 @@ class LighterVenue:
         self._fallback_token = fallback_token
         self._spec = provisional_market
         self._market_loaded = False
-        self.rest = RestClient(settings.base_url, clock, settings.tier)
-        self.budget = TxBudget.for_tier(settings.tier, clock, settings.tx_per_minute)
-        self.tx_cooldown = CooldownGate(clock, base_s=1.0, cap_s=10.0)
+        # The one request budget: every REST call and every send (a batch once) is counted here.
+        self.gate = RequestGate.for_tier(settings.tier, clock, settings.tx_per_minute)
+        self.rest = RestClient(settings.base_url, self.gate)
+        self.row_errors = parse.RowErrors()  # rows skipped in account frames (one bad row costs that row)
         self.tracker = OrderBook(
             client_index_base(clock.now()), settings.account_index, settings.order_grace_s, settings.position_grace_s
         )
@@ -175,12 +188,15 @@ class LighterVenue:
         self._status: tuple[bool, bool, str] | None = None
         self._status_at = 0.0
         self._trades_history_marked = False
-        self._position_poll_at = 0.0
+        self._position_polled_at = 0.0
         self._reconcile_at = 0.0
         self._reconcile_lost_before: float | None = None
         self._deadman_queued = False
         self._deadman_armed_at: float | None = None
         self._orphans_cancelling: dict[int, float] = {}
+        self._subscribed_token: str | None = None  # the token the account channels were last subscribed with
+        self._reauth_at = 0.0
+        self._market_cancel_alls = 0  # immediate single-market cancel-alls sent (start, shutdown, CancelAll)
         self.stats: dict[str, int] = {"gaps": 0, "reconnects": 0, "tx_sent": 0, "tx_rejected": 0, "rate_limited": 0}
 
     # -- construction -------------------------------------------------------------------------
@@ -236,6 +252,19 @@ class LighterVenue:
             raise FatalVenueError("market metadata not loaded yet: call start() first")
         return self._spec
 
+    @property
+    def request_stats(self) -> dict[str, int]:
+        """The request budget and parsing health as /metrics shows them (telemetry reads this)."""
+        g = self.gate
+        return {
+            "requests_last_minute": g.used_last_minute(),
+            "request_limit_per_minute": g.per_minute(),
+            "requests": g.requests,
+            "rate_limited": g.rate_limited,
+            "refused_locally": g.refused,
+            "bad_rows": self.row_errors.total,
+        }
+
     def _emit(self, events: Sequence[Event]) -> None:
         for e in events:
             self._events.put_nowait(e)
@@ -290,6 +319,11 @@ class LighterVenue:
 
     async def _check_key(self) -> None:
         assert self._signer is not None
+        # check_client's Go code fetches `apikeys` itself: a request Lighter counts like any other.
+        wait = self.gate.rest_wait("apikeys")
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.gate.take_rest("apikeys")
         err = await self._signer.check()
         if err and "does not match" not in err and "no api key" not in err:
             raise RetryableVenueError(err)  # the key list could not be fetched: try again
@@ -303,14 +337,16 @@ class LighterVenue:
         s = self.s
         self._signer = self._signer_factory()
         await self._retry("API key check", self._check_key)
-        self.tokens = AuthTokens(self._clock, self._signer.auth_token, self._fallback_token)
+        self.tokens = AuthTokens(self._clock, self._signer.auth_token, self._fallback_token,
+                                 lifetime_s=s.token_lifetime_s, renew_before_s=s.token_renew_before_s)
         if self._token() is None:
             raise FatalVenueError(f"no auth token: {self.tokens.last_error}")
         acct = parse.account(await self._retry("account", lambda: self.rest.account(s.account_index)), spec, s.account_index)
         self.tracker.position = acct.position.lots
+        self._position_polled_at = self._clock.now()
         self._deadman_queued = acct.cancel_all_time_ms > 0
         position = self.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, self._clock.now())
-        await self._cancel_market_orders(only_ours=False, timeout_s=15.0)
+        await self._clear_market(only_ours=False, timeout_s=15.0)
         if s.deadman:
             await self._send_items([_DeadMan()])
         self._tasks.append(asyncio.create_task(self._sender(), name="lighter-sender"))
@@ -341,17 +377,37 @@ class LighterVenue:
         raise RetryableVenueError(f"no order book snapshot for market {self.s.market_id} within {timeout_s:.0f}s")
 
     def _subscriptions(self) -> list[dict[str, Any]]:
-        m, a = self.s.market_id, self.s.account_index
+        m = self.s.market_id
         subs: list[dict[str, Any]] = [
             {"type": "subscribe", "channel": f"order_book/{m}"},
             {"type": "subscribe", "channel": f"trade/{m}"},
             {"type": "subscribe", "channel": f"market_stats/{m}"},
         ]
-        tok = self._token()
-        if tok:
-            for ch in (f"account_orders/{m}/{a}", f"account_all_trades/{a}", f"account_all_positions/{a}"):
-                subs.append({"type": "subscribe", "channel": ch, "auth": tok})
+        subs += self._account_subscriptions()
         return subs
+
+    def _account_subscriptions(self) -> list[dict[str, Any]]:
+        m, a = self.s.market_id, self.s.account_index
+        tok = self._token()
+        self._subscribed_token = tok
+        if not tok:
+            return []
+        return [{"type": "subscribe", "channel": ch, "auth": tok}
+                for ch in (f"account_orders/{m}/{a}", f"account_all_trades/{a}", f"account_all_positions/{a}")]
+
+    async def _reauthenticate(self) -> None:
+        """The auth token was renewed: re-authenticate the account channels on the running connection
+        (Lighter stops sending account data to an expired token; a reconnect would drop the book too).
+        Each channel is unsubscribed and subscribed again with the new token; its fresh snapshot
+        replays recent trades (deduplicated) and lists the open orders (ours it omits are verified)."""
+        if self.ws is None or not self.ws.connected:
+            return
+        subs = self._account_subscriptions()
+        for sub in subs:
+            await self.ws.send({"type": "unsubscribe", "channel": sub["channel"]})
+            await self.ws.send(sub)
+        log.info("account_channels_reauthenticated", channels=len(subs),
+                 token_expiry=self.tokens.expiry if self.tokens is not None else None)
 
     def _on_ws_connect(self) -> None:
         """A new connection: every channel starts over from its snapshot."""
@@ -387,15 +443,15 @@ class LighterVenue:
 
     def _dispatch(self, msg: parse.Json) -> None:
         spec = self.market
-        typ = parse.frame_type(msg)
         now = self._clock.now()
-        if typ == "error":
-            code, message = parse.error_body(msg)
-            ch = str(msg.get("channel") or "")
+        err = parse.error_frame(msg)  # `{"type":"error",...}` or `{"error":{...}}`
+        if err is not None:
+            code, message, ch = err
             log.warning("ws_error_frame", code=code, channel=ch or "-", message=message)
-            if ch.startswith("account") or code == 30012:
+            if ch.startswith("account") or code in (30012, 20013):
                 self._account_error = f"account channel error {code}"
             return
+        typ = parse.frame_type(msg)
         kind, _, name = typ.partition("/")
         snapshot = kind == "subscribed"
         if name == "order_book":
@@ -424,16 +480,23 @@ class LighterVenue:
 
     def _account_frame(self, name: str, snapshot: bool, msg: parse.Json, now: float) -> None:
         spec = self.market
+        errors = self.row_errors
         if snapshot or name in REQUIRED_ACCOUNT_CHANNELS:
             self._account_acks.add(name)
         if name in ("account_orders", "account_all_orders", "account_market"):
-            for info in parse.orders_body(msg, spec):
+            infos = parse.orders_body(msg, spec, errors)
+            for info in infos:
                 events, orphan = self.tracker.on_order(info, now)
                 self._emit(events)
                 if orphan:
                     self._cancel_orphan(info.order_index, now)
+            if snapshot and name == "account_orders":
+                # A snapshot lists every open order: ours it leaves out ended while we were not
+                # listening (a reconnect, a re-authentication). REST tells how.
+                self.tracker.verify_missing({i.client_order_index for i in infos}, now)
         if name in ("account_all_trades", "account_trades", "account_market", "account_all"):
-            fills = [f for t in parse.account_trades(msg, spec) for f in parse.our_fills(t, self.s.account_index)]
+            trades = parse.account_trades(msg, spec, errors)
+            fills = [f for t in trades for f in parse.our_fills(t, self.s.account_index)]
             if snapshot and not self._trades_history_marked:
                 # The first snapshot is history already inside the position we adopted at start.
                 self.tracker.mark_history([f.trade_id for f in fills])
@@ -442,7 +505,8 @@ class LighterVenue:
                 for f in fills:
                     self._emit(self.tracker.on_fill(f, now))
         if name in ("account_all_positions", "account_all", "account_market"):
-            pos = parse.positions_frame(msg, spec)
+            # account_all_positions frames are full snapshots: a market they leave out is flat.
+            pos = parse.positions_frame(msg, spec, snapshot=name == "account_all_positions", errors=errors)
             if pos is not None:
                 self._emit(self.tracker.on_exchange_position(pos.lots, pos.avg_entry_price, now))
 
@@ -493,7 +557,7 @@ class LighterVenue:
                 log.error("order_entry_failed", error=str(exc))
 
     def _priority(self, item: _Item) -> TxPriority:
-        if isinstance(item, (CancelOrder, CancelAll, _CancelIndex, _DeadMan)):
+        if isinstance(item, (CancelOrder, CancelAll, _CancelIndex, _DeadMan, _MarketCancelAll)):
             return TxPriority.CANCEL
         if isinstance(item, PlaceOrder) and (item.reduce_only or item.purpose is not Purpose.QUOTE):
             return TxPriority.HEDGE
@@ -506,18 +570,27 @@ class LighterVenue:
             return self.tracker.on_modify_failed(item.client_id, code, reason, now)
         if isinstance(item, CancelOrder):
             return self.tracker.on_cancel_failed(item.client_id, code, reason, now)
+        if isinstance(item, _MarketCancelAll):
+            return [e for cid in self.tracker.live_client_ids() if self.tracker.orders[cid].cancel_sent_at is None
+                    for e in self.tracker.on_cancel_failed(cid, code, reason, now)]
         return []
 
     def _expand(self, items: list[_Item], now: float) -> tuple[list[_Item], list[Event]]:
         out: list[_Item] = []
         events: list[Event] = []
         cancelled: set[int] = set()
+        market_cancel = False
         for it in items:
-            if isinstance(it, CancelAll):
-                for cid in self.tracker.live_client_ids():
-                    if cid not in cancelled:
-                        cancelled.add(cid)
-                        out.append(CancelOrder(cid))
+            if self._closing and not isinstance(it, (_MarketCancelAll, _DeadMan)):
+                if isinstance(it, PlaceOrder):
+                    events.append(OrderCanceled(now, it.client_id, "venue shutting down"))
+                continue  # shutdown's single-market cancel-all covers every cancel and modify
+            if isinstance(it, (CancelAll, _MarketCancelAll)):
+                # One tx cancels every order of ours (and any other) in this market.
+                if not market_cancel:
+                    market_cancel = True
+                    out.append(_MarketCancelAll())
+                cancelled.update(self.tracker.live_client_ids())
             elif isinstance(it, CancelOrder):
                 if it.client_id in cancelled:
                     continue
@@ -526,8 +599,6 @@ class LighterVenue:
                     continue
                 cancelled.add(it.client_id)
                 out.append(it)
-            elif isinstance(it, PlaceOrder) and self._closing:
-                events.append(OrderCanceled(now, it.client_id, "venue shutting down"))
             elif isinstance(it, PlaceOrder) and not self.market.meets_minimums(it.price, it.size):
                 # Refused here, not by the exchange: one invalid order would fail its whole batch.
                 events.append(OrderRejected(now, it.client_id, 21706, "below the market minimum (checked locally)"))
@@ -536,8 +607,12 @@ class LighterVenue:
             elif isinstance(it, ModifyOrder) and it.client_id not in self.tracker.orders:
                 # Gone (filled or cancelled) before the engine heard of it: not a reject.
                 events.append(OrderCanceled(now, it.client_id, "not open"))
+            elif isinstance(it, ModifyOrder) and it.client_id in cancelled:
+                continue  # being cancelled in this very send
             else:
                 out.append(it)
+        if market_cancel:  # the market-wide cancel makes the single ones redundant
+            out = [it for it in out if not isinstance(it, CancelOrder)]
         return out, events
 
     def _sign(self, item: _Item, nonce: int, now: float) -> SignedTx:
@@ -555,12 +630,15 @@ class LighterVenue:
             )
         if isinstance(item, ModifyOrder):
             return self._signer.sign_modify(
-                market=m, coi=self.tracker.coi(item.client_id), size=item.size, price=item.price, nonce=nonce
+                market=m, coi=self.tracker.coi(item.client_id), size=item.size, price=item.price,
+                version=self.tracker.next_version(item.client_id), nonce=nonce,
             )
         if isinstance(item, CancelOrder):
             return self._signer.sign_cancel(market=m, coi=self.tracker.coi(item.client_id), nonce=nonce)
         if isinstance(item, _CancelIndex):
             return self._signer.sign_cancel(market=m, coi=item.order_index, nonce=nonce)
+        if isinstance(item, _MarketCancelAll):
+            return self._signer.sign_cancel_all(tif=CANCEL_ALL_IMMEDIATE, time_ms=0, nonce=nonce, market=m)
         if isinstance(item, _DeadMan):
             if item.abort_only:
                 return self._signer.sign_cancel_all(tif=CANCEL_ALL_ABORT, time_ms=0, nonce=nonce)
@@ -582,22 +660,37 @@ class LighterVenue:
             # A scheduled cancel-all replaces a queued one only after an abort (error 21712 otherwise).
             if self._deadman_queued:
                 todo = [x for it in todo for x in self._with_abort(it)]
-            ready: list[_Item] = []
-            for it in todo:
-                pr = self._priority(it)
-                if pr is not TxPriority.CANCEL and self.tx_cooldown.remaining() > 0:
-                    events += self._fail(it, BUDGET_CODE, "rate limited: backing off", now)
-                elif not self.budget.try_take(pr):
-                    events += self._fail(it, BUDGET_CODE, "client-side transaction budget exhausted", now)
-                else:
-                    ready.append(it)
             self._emit(events)
-            if self.tx_cooldown.remaining() > 0 and ready:
-                await asyncio.sleep(self.tx_cooldown.remaining())  # only cancels get here
-            for chunk in _chunks(ready):
-                await self._send_chunk(chunk, retry_nonce=True)
+            for chunk in _chunks(todo):
+                # Each chunk is ONE request (sendTx or sendTxBatch): it goes at its most urgent item's
+                # priority; the others ride along for free.
+                pr = min(self._priority(it) for it in chunk)
+                if pr is not TxPriority.CANCEL and self.gate.cooling() > 0:
+                    self._emit([e for it in chunk for e in self._fail(it, BUDGET_CODE, "rate limited: backing off", now)])
+                    continue
+                if pr is TxPriority.CANCEL and self.gate.cooling() > 0:
+                    await asyncio.sleep(self.gate.cooling())  # cancels wait the cooldown out
+                units = sum(1 for it in chunk if isinstance(it, (PlaceOrder, ModifyOrder)))
+                if not self.gate.try_send(pr, units):
+                    reason = "client-side request budget exhausted"
+                    self._emit([e for it in chunk for e in self._fail(it, BUDGET_CODE, reason, now)])
+                    continue
+                await self._send_chunk(chunk, retry_nonce=True, paid=True)
 
-    async def _send_chunk(self, chunk: list[_Item], retry_nonce: bool) -> None:
+    async def _resend(self, chunk: list[_Item], retry_nonce: bool) -> None:
+        """A follow-up request (resend after a nonce error, a split batch): it costs a request too."""
+        pr = min(self._priority(it) for it in chunk)
+        units = sum(1 for it in chunk if isinstance(it, (PlaceOrder, ModifyOrder)))
+        if not self.gate.try_send(pr, units):
+            now = self._clock.now()
+            self._emit([e for it in chunk for e in self._fail(it, BUDGET_CODE, "client-side request budget exhausted",
+                                                              now)])
+            return
+        await self._send_chunk(chunk, retry_nonce, paid=True)
+
+    async def _send_chunk(self, chunk: list[_Item], retry_nonce: bool, paid: bool) -> None:
+        """Sign `chunk` with consecutive nonces and send it as one request (already counted: `paid`)."""
+        assert paid
         now = self._clock.now()
         try:
             first = await self.nonces.take(0)
@@ -624,6 +717,10 @@ class LighterVenue:
                 self.tracker.on_modify_sent(it.client_id, it.price, it.size, now)
             elif isinstance(it, CancelOrder):
                 self.tracker.on_cancel_sent(it.client_id, now)
+            elif isinstance(it, _MarketCancelAll):
+                self._market_cancel_alls += 1
+                for cid in self.tracker.live_client_ids():
+                    self.tracker.on_cancel_sent(cid, now)
         assert self._signer is not None
         out = await self._signer.send([tx for _, tx in signed])
         now = self._clock.now()
@@ -631,7 +728,7 @@ class LighterVenue:
         if out.kind == "ok":
             self._last_tx_ok = now
             self._unanswered = 0
-            self.tx_cooldown.ok()
+            self.gate.on_answer(out.volume_quota_remaining)
             for it, _ in signed:
                 if isinstance(it, _DeadMan):
                     self._deadman_queued = not it.abort_only
@@ -643,14 +740,14 @@ class LighterVenue:
             self._nonce_failures.append(now)
             if retry_nonce:
                 log.warning("invalid_nonce_resending", txs=len(items))
-                await self._send_chunk(items, retry_nonce=False)
+                await self._resend(items, retry_nonce=False)
                 return
         if out.kind == "rejected" and out.code in ORDER_GONE_CODES and len(items) > 1:
             # One cancel/modify of a gone order fails the whole batch and we cannot tell which:
             # send them one by one, so only the culprit is reported gone and the rest goes through.
             log.warning("batch_rejected_order_gone_splitting", code=out.code, txs=len(items))
             for it in items:
-                await self._send_chunk([it], retry_nonce=True)
+                await self._resend([it], retry_nonce=True)
             return
         deadman = any(isinstance(i, _DeadMan) for i in items)
         if out.kind == "rejected" and out.code == 21712 and deadman and not self._deadman_queued:
@@ -658,13 +755,12 @@ class LighterVenue:
             self._deadman_queued = True
             rest = [it for it in items if not isinstance(it, _DeadMan)]
             for chunk in _chunks([_DeadMan(abort_only=True), _DeadMan(), *rest]):
-                await self._send_chunk(chunk, retry_nonce=True)
+                await self._resend(chunk, retry_nonce=True)
             return
         self.stats["tx_rejected"] += len(items)
         if out.kind == "rate_limited":
             self.stats["rate_limited"] += 1
-            self.budget.bucket.drain()
-            delay = self.tx_cooldown.hit()
+            delay = self.gate.on_rate_limited(rest=False)
             log.warning("send_rate_limited", code=23000, backoff_s=delay)
         code = out.code
         if out.kind == "uncertain":
@@ -753,13 +849,17 @@ class LighterVenue:
                 self._book_invalid_since = now
             elif stale and (self._book_resubscribed_at is None or now - self._book_resubscribed_at > self.s.book_stale_s):
                 self._resubscribe_book()
-        if now >= self._reconcile_at and self.rest.spare("accountOrders", keep=5):
+        if now >= self._reconcile_at and self.rest.spare("accountOrders", TxPriority.READ):
             self._reconcile_at = now + 1.0
             await self._reconcile_overdue(now)
-        mismatch = self.tracker.mismatch_since
-        due = (mismatch is not None and now - mismatch >= self.s.position_grace_s) or now >= self._position_poll_at
-        if due and self.rest.spare("account", keep=5):
+        priority = self._position_read_due(now)
+        if priority is not None and self.rest.spare("account", priority):
             await self._poll_position(now)
+        if self.ws is not None and self.ws.connected and now >= self._reauth_at:
+            tok = self._token()  # renews the token when it is close to expiry
+            if tok is not None and tok != self._subscribed_token:
+                self._reauth_at = now + 1.0  # at most one attempt per second
+                await self._reauthenticate()
         healthy = self._status is not None and self._status[0] and self._status[1]
         if (
             self.s.deadman
@@ -769,8 +869,24 @@ class LighterVenue:
             self._deadman_armed_at = now  # one attempt per period, success or not
             self._outbox.put_nowait([_DeadMan()])
 
+    def _position_read_due(self, now: float) -> TxPriority | None:
+        """Whether the position should be read over REST now, and how urgently. The positions channel
+        carries it while the account stream is healthy; REST confirms a disagreement, stands in while
+        the stream is down, and checks slowly otherwise."""
+        since = now - self._position_polled_at
+        mismatch = self.tracker.mismatch_since
+        grace = self.s.position_grace_s
+        if mismatch is not None and now - mismatch >= grace and since >= grace:
+            return TxPriority.READ
+        account_ok = self._status is not None and self._status[1]
+        if not account_ok and since >= FALLBACK_POLL_S:
+            return TxPriority.READ
+        if since >= self.s.position_check_s:
+            return TxPriority.OPTIONAL
+        return None
+
     async def _poll_position(self, now: float) -> None:
-        self._position_poll_at = now + POSITION_POLL_S
+        self._position_polled_at = now
         try:
             acct = parse.account(await self.rest.account(self.s.account_index), self.market, self.s.account_index)
         except (RetryableVenueError, RejectedError) as exc:
@@ -779,41 +895,71 @@ class LighterVenue:
         self._emit(self.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, self._clock.now()))
 
     async def _reconcile_overdue(self, now: float) -> None:
+        """Ask REST about orders whose placement, modify or cancel the stream has not confirmed in time
+        (a lost answer, an acked no-op, a reconnect): by client order index, CHUNK per request, as many
+        requests as the budget spares. An order REST cannot resolve is asked about again later and
+        later (tracker.on_probed), so an acked no-op never spends the budget in a loop."""
         lost_before, self._reconcile_lost_before = self._reconcile_lost_before, None
         overdue = self.tracker.overdue(now, lost_before)
         if not overdue:
             return
         by_coi = {self.tracker.coi(t.client_id): t.client_id for t in overdue}
+        cois = sorted(by_coi)
         found: dict[int, parse.OrderInfo] = {}
-        try:
-            body = await self.rest.orders_by_client_index(self.s.account_index, sorted(by_coi), self._token())
-            found = {o.client_order_index: o for o in parse.orders_body(body, self.market)}
-        except (RejectedError, RetryableVenueError):
+        asked: list[int] = []
+        for i in range(0, len(cois), CHUNK):
+            part = cois[i : i + CHUNK]
+            if i and not self.rest.spare("accountOrders", TxPriority.READ):
+                break  # the rest waits for the next round
             try:
-                body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token())
-            except (RejectedError, RetryableVenueError) as exc:
+                body = await self.rest.orders_by_client_index(self.s.account_index, part, self._token())
+            except RejectedError:
+                # No lookup by client index: the active orders tell which are still open.
+                try:
+                    body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token())
+                except (RejectedError, RetryableVenueError) as exc:
+                    log.warning("reconcile_failed", error=str(exc))
+                    break
+                found.update({o.client_order_index: o for o in parse.orders_body(body, self.market, self.row_errors)})
+                asked = cois
+                break
+            except RetryableVenueError as exc:
                 log.warning("reconcile_failed", error=str(exc))
-                return
-            found = {o.client_order_index: o for o in parse.orders_body(body, self.market)}
+                for coi in part:  # asked, unanswered: not again before its backoff
+                    self.tracker.on_probed(by_coi[coi], now)
+                break
+            found.update({o.client_order_index: o for o in parse.orders_body(body, self.market, self.row_errors)})
+            asked += part
         now = self._clock.now()
-        for coi, cid in by_coi.items():
+        for coi in asked:
+            cid = by_coi[coi]
             events, orphan = self.tracker.on_reconciled(cid, found.get(coi), now)
             self._emit(events)
             info = found.get(coi)
             if orphan and info is not None:
                 self._cancel_orphan(info.order_index, now)
+            self.tracker.on_probed(cid, now)  # still tracked only if REST could not settle it
 
     # -- stale orders, shutdown ---------------------------------------------------------------
     async def _active_orders(self) -> list[parse.OrderInfo]:
         body = await self.rest.active_orders(self.s.account_index, self.s.market_id, self._token(), max_wait=12.0)
-        return [o for o in parse.orders_body(body, self.market) if o.live]
+        return [o for o in parse.orders_body(body, self.market, self.row_errors) if o.live]
 
-    async def _cancel_market_orders(self, only_ours: bool, timeout_s: float) -> int:
-        """Cancel orders in this market (all of them at start; ours at shutdown) until REST shows none.
+    async def _clear_market(self, only_ours: bool, timeout_s: float) -> int:
+        """Cancel every order in this market with ONE immediate single-market cancel-all (all of them at
+        start; at shutdown too, the one-account-per-bot rule makes them ours), then confirm over REST,
+        sending it again only while REST still lists orders (of ours, at shutdown).
 
-        Returns how many were still open at the end (0 = confirmed)."""
+        Returns how many were still open at the end (0 = confirmed, -1 = REST never answered)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        await self._send_items([_MarketCancelAll()])
+        if only_ours:  # the account stream confirms most cancels before a REST listing could
+            until = loop.time() + 3.0
+            while self.tracker.orders and loop.time() < until and self.ws is not None and self.ws.connected:
+                await asyncio.sleep(0.05)
+        else:
+            await asyncio.sleep(0.5)  # Lighter executes it after its 200-300 ms speed bump
         remaining = -1
         while loop.time() < deadline:
             try:
@@ -824,16 +970,12 @@ class LighterVenue:
                 continue
             if only_ours:
                 live = [o for o in live if self.tracker.ours(o.client_order_index)]
-            pending = [cid for cid in self.tracker.live_client_ids() if not self.tracker.orders[cid].seen]
             remaining = len(live)
-            if not live and not pending:
+            if not live:
+                self.tracker.orders.clear()  # whatever was in flight was sequenced before the cancel-all
                 return 0
-            items: list[_Item] = [_CancelIndex(o.order_index) for o in live]
-            items += [CancelOrder(cid) for cid in pending]
-            await self._send_items(items)
-            for cid in pending:
-                self.tracker.orders.pop(cid, None)
-            await asyncio.sleep(0.5)
+            await self._send_items([_MarketCancelAll()])
+            await asyncio.sleep(1.0)
         if remaining < 0 and only_ours and not self.tracker.orders and self.ws is not None and self.ws.connected:
             # REST never answered (rate limited); the account stream saw every order of ours go.
             log.warning("shutdown_confirmed_by_stream_only", market=self.s.market_id)
@@ -859,20 +1001,15 @@ class LighterVenue:
         self._closing = True
         left = -1
         try:
-            # Let queued commands go first (they may include cancels), then stop the sender.
+            # Stop the sender once it has drained the queue: cancels and modifies in it are dropped
+            # (the market-wide cancel-all below covers them), placements refused.
             self._outbox.put_nowait(None)
             sender = next((t for t in self._tasks if t.get_name() == "lighter-sender"), None)
             if sender is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(asyncio.shield(sender), 10.0)
             if self._signer is not None and self._spec is not None:
-                await self._send_items([CancelAll()])
-                # The account stream confirms most cancels before a REST listing could.
-                loop = asyncio.get_running_loop()
-                until = loop.time() + 3.0
-                while self.tracker.orders and loop.time() < until and self.ws is not None and self.ws.connected:
-                    await asyncio.sleep(0.05)
-                left = await self._cancel_market_orders(only_ours=True, timeout_s=25.0)
+                left = await self._clear_market(only_ours=True, timeout_s=25.0)
                 if left == 0 and self.s.deadman and self._deadman_queued:
                     await self._send_items([_DeadMan(abort_only=True)])
         finally:
