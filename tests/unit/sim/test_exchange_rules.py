@@ -170,11 +170,12 @@ def test_the_live_adapters_own_requests_take_their_share_of_the_window() -> None
     # Standard: the dead-man switch (2 per 120 s) and the position check (1 per 120 s) = 1.5 per minute.
     assert QUIET.background_requests_per_min == 1.5
     ex = exchange(book_rows())
-    for i in range(60):
+    ex.submit(0.0, [post(100, Side.BID, PX - 500)])  # the bot's first request starts the adapter's cadence
+    for i in range(59):
         ex.submit(59.0 + 0.01 * i, [post(i + 1, Side.BID, PX - 100 - i)])
     ev = ex.advance(61.0)
-    # One background request was charged at t=40 (every 40 s from the start): only 59 of ours fit.
-    assert [e.client_id for e in of(ev, OrderRejected)] == [60]
+    # One background request was charged at t=40 (one per 40 s): with ours at 0, only 58 of these fit.
+    assert [e.client_id for e in of(ev, OrderRejected)] == [59]
     assert ex.stats.background_requests == 1
 
 

@@ -133,6 +133,7 @@ class SimStats:
     fees: float = 0.0
     requests: int = 0  # sendTx/sendTxBatch requests the bot made (a batch counts once)
     background_requests: int = 0  # the live adapter's own requests, charged at their cadence
+    requests_refused: int = 0  # requests answered 429 / 23000 (the budget or the volume quota)
     tx_times: deque[float] = field(default_factory=deque)  # request times in the rolling window
 
 
@@ -178,7 +179,7 @@ class SimExchange:
         self._queue = QueueModel(rules.queue_model, rules.queue_power)
         bg = rules.background_requests_per_min
         self._bg_every: float | None = WINDOW_S / bg if bg > 0 else None
-        self._bg_next = self._now + (self._bg_every or 0.0)
+        self._bg_next: float | None = None  # set by the first request: the bot's clock starts with it
         self._quota = VolumeQuota(rules.volume_quota) if rules.volume_quota is not None else None
 
     # -- time ----------------------------------------------------------------------------------
@@ -254,11 +255,13 @@ class SimExchange:
         while win and win[0] <= now - WINDOW_S:
             win.popleft()
         if len(win) >= r.tx_per_minute:
+            self.stats.requests_refused += 1
             return RATE_LIMIT_MESSAGE
         if self._quota is not None:
             units = sum(1 for c in chunk if isinstance(c, PlaceOrder | ModifyOrder))
             ok, _free = self._quota.try_consume(now, units)
             if not ok:
+                self.stats.requests_refused += 1
                 return f"{RATE_LIMIT_MESSAGE} (volume quota exhausted)"
         win.append(now)
         self.stats.requests += 1
@@ -268,6 +271,8 @@ class SimExchange:
         """The live adapter's own requests (dead-man switch, position checks) at their average cadence."""
         if self._bg_every is None:
             return
+        if self._bg_next is None:
+            self._bg_next = now + self._bg_every
         win = self.stats.tx_times
         while self._bg_next <= now:
             win.append(self._bg_next)
@@ -299,6 +304,11 @@ class SimExchange:
         else:
             self._schedule(now + r.cancel_delay_s, _LAND_CANCEL_ALL, cmd)
         self.stats.tx_sent += 1
+
+    def requests_in_window(self, now: float) -> int:
+        """Requests (ours and the adapter's background ones) within the rolling minute before `now`."""
+        self._charge_background(now)
+        return sum(1 for t in self.stats.tx_times if t > now - WINDOW_S)
 
     def tx_window_frees_at(self) -> float:
         """When the rolling one-minute request budget next has room (now-ish if it has room already)."""
