@@ -155,6 +155,52 @@ class HitQualityConfig(_Model):
     )
 
 
+class FairValueConfig(_Model):
+    """strategy/fair_value.py: the mid plus a fitted prediction of its next move (`lighter-bot fit`)."""
+
+    coefficients: dict[Literal["imbalance", "depth_imbalance", "flow", "trade_gap"], float] = Field(
+        default_factory=dict,
+        description="predicted mid move per unit of each feature, from `lighter-bot fit` (empty or all 0 = quote around the mid) (bps)",
+    )
+    depth_levels: Annotated[int, Field(ge=1, le=50)] = Field(5, description="book levels the depth imbalance reads (count)")
+    flow_halflife_seconds: PosFloat = Field(2.0, description="half-life of the trade-flow and trade-gap features (s)")
+    max_shift_bps: NonNegFloat = Field(5.0, description="the fair value never moves further than this from the mid (bps)")
+
+
+class EdgeConfig(_Model):
+    """strategy/edge_model.py: place each side where the market's own trades say a fill earns most."""
+
+    enabled: bool = Field(False, description="quote each side at the distance of best expected edge x fill rate (on/off)")
+    horizon_seconds: PosFloat = Field(30.0, description="a shadow fill is judged by its markout this long after (s)")
+    halflife_seconds: PosFloat = Field(1800.0, description="half-life of the edge statistics (s)")
+    min_events: Annotated[int, Field(ge=1)] = Field(
+        10, description="shadow fills needed at a distance before it may be quoted (count)"
+    )
+    z: NonNegFloat = Field(
+        1.0, description="a distance is quoted only if its expected edge stays > 0 by this many standard errors (x)"
+    )
+    max_distance_bps: PosFloat = Field(
+        6.5, description="farthest a quote may rest from the fair value; the band's half width is the nearest (bps)"
+    )
+    live_gap_alert_bps: NonNegFloat = Field(
+        2.0, description="alert when our fills' markout falls this far below the model's expectation (bps)"
+    )
+    live_min_fills: Annotated[int, Field(ge=1)] = Field(
+        10, description="...over at least this many of our own fills on that side (count)"
+    )
+
+
+class ReferenceConfig(_Model):
+    """strategy/reference_quotes.py: the GLFT / Avellaneda–Stoikov anchors (maker.model), calibrated online."""
+
+    gamma: PosFloat = Field(0.05, description="risk aversion of the reference models (1/bps) (x)")
+    horizon_seconds: PosFloat = Field(60.0, description="Avellaneda–Stoikov's rolling horizon tau (s)")
+    intensity_halflife_seconds: PosFloat = Field(
+        600.0, description="half-life of the trade counts the fill intensity A exp(-kappa d) is fitted to (s)")
+    refit_seconds: PosFloat = Field(5.0, description="how often A and kappa are refitted (s)")
+    min_trades: Annotated[int, Field(ge=3)] = Field(30, description="trades seen before the models quote (count)")
+
+
 class MakerConfig(_Model):
     pair: str = Field("market:2", pattern=r"^market:\d+$", description="market to quote, as market:<index> (text)")
     dry_run: bool = Field(False, description="compute quotes (status, logs), place nothing (on/off)")
@@ -188,6 +234,11 @@ class MakerConfig(_Model):
     pnl_guard: PnlGuardConfig = PnlGuardConfig()
     edge_first: EdgeFirstConfig = EdgeFirstConfig()
     hit_quality: HitQualityConfig = HitQualityConfig()
+    fair_value: FairValueConfig = FairValueConfig()
+    edge: EdgeConfig = EdgeConfig()
+    model: Literal["band", "glft", "avellaneda"] = Field(
+        "band", description="who places the quotes: the operator's band (+ edge model), or a reference model (text)")
+    reference: ReferenceConfig = ReferenceConfig()
 
     @property
     def market_id(self) -> int:

@@ -58,7 +58,7 @@ def test_matrix_cli_prints_table_and_writes_json(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "TOTAL" in res.output and "baseline" in res.output
     rows = json.loads(out.read_text())
-    assert {r["variant"] for r in rows} == {"baseline", "full"} and all(set(r) >= ROW_KEYS for r in rows)
+    assert {r["variant"] for r in rows} == {"baseline", "full", "glft"} and all(set(r) >= ROW_KEYS for r in rows)
     bad = CliRunner().invoke(app, ["matrix", "--scenarios", "nope", "--config", str(cfg)])
     assert bad.exit_code == 2 and "unknown scenario" in bad.output
 

@@ -6,6 +6,7 @@ from lighter_bot.config import BotConfig
 from lighter_bot.domain.book import BookView
 from lighter_bot.domain.events import BookUpdate, Tick, VenueStatus
 from lighter_bot.domain.market import SOL_PERP
+from lighter_bot.domain.orders import Side
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
 from lighter_bot.telemetry.alert_watch import AlertWatcher
@@ -34,6 +35,10 @@ class RecordingAlerts:
 
     def note_reconnect(self, feed: str) -> bool:
         self.calls.append(("reconnect", feed))
+        return True
+
+    def model_drift(self, side: str, gap_bps: float, fills: float, **fields: object) -> bool:
+        self.calls.append(("model_drift", side))
         return True
 
     def resolve(self, kind: AlertKind, key: str, message: str) -> bool:
@@ -72,3 +77,23 @@ def test_stale_book_raises_a_stale_feed_alert() -> None:
     watch.check()
     assert ("stale_feed", "order book") in alerts.calls
     assert any(c[0] == "halt" for c in alerts.calls)
+
+
+def test_model_drift_alerts_once_when_our_fills_do_worse_than_the_edge_model() -> None:
+    cfg = BotConfig.model_validate({"maker": {"edge": {"enabled": True, "horizon_seconds": 2.0, "min_events": 5,
+                                                       "z": 0.0, "live_min_fills": 5, "live_gap_alert_bps": 1.0}}})
+    core = EngineCore(cfg, SOL_PERP, SimClock(0.0))
+    alerts = RecordingAlerts()
+    watch = AlertWatcher(core, alerts)
+    t = 1.0
+    for _ in range(8):  # our bid fills 3 bps under a fair value of 170.000, each followed by a 5 bps drop
+        core.edge.on_fair(t, 170_000.0, 170_000.0)
+        core.edge.on_own_fill(t + 0.5, Side.BID, 169_949.0)
+        core.edge.on_fair(t + 2.6, 169_915.0, 169_915.0)
+        t += 3.0
+    core.on_event(BookUpdate(t, book()))
+    watch.check()
+    watch.check()
+    assert alerts.calls.count(("model_drift", "bid")) == 1
+    [bid] = [e for e in core.status().edge if e.side is Side.BID]
+    assert bid.live_fills >= 5 and bid.live_gap_bps < -1.0

@@ -3,13 +3,14 @@
 Variants are config overlays on the resolved config:
 * `baseline`: fixed 12 bps full-width quoting with none of the protections: `maker.volatility`
   (band, size multipliers, pause), `maker.trend`, `maker.pnl_guard`, `maker.edge_first`,
-  `maker.hit_quality` and the hedger (and so `hedger.alpha`) all off, `maker.inventory_skew_bps` = 0,
+  `maker.hit_quality`, `maker.edge` (placement by expected edge), `maker.fair_value` (quotes around
+  the mid) and the hedger (and so `hedger.alpha`) all off, `maker.inventory_skew_bps` = 0,
   `maker.spread_bps` = 12. Kept: the hard caps (`guard.*`) and the venue-safety halts, which are
   not strategy but the account's limits (without them a baseline position is unbounded).
 * `full`: the config as given (the whole strategy, every step on).
 * `no_<step>` (with ablation): `full` with one plan step switched off: `no_edge_first`
   (maker.edge_first), `no_self_healing` (maker.pnl_guard), `no_hit_quality` (maker.hit_quality),
-  `no_hedge_alpha` (hedger.alpha).
+  `no_hedge_alpha` (hedger.alpha), `no_edge` (maker.edge: the band alone places the quotes).
 
 Rows hold the engine's own statistics (runner.summarize, from the exchange's fill log).
 """
@@ -23,11 +24,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lighter_bot.backtest.fit import FIT_HORIZON_S, fit_fair_value, sample_features
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
+from lighter_bot.backtest.walkforward import Halves, split_halves
 from lighter_bot.config import BotConfig, merge_profile, parse_config
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
+from lighter_bot.strategy.fair_value import FEATURES
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_regimes
@@ -43,6 +47,8 @@ BASELINE: dict[str, Any] = {
         "pnl_guard": {"enabled": False},
         "edge_first": {"enabled": False},
         "hit_quality": {"enabled": False},
+        "edge": {"enabled": False},
+        "fair_value": {"coefficients": dict.fromkeys(FEATURES, 0.0)},  # zeros: quotes around the mid
     },
     "hedger": {"enabled": False, "alpha": {"enabled": False}},
 }
@@ -51,8 +57,13 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "no_self_healing": {"maker": {"pnl_guard": {"enabled": False}}},
     "no_hit_quality": {"maker": {"hit_quality": {"enabled": False}}},
     "no_hedge_alpha": {"hedger": {"alpha": {"enabled": False}}},
+    "no_edge": {"maker": {"edge": {"enabled": False}}},
 }
-VARIANTS: dict[str, dict[str, Any]] = {"baseline": BASELINE, "full": {}, **ABLATIONS}
+# The anchors to beat (strategy/reference_quotes.py): the baseline's switches, quotes from the model.
+GLFT: dict[str, Any] = {**BASELINE, "maker": {**BASELINE["maker"], "model": "glft"}}
+AVELLANEDA: dict[str, Any] = {**BASELINE, "maker": {**BASELINE["maker"], "model": "avellaneda"}}
+VARIANTS: dict[str, dict[str, Any]] = {"baseline": BASELINE, "full": {}, "glft": GLFT, "avellaneda": AVELLANEDA,
+                                       **ABLATIONS}
 DATA_PREFIX = "data:"  # a matrix "scenario" that is a recording: data:<path>[+<path>...]
 
 
@@ -95,9 +106,36 @@ class Case:
     duration_s: float | None
     tier: str = "standard"
     zero_fees: bool = True
+    half: str = ""  # walk-forward: judge on half "A" or "B" of a recording, fitted on the other; "" = all of it
 
 
 _DATA_CACHE: dict[str, replay.Replay] = {}
+_HALVES: dict[str, Halves] = {}
+_FITS: dict[tuple[str, str], dict[str, float]] = {}
+
+
+def _halves(spec: str) -> Halves:
+    if spec not in _HALVES:
+        _HALVES[spec] = split_halves(_load_data(spec).rows)
+    return _HALVES[spec]
+
+
+def _half_rows(spec: str, half: str) -> list[Row]:
+    h = _halves(spec)
+    return h.first if half == "A" else h.second
+
+
+def fitted_on(spec: str, half: str, rules: VenueRules) -> dict[str, float]:
+    """Fair-value coefficients fitted on one half of a recording (all of it is training data)."""
+    key = (spec, half)
+    if key not in _FITS:
+        rep = _load_data(spec)
+        try:
+            sample = sample_features(make_exchange(rep.market, _half_rows(spec, half), rules, 0))
+            _FITS[key] = fit_fair_value(sample, FIT_HORIZON_S, train_fraction=1.0).coefficients
+        except ValueError:
+            _FITS[key] = {}  # too little data to fit: quote around the mid
+    return _FITS[key]
 
 
 def _load_data(spec: str) -> replay.Replay:
@@ -106,14 +144,19 @@ def _load_data(spec: str) -> replay.Replay:
     return _DATA_CACHE[spec]
 
 
-def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Iterator[Row], VenueRules]:
+def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Iterator[Row] | list[Row], VenueRules]:
     """Config (variant + instrument profile + tier), market, rows and venue rules of one case."""
     data = base.model_dump(mode="python")
     if case.scenario.startswith(DATA_PREFIX):
         rep = _load_data(case.scenario)
         market = rep.market
         data = merge_profile(data, replay.derive_profile(market, rep.mid_price()))
-        rows: Iterator[Row] = iter(rep.rows)
+        rows: Iterator[Row] | list[Row] = rep.rows
+        if case.half:
+            rows = _half_rows(case.scenario, case.half)
+            other = "B" if case.half == "A" else "A"
+            coefs = fitted_on(case.scenario, other, tier_rules(case.tier))
+            data = overlay(data, {"maker": {"fair_value": {"coefficients": coefs}}})
     else:
         market = SOL_PERP
         rows = make_scenario(case.scenario, case.seed, case.duration_s or 3600.0, market, base.sim.start_price)
@@ -142,6 +185,7 @@ def row_of(case: Case, res: BacktestResult, cfg: BotConfig, core: EngineCore) ->
     prog = core.program
     return {
         "scenario": case.scenario,
+        "half": case.half,
         "seed": case.seed,
         "variant": case.variant,
         "tier": case.tier,
@@ -173,9 +217,16 @@ def _run_packed(args: tuple[Case, dict[str, Any]]) -> dict[str, Any]:
 
 
 def build_cases(scenarios: Sequence[str], seeds: int, seed_base: int, duration_s: float | None,
-                variants: Sequence[str], tier: str = "standard", zero_fees: bool = True) -> list[Case]:
-    return [Case(sc, seed_base + i, v, duration_s, tier, zero_fees)
-            for sc in scenarios for i in range(seeds) for v in variants]
+                variants: Sequence[str], tier: str = "standard", zero_fees: bool = True,
+                walk_forward: bool = False) -> list[Case]:
+    """Every scenario x seed x variant; with `walk_forward` a recording is judged as its two halves,
+    each with the fair value fitted on the other (scenarios are unaffected: nothing is fitted on them)."""
+    out = []
+    for sc in scenarios:
+        halves = ("A", "B") if walk_forward and sc.startswith(DATA_PREFIX) else ("",)
+        out += [Case(sc, seed_base + i, v, duration_s, tier, zero_fees, h)
+                for i in range(seeds) for v in variants for h in halves]
+    return out
 
 
 def run_matrix(cases: Sequence[Case], base: BotConfig, jobs: int = 2,
@@ -212,10 +263,16 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "se_total_pnl": _std_error([r["total_pnl"] for r in rs]),
             "mean_realized_pnl": sum(r["realized_pnl"] for r in rs) / n,
             "mean_fills": sum(r["fills"] for r in rs) / n,
+            "mean_volume_quote": sum(r["volume_quote"] for r in rs) / n,
             "max_abs_position": max(r["max_abs_position"] for r in rs),
             "within_caps": all(r["within_caps"] for r in rs),
         })
     return out
+
+
+def _bps(pnl: float, volume: float) -> str:
+    """PnL per traded volume in bps ('-' when nothing traded: a bot that never trades earns 0)."""
+    return f"{pnl / volume * 1e4:+.2f}" if volume > 0 else "-"
 
 
 def _std_error(xs: Sequence[float]) -> float:
@@ -227,21 +284,24 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     """One table: per scenario and variant, the means over seeds; then totals per variant."""
     summ = summarize_rows(rows)
     head = (f"{'scenario':<14} {'variant':<16} {'runs':>4} {'total_pnl':>10} {'+-se':>7} {'realized':>10} {'fills':>7} "
-            f"{'max|q|':>8} caps")
+            f"{'volume':>9} {'bps/vol':>8} {'max|q|':>8} caps")
     lines = [head, "-" * len(head)]
     for s in summ:
         name = s["scenario"]
         if name.startswith(DATA_PREFIX):
             name = "data:" + name.rsplit("/", 1)[-1][:9]
         lines.append(f"{name:<14} {s['variant']:<16} {s['runs']:>4} {s['mean_total_pnl']:>10.4f} {s['se_total_pnl']:>7.4f} "
-                     f"{s['mean_realized_pnl']:>10.4f} {s['mean_fills']:>7.1f} {s['max_abs_position']:>8.4g} "
+                     f"{s['mean_realized_pnl']:>10.4f} {s['mean_fills']:>7.1f} {s['mean_volume_quote']:>9.1f} "
+                     f"{_bps(s['mean_total_pnl'], s['mean_volume_quote']):>8} {s['max_abs_position']:>8.4g} "
                      f"{'ok' if s['within_caps'] else 'EXCEEDED'}")
     lines.append("-" * len(head))
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     for v in variants:
         rs = [r for r in rows if r["variant"] == v]
         tot = sum(r["total_pnl"] for r in rs)
+        vol = sum(r["volume_quote"] for r in rs)
         lines.append(f"{'TOTAL':<14} {v:<16} {len(rs):>4} {tot:>10.4f} {'':>7} {sum(r['realized_pnl'] for r in rs):>10.4f} "
-                     f"{sum(r['fills'] for r in rs):>7d} {max(r['max_abs_position'] for r in rs):>8.4g} "
+                     f"{sum(r['fills'] for r in rs):>7d} {vol:>9.1f} {_bps(tot, vol):>8} "
+                     f"{max(r['max_abs_position'] for r in rs):>8.4g} "
                      f"{'ok' if all(r['within_caps'] for r in rs) else 'EXCEEDED'}")
     return "\n".join(lines)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from lighter_bot.cli import backtest, config_cmd, matrix, metrics_cmd, ops_cmds, premium, record, run_cmd, sweep
+from lighter_bot.cli import (
+    backtest,
+    config_cmd,
+    fit,
+    matrix,
+    metrics_cmd,
+    ops_cmds,
+    premium,
+    reality,
+    record,
+    run_cmd,
+    sweep,
+)
 from lighter_bot.cli import emulator as emulator_cmd
 
 app = typer.Typer(
@@ -19,6 +31,8 @@ app.command("run")(run_cmd.run)
 app.command("backtest")(backtest.backtest)
 app.command("matrix")(matrix.matrix)
 app.command("sweep")(sweep.sweep)
+app.command("reality")(reality.reality)
+app.command("fit")(fit.fit)
 app.command("premium-check")(premium.premium_check)
 app.command("record")(record.record)
 app.command("emulator")(emulator_cmd.serve)

@@ -44,6 +44,8 @@ def matrix(
         "--data", help="a recording to add as a scenario (files of one instrument joined with '+'); repeatable")] = None,
     tier: Annotated[str, typer.Option("--tier", help="account tier: standard or premium")] = "standard",
     with_fees: Annotated[bool, typer.Option("--with-fees", help="charge the tier's fees (default: zero fees)")] = False,
+    walk_forward: Annotated[bool, typer.Option(
+        "--walk-forward", help="judge each recording on each half, with the fair value fitted on the other half")] = False,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
 ) -> None:
     """Run the scenario matrix and print one table of mean PnL per scenario and variant."""
@@ -52,9 +54,9 @@ def matrix(
     names = run_names(scenarios, data)
     if not names:
         raise fail("no scenarios: pass --scenarios a,b or --data FILE")
-    variants = ["baseline", "full", *(ABLATIONS if ablation else ())]
+    variants = ["baseline", "full", "glft", *(ABLATIONS if ablation else ())]
     cfg = load_config(config)
-    cases = build_cases(names, seeds, seed_base, duration, variants, tier.lower(), not with_fees)
+    cases = build_cases(names, seeds, seed_base, duration, variants, tier.lower(), not with_fees, walk_forward)
     done = 0
 
     def progress(_row: dict[str, Any]) -> None:

@@ -30,15 +30,29 @@ from lighter_bot.engine.state import EngineState, apply, register_sent
 from lighter_bot.engine.txbudget import RequestBudget, TxPriority
 from lighter_bot.risk.caps import Caps, exposure_if_modified, exposure_size, worst_case
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure
+from lighter_bot.strategy.edge_model import Edge, EdgeModel
+from lighter_bot.strategy.fair_value import FairValue
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
 from lighter_bot.strategy.maker import Maker, MakerDecision
 from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
 from lighter_bot.strategy.pnl_guard import PnlGuard
 from lighter_bot.strategy.pnl_program import PnlProgram
 from lighter_bot.strategy.quoting import QuoteIntent
+from lighter_bot.strategy.reference_quotes import IntensityFit, avellaneda_distances, glft_distances
 from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
-__all__ = ["CoreStatus", "EngineCore", "TradingState"]
+__all__ = ["CoreStatus", "EdgeSideStatus", "EngineCore", "TradingState"]
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSideStatus:
+    """One side of the placement by expected edge: where it quotes and how our fills compare."""
+
+    side: Side
+    distance_bps: float | None  # chosen distance from the fair value (None: no distance worth quoting)
+    expected_bps: float | None  # expected edge of a fill there, inventory cost included
+    live_fills: float  # our matured quote fills the live check has seen (decayed count)
+    live_gap_bps: float  # their markout minus what the model expected (< 0: worse than the model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +87,8 @@ class CoreStatus:
     hedge_filled_lots: int = 0
     tx_used_last_minute: int = 0
     markouts: tuple[MarkoutStats, ...] = ()
+    fair_shift_bps: float = 0.0  # fair value minus mid (bps)
+    edge: tuple[EdgeSideStatus, ...] = ()  # per side, when maker.edge places the quotes
 
 
 @dataclass
@@ -104,6 +120,18 @@ class EngineCore:
         # EWMA volatility is over the volatility horizon; the trend compares against its lookback's share.
         self._trend_noise_scale = math.sqrt(t.lookback_seconds / v.horizon_seconds) if t.noise_multiple > 0 else 0.0
         self.markouts = Markouts(tuple(mk.markout_horizons_seconds))
+        fv, ed = mk.fair_value, mk.edge
+        self.fair_value = FairValue({str(k): v for k, v in fv.coefficients.items()}, fv.depth_levels, fv.flow_halflife_seconds, fv.max_shift_bps)
+        # A quote lands one entry delay after it is priced (Standard's 200 ms speed bump).
+        self.edge = EdgeModel(ed.horizon_seconds, ed.halflife_seconds, 0.2 if config.api.tier == "standard" else 0.0,
+                              ed.min_events, ed.z)
+        self._edge_on = ed.enabled
+        self._edge_max = ed.max_distance_bps
+        self._edge_last: dict[Side, Edge | None] = {}  # the last placement per side (status, metrics)
+        self.fair_ticks: float | None = None  # the fair value in force (ticks), None before a two-sided book
+        ref = mk.reference
+        self._model = mk.model
+        self.intensity = IntensityFit(ref.intensity_halflife_seconds, ref.refit_seconds, ref.min_trades)
         scale = market.price_scale * market.size_scale
         self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
         self.planner_settings = PlannerSettings(
@@ -135,11 +163,19 @@ class EngineCore:
             self._mem.fills.append(FillRecord(f, s.mid, s.position_lots))
             self.program.on_fill(f.ts, f.side, f.price / 1.0, None if filled is None else f.ts - filled.sent_at)
             self.markouts.on_fill(f.ts, f.side, f.price / 1.0)
+            if filled is not None and filled.purpose is Purpose.QUOTE:
+                self.edge.on_own_fill(f.ts, f.side, float(f.price))
             self.hedger.on_fill(f.client_id, f.size)
         if applied.order_gone is not None:
             self.hedger.on_order_gone(applied.order_gone, s.now)
         if isinstance(event, BookUpdate):
             m2 = event.book.mid2
+            if m2 is not None:
+                self.fair_value.on_book(event.ts, event.book)
+                self.fair_ticks = self.fair_value.fair(m2 / 2.0)
+                self.edge.on_fair(event.ts, self.fair_ticks, m2 / 2.0, event.book.bids[0][0], event.book.asks[0][0])
+            else:
+                self.fair_ticks = None
             self.markouts.on_time(event.ts, None if m2 is None else m2 / 2.0)
             self.program.on_mid(event.ts, None if m2 is None else m2 / 2.0)
             if m2 is not None:
@@ -148,6 +184,11 @@ class EngineCore:
                     noise = self.volatility.value_bps() * self._trend_noise_scale if self._trend_noise_scale else 0.0
                     self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
+            buy = event.taker_side is Side.BID
+            self.fair_value.on_trade(event.ts, event.price, event.size, buy)
+            self.edge.on_trade(event.ts, float(event.price), buy)
+            if self._model != "band" and s.book.mid2 is not None:
+                self.intensity.on_trade(event.ts, float(event.price), s.book.mid2 / 2.0)
             return []
         elif not isinstance(event, (Tick, MarkPrice)):
             self._dirty = True
@@ -199,7 +240,18 @@ class EngineCore:
             hedge_filled_lots=hs.filled_lots,
             tx_used_last_minute=self.budget.used(s.now),
             markouts=self.markouts.stats(),
+            fair_shift_bps=self.fair_value.predict_bps(),
+            edge=self._edge_status() if self._edge_on and self._model == "band" else (),
         )
+
+    def _edge_status(self) -> tuple[EdgeSideStatus, ...]:
+        out = []
+        for side in (Side.BID, Side.ASK):
+            e = self._edge_last.get(side)
+            g = self.edge.live_gap(side)
+            out.append(EdgeSideStatus(side, None if e is None else e.distance_bps, None if e is None else e.edge_bps,
+                                      g.fills, g.gap_bps))
+        return tuple(out)
 
     def shutdown_commands(self) -> list[Command]:
         """Cancel every order we believe is live (the venue's shutdown also cancels all)."""
@@ -256,7 +308,14 @@ class EngineCore:
         pg = self.pnl_guard
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
                                                             self.maker.width_bps(vol, trend, pg.extra_bps))
-        dec = self.maker.decide(mid2, book, pos, vol, trend, pg.extra_bps + ef_extra, pg.size_multiplier * ef_mult)
+        extra = pg.extra_bps + ef_extra
+        dists: tuple[float | None, float | None] | None
+        if self._model != "band":
+            dists = self._reference_distances(now, pos, vol)
+        else:
+            dists = self._edge_distances(now, pos, self.maker.width_bps(vol, trend, extra)) if self._edge_on else None
+        dec = self.maker.decide(mid2, book, pos, vol, trend, extra, pg.size_multiplier * ef_mult,
+                                self.fair_ticks if self.fair_value.active else None, dists)
         mem.decision = dec
         bid, ask = (None, None) if self._maker_dry else (dec.bid, dec.ask)
         bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend.code)
@@ -314,6 +373,34 @@ class EngineCore:
         else:
             self._dirty = True  # in-flight orders have timeouts
         return out
+
+    def _edge_distances(self, now: float, pos: int, width_bps: float) -> tuple[float | None, float | None]:
+        """Per side, the distance from the fair value with the best expected edge x fill rate between the
+        band's half width and edge.max_distance_bps; a fill that adds inventory pays the skew, one that
+        reduces it earns it (GLFT-style penalty, the maker's inventory_skew_bps at the soft cap)."""
+        mk = self.config.maker
+        ratio = pos / self.market.size_scale / mk.inventory_soft_cap
+        ratio = -1.0 if ratio < -1.0 else (1.0 if ratio > 1.0 else ratio)
+        pen = ratio * mk.inventory_skew_bps
+        lo = width_bps / 2
+        hi = self._edge_max if self._edge_max > lo else lo
+        b = self.edge.best(Side.BID, now, lo, hi, pen)
+        a = self.edge.best(Side.ASK, now, lo, hi, -pen)
+        self._edge_last[Side.BID], self._edge_last[Side.ASK] = b, a
+        return (None if b is None else b.distance_bps, None if a is None else a.distance_bps)
+
+    def _reference_distances(self, now: float, pos: int, vol_bps: float) -> tuple[float | None, float | None]:
+        """GLFT / Avellaneda–Stoikov distances from the mid (maker.model), inventory in clips of maker.size."""
+        mk = self.config.maker
+        fit = self.intensity
+        if not fit.fit(now):
+            return None, None
+        sigma = vol_bps / math.sqrt(mk.volatility.horizon_seconds)  # bps per sqrt(second)
+        q = pos / self.market.size_scale / mk.size
+        ref = mk.reference
+        if self._model == "glft":
+            return glft_distances(fit.a, fit.kappa, sigma, ref.gamma, q)
+        return avellaneda_distances(fit.kappa, sigma, ref.gamma, ref.horizon_seconds, q)
 
     def _reducing_only(
         self, bid: QuoteIntent | None, ask: QuoteIntent | None, pos: int

@@ -3,7 +3,10 @@
 Widths are FULL widths in bps (each side sits half of it from the reservation price), as in the
 operator's config: the volatility band (min_spread_bps in calm -> max_spread_bps in high volatility;
 `spread_bps` when the band is off) + the trend extra while trending + the PnL guard's extra. The
-reservation price is the mid shifted against the inventory (skew). Sizes follow the volatility
+reservation price is the fair value (strategy/fair_value.py; the mid when it has no coefficients)
+shifted against the inventory (skew). With the edge model on, the core instead hands over a distance
+per side chosen by expected edge (strategy/edge_model.py, within the band), the inventory cost already
+counted in that choice, and a side the model finds no edge on is not quoted. Sizes follow the volatility
 multiplier and the PnL guard, then the exchange minimums. Side gating: a trend stops the side that
 trades into it (ask in an up-trend, bid in a down-trend) unless that side reduces inventory; a
 volatility pause stops quoting until volatility has recovered AND inventory is small, posting only a
@@ -106,13 +109,18 @@ class Maker:
         trend: Trend,
         guard_extra_bps: float = 0.0,
         guard_size_mult: float = 1.0,
+        fair_ticks: float | None = None,
+        distances: tuple[float | None, float | None] | None = None,
     ) -> MakerDecision:
+        """`fair_ticks`: the fair value (None: the mid). `distances`: per side (bid, ask) bps from the fair
+        value chosen by the edge model, None = that side has no edge (None for both: the band decides)."""
         # Same inputs (and pause state) => same decision: most events move nothing the maker reads.
         key = (mid2, book.best_bid, book.best_ask, position_lots, vol_bps, trend, guard_extra_bps, guard_size_mult,
-               self.paused)
+               self.paused, fair_ticks, distances)
         if key == self._memo_key and self._memo is not None:
             return self._memo
-        d = self._decide(mid2, book, position_lots, vol_bps, trend, guard_extra_bps, guard_size_mult)
+        d = self._decide(mid2, book, position_lots, vol_bps, trend, guard_extra_bps, guard_size_mult, fair_ticks,
+                         distances)
         self._memo_key, self._memo = key, d
         return d
 
@@ -125,22 +133,38 @@ class Maker:
         trend: Trend,
         guard_extra_bps: float,
         guard_size_mult: float,
+        fair_ticks: float | None = None,
+        distances: tuple[float | None, float | None] | None = None,
     ) -> MakerDecision:
         paused = self.update_pause(vol_bps, position_lots)
         width = self.width_bps(vol_bps, trend, guard_extra_bps)
         mult = self.size_multiplier(vol_bps, guard_size_mult)
-        mid = mid2 / 2.0
-        ratio = position_lots / self._scale / self._soft_cap
-        ratio = -1.0 if ratio < -1.0 else (1.0 if ratio > 1.0 else ratio)
-        fair = mid * (1.0 - ratio * self._skew)  # long -> lower prices (skew opposes inventory)
-        half = width / 2e4
+        base = mid2 / 2.0 if fair_ticks is None else fair_ticks
         notes: list[str] = []
+        if distances is None:
+            ratio = position_lots / self._scale / self._soft_cap
+            ratio = -1.0 if ratio < -1.0 else (1.0 if ratio > 1.0 else ratio)
+            fair = base * (1.0 - ratio * self._skew)  # long -> lower prices (skew opposes inventory)
+            off_bid = off_ask = width / 2e4
+        else:  # the edge model chose each side's distance, inventory cost included
+            fair = base
+            off_bid = off_ask = 0.0
+            if distances[0] is None:
+                notes.append("placement: no bid worth quoting (no edge, or the model is not calibrated yet)")
+            else:
+                off_bid = distances[0] / 1e4
+            if distances[1] is None:
+                notes.append("placement: no ask worth quoting (no edge, or the model is not calibrated yet)")
+            else:
+                off_ask = distances[1] / 1e4
         reducing = Side.reducing(position_lots)
-        want_bid = want_ask = True
+        want_bid = distances is None or distances[0] is not None
+        want_ask = distances is None or distances[1] is not None
         ro_bid = ro_ask = False
         if paused:
             want_bid = want_ask = False
             notes.append("volatility pause")
+            off_bid = off_ask = width / 2e4
             if not self._inventory_ok(position_lots):
                 # Unwind passively so the resume rule's inventory condition can be met.
                 if reducing is Side.BID:
@@ -154,19 +178,19 @@ class Maker:
             else:
                 notes.append(f"trend {trend.value}: {gated.value} gated")
             if gated is Side.ASK:
-                want_ask, ro_ask = reducing is Side.ASK, True
+                want_ask, ro_ask = want_ask and reducing is Side.ASK, True
             else:
-                want_bid, ro_bid = reducing is Side.BID, True
+                want_bid, ro_bid = want_bid and reducing is Side.BID, True
         if self.cfg.dry_run:
             notes.append("maker dry run")
         size_units = self._size * mult
         bid = ask = None
         if want_bid:
-            px = bid_ticks(fair * (1.0 - half), book)
+            px = bid_ticks(fair * (1.0 - off_bid), book)
             if px is not None:
                 bid = QuoteIntent(Side.BID, px, self._lots(size_units, px, ro_bid, position_lots), ro_bid)
         if want_ask:
-            px = ask_ticks(fair * (1.0 + half), book)
+            px = ask_ticks(fair * (1.0 + off_ask), book)
             if px is not None:
                 ask = QuoteIntent(Side.ASK, px, self._lots(size_units, px, ro_ask, position_lots), ro_ask)
         if bid is not None and ask is not None and bid.price >= ask.price:  # cannot happen with width > 0

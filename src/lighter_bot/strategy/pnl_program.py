@@ -5,6 +5,13 @@ so that engine/core.py needs only a few calls. Each step has its own config swit
 Order inside a decision: the maker's band width and size get edge-first's floor and size pin (on top
 of the PnL guard's), then the maker's quotes get hit quality's per-side defence, then the hedger's
 cross is subject to hedge alpha's vetoes.
+
+With placement by expected edge on (`maker.edge`, strategy/edge_model.py) two steps are re-expressed
+on its basis instead of acting on top of it: edge first's width floor ("tighten only once fills prove
+profitable") is the edge model's own rule (a distance is quoted only with evidence that it earns), and
+hit quality's defence ("are we picked off? quote the safe side") is its live check (our own fills'
+markouts against the model lower that side's expected edge until it is not quoted). Edge first's size
+pin, the PnL guard and hedge alpha stay as they are.
 """
 
 from __future__ import annotations
@@ -86,6 +93,7 @@ class PnlProgram:
         self.hedge_alpha = HedgeAlpha(config.hedger.alpha, max_position_lots, calm_noise)
         self.guard_watch = GuardWatch()
         self.hedge_note = ""
+        self._edge_places = mk.edge.enabled and mk.model == "band"  # see the module doc
 
     # -- inputs ------------------------------------------------------------------------------------
     def on_fill(self, ts: float, side: Side, price: float, age_s: float | None) -> None:
@@ -108,14 +116,17 @@ class PnlProgram:
         if self.hit_quality.cfg.enabled:
             self.markout_noise.advance(now)
             self.hit_quality.update(now, self.quality, self.markout_noise.value_bps())
-        return self.edge_first.extra_bps(band_width_bps), self.edge_first.size_multiplier(mk.size, mk.size_min)
+        extra = 0.0 if self._edge_places else self.edge_first.extra_bps(band_width_bps)
+        return extra, self.edge_first.size_multiplier(mk.size, mk.size_min)
 
     def defend(self, now: float, bid: QuoteIntent | None, ask: QuoteIntent | None, book: BookView, mid2: int,
                position_lots: int, sizes: SizeRules, trend_code: int = 0) -> tuple[QuoteIntent | None, QuoteIntent | None]:
         """Hit quality's per-side defence, then hedge alpha's exit tier and kickback tier on the reducing side."""
         if bid is None and ask is None:
             return bid, ask
-        out = self.hit_quality.apply(now, {Side.BID: bid, Side.ASK: ask}, book, mid2, position_lots, sizes)
+        out: dict[Side, QuoteIntent | None] = {Side.BID: bid, Side.ASK: ask}
+        if not self._edge_places:
+            out = self.hit_quality.apply(now, out, book, mid2, position_lots, sizes)
         out = self.hedge_alpha.exit_tier(out, book, position_lots, trend_code)
         out = self.hedge_alpha.kickback_tier(now, out, position_lots)
         return out[Side.BID], out[Side.ASK]

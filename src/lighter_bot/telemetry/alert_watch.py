@@ -1,5 +1,5 @@
-"""Turns changes in the engine's status into alerts: halts, guard blocks, hedge failures, stale feeds
-and reconnect storms. Polled by the telemetry tick, so a flapping condition raises one alert, and
+"""Turns changes in the engine's status into alerts: halts, guard blocks, hedge failures, stale feeds,
+reconnect storms and model drift (our fills marking out worse than the edge model expects). Polled by the telemetry tick, so a flapping condition raises one alert, and
 its end is reported as resolved."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ class AlertSink(Protocol):
     def halt(self, reason: str, **fields: object) -> bool: ...
     def stale_feed(self, feed: str, age_s: float, **fields: object) -> bool: ...
     def note_reconnect(self, feed: str) -> bool: ...
+    def model_drift(self, side: str, gap_bps: float, fills: float, **fields: object) -> bool: ...
     def resolve(self, kind: AlertKind, key: str, message: str) -> bool: ...
 
 
@@ -31,6 +32,7 @@ class AlertWatcher:
         self._abandoned = 0
         self._connected = True
         self._stale = False
+        self._drift: set[str] = set()
 
     def check(self) -> None:
         st = self.core.status()
@@ -68,6 +70,17 @@ class AlertWatcher:
         elif self._stale and not stale:
             self.alerts.resolve(AlertKind.STALE_FEED, "order book", "order book fresh again")
         self._stale = stale
+
+        ed = self.core.config.maker.edge
+        for e in st.edge:
+            side = e.side.value
+            drift = e.live_fills >= ed.live_min_fills and e.live_gap_bps < -ed.live_gap_alert_bps
+            if drift and side not in self._drift:
+                self.alerts.model_drift(side, e.live_gap_bps, e.live_fills)
+                self._drift.add(side)
+            elif side in self._drift and not drift:
+                self.alerts.resolve(AlertKind.MODEL_DRIFT, side, f"{side} fills back in line with the edge model")
+                self._drift.discard(side)
 
         if s.venue_connected and not self._connected:
             self.alerts.note_reconnect("venue")

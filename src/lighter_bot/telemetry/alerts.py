@@ -40,6 +40,7 @@ class AlertKind(StrEnum):
     HALT = "halt"
     STALE_FEED = "stale_feed"
     RECONNECT_STORM = "reconnect_storm"
+    MODEL_DRIFT = "model_drift"
     RESOLVED = "resolved"
 
 
@@ -49,6 +50,7 @@ LEVELS: dict[AlertKind, str] = {
     AlertKind.HALT: "critical",
     AlertKind.STALE_FEED: "warning",
     AlertKind.RECONNECT_STORM: "error",
+    AlertKind.MODEL_DRIFT: "warning",
     AlertKind.RESOLVED: "info",
 }
 COLOURS = {"info": 0x2ECC71, "warning": 0xF1C40F, "error": 0xE67E22, "critical": 0xE74C3C}
@@ -151,6 +153,11 @@ class AlertManager:
 
     def stale_feed(self, feed: str, age_s: float, **fields: object) -> bool:
         return self.emit(AlertKind.STALE_FEED, f"{feed} feed stale for {age_s:.1f} s", key=feed, age_s=round(age_s, 1), **fields)
+
+    def model_drift(self, side: str, gap_bps: float, fills: float, **fields: object) -> bool:
+        return self.emit(AlertKind.MODEL_DRIFT, f"{side} fills mark out {-gap_bps:.1f} bps worse than the edge model "
+                         f"expects over {fills:.0f} fills: the bot widens or stands aside on that side",
+                         key=side, gap_bps=round(gap_bps, 2), fills=round(fills, 1), **fields)
 
     def note_reconnect(self, feed: str) -> bool:
         """Count a reconnect; raise `reconnect_storm` when storm_count happen within storm_window_s."""

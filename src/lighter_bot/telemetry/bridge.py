@@ -290,6 +290,12 @@ class TelemetryBridge:
         if isinstance(phase, str):
             m.hedger_phase.clear()
             m.hedger_phase.labels(phase).set(1)
+        for e in getattr(st, "edge", ()) or ():
+            side = e.side.value
+            m.edge_distance.labels(side).set(-1.0 if e.distance_bps is None else e.distance_bps)
+            m.edge_expected.labels(side).set(0.0 if e.expected_bps is None else e.expected_bps)
+            m.edge_live_gap.labels(side).set(e.live_gap_bps)
+            m.edge_live_fills.labels(side).set(e.live_fills)
         for mo in getattr(st, "markouts", ()) or ():
             h, mean = getattr(mo, "horizon_s", None), getattr(mo, "mean_bps", None)
             if isinstance(h, int | float) and isinstance(mean, int | float) and getattr(mo, "count", None) != 0:

@@ -54,6 +54,8 @@ STATUS_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "hedger_hedges_abandoned": ("Hedges abandoned since start (slippage cap, ...)", ("hedges_abandoned",)),
     "venue_tx_used_last_minute": ("Requests the engine sent in the last minute (a decision's batch once)",
                                   ("tx_used_last_minute",)),
+    "maker_fair_value_shift_bps": ("Fair value minus mid: the fitted prediction of the mid's next move (bps)",
+                                   ("fair_shift_bps",)),
 }
 TREND_CODE = {"up": 1.0, "down": -1.0, "none": 0.0}
 
@@ -104,6 +106,12 @@ class BotMetrics:
         self.maker_trend = g("maker_trend_direction", "Trend filter: 1 up, -1 down, 0 none")
         self.maker_core_markout = g("maker_core_markout_bps", "Engine's mean markout of our fills (bps)", ("horizon",))
         self.hedger_phase = g("hedger_phase", "1 for the hedger's current phase", ("phase",))
+        self.edge_distance = g("maker_edge_distance_bps", "Distance from the fair value the edge model quotes at, "
+                               "-1 = no distance worth quoting (bps)", ("side",))
+        self.edge_expected = g("maker_edge_expected_bps", "Expected edge of a fill at that distance (bps)", ("side",))
+        self.edge_live_gap = g("maker_edge_live_gap_bps", "Our fills' markout minus what the edge model expected "
+                               "(< 0: worse than the market's evidence) (bps)", ("side",))
+        self.edge_live_fills = g("maker_edge_live_fills", "Own quote fills the live check has weighed", ("side",))
 
         # -- hedger --------------------------------------------------------------------------------
         self.hedger_working_orders = g("hedger_working_orders", "Working hedge orders")
