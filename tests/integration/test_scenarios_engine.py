@@ -1,10 +1,10 @@
-"""The engine core on the simulator's scenarios (Standard tier: delays, 60 tx/min, queue positions).
+"""The engine core on the simulator's scenarios (Standard tier: delays, 60 requests/min, queue positions).
 
 Checked at every event the bot sees, against the EXCHANGE's truth (its position and resting orders):
 |position| <= 0.3 and |position| x mid <= 50 USD; no order of ours is ever cancelled for self-trade;
 the hedger brings inventory back under the trigger; in trend_up/trend_down the gated side is not
 quoted (except reduce-only when it reduces); a volatility spike pauses quoting and it resumes only
-by the rule; in calm, tx/min <= 60 with both sides quoted >= 90 % of the time.
+by the rule; in calm, requests/min <= 60 with both sides quoted >= 90 % of the time.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ class Probe:
     cancel_reasons: Counter[str] = field(default_factory=Counter)
     over_trigger_since: float | None = None
     longest_over_trigger: float = 0.0
+    longest_kickback_wait: float = 0.0  # over the trigger while hedge alpha waits for a kickback on purpose
+    _waits_at_start: int = 0
     trend_since: tuple[str, float] = ("none", 0.0)
     gated_violations: list[str] = field(default_factory=list)
     trend_ticks: Counter[str] = field(default_factory=Counter)
@@ -106,9 +108,13 @@ class Probe:
             self.both_sides += 1
         pos = self.ex.position
         if abs(pos) > TRIGGER_LOTS:
+            waits = self.core.program.hedge_alpha.kickback_waits
             if self.over_trigger_since is None:
-                self.over_trigger_since = ts
-            self.longest_over_trigger = max(self.longest_over_trigger, ts - self.over_trigger_since)
+                self.over_trigger_since, self._waits_at_start = ts, waits
+            if waits > self._waits_at_start:  # the hedge is held back for a kickback (capped by config)
+                self.longest_kickback_wait = max(self.longest_kickback_wait, ts - self.over_trigger_since)
+            else:
+                self.longest_over_trigger = max(self.longest_over_trigger, ts - self.over_trigger_since)
         else:
             self.over_trigger_since = None
         if trend != self.trend_since[0]:
@@ -138,6 +144,8 @@ def assert_safe(p: Probe) -> None:
     assert p.max_notional <= CFG.guard.max_inventory_notional, p.max_notional
     assert p.cancel_reasons["canceled-self-trade"] == 0
     assert p.longest_over_trigger <= 15.0, p.longest_over_trigger
+    # A kickback wait holds the hedge back on purpose, at most kickback_max_wait_seconds from its start.
+    assert p.longest_kickback_wait <= CFG.hedger.alpha.kickback_max_wait_seconds + 15.0, p.longest_kickback_wait
 
 
 SCENARIOS = ["calm", "trend_up", "trend_down", "chop", "vol_spike", "flash_crash", "toxic", "thin_book"]
