@@ -84,9 +84,9 @@ def test_saturate_after_a_429_refills_evenly() -> None:
 
 
 def test_a_decision_is_one_request_and_priorities_keep_reserves() -> None:
-    b = RequestBudget(20, reserve_for_cancels=4, reserve_for_hedges=4, quote_burst=100)
+    b = RequestBudget(26, reserve_for_cancels=4, reserve_for_hedges=4, quote_burst=100)
     t = 0.0
-    for _ in range(12):  # quotes may use 20 - 8
+    for _ in range(12):  # requotes may use 26 - 4 - 4 - 6 (PLACEMENT_RESERVE)
         b.begin(t)
         assert b.try_spend(t, TxPriority.QUOTE)
         assert all(b.try_spend(t, TxPriority.QUOTE) for _ in range(5))  # ride along: free
@@ -94,6 +94,11 @@ def test_a_decision_is_one_request_and_priorities_keep_reserves() -> None:
     assert b.used(t) == 12
     b.begin(t)
     assert not b.try_spend(t, TxPriority.QUOTE)
+    for _ in range(6):  # a side that filled can still be placed again
+        b.begin(t)
+        assert b.try_spend(t, TxPriority.PLACE)
+    b.begin(t)
+    assert not b.try_spend(t, TxPriority.PLACE)
     assert b.try_spend(t, TxPriority.HEDGE) and b.try_spend(t, TxPriority.QUOTE)  # the quote rides the hedge's
     for _ in range(3):
         b.begin(t)
@@ -105,7 +110,7 @@ def test_a_decision_is_one_request_and_priorities_keep_reserves() -> None:
         assert b.try_spend(t, TxPriority.CANCEL)
     b.begin(t)
     assert not b.try_spend(t, TxPriority.CANCEL)
-    assert b.used(t) == 20
+    assert b.used(t) == 26
 
 
 def test_volume_quota_free_request_every_15s_and_earned_back_by_volume() -> None:

@@ -116,7 +116,8 @@ class ProbeCore:
                 tol = 0 if self.distance == TOUCH else max(1, round(want * self.tolerance / 1e4))
                 if abs(o.price - want) >= max(tol, 1):
                     cmd = ModifyOrder(o.client_id, want, o.size)
-            if cmd is not None and self.budget.try_spend(s.now, TxPriority.QUOTE):
+            prio = TxPriority.PLACE if isinstance(cmd, PlaceOrder) else TxPriority.QUOTE
+            if cmd is not None and self.budget.try_spend(s.now, prio):
                 register_sent(s, cmd, s.now)
                 out.append(cmd)
         return out

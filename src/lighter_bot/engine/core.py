@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from lighter_bot.config import BotConfig
-from lighter_bot.domain.commands import CancelOrder, Command
+from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder
 from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, MarkPrice, OrderFilled, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
@@ -363,7 +363,7 @@ class EngineCore:
         if quotes:
             if mode is TradingState.REDUCING:
                 quotes = [c for c in quotes if not increases_exposure(c, pos, s.orders)]
-            out += self._send(quotes, TxPriority.QUOTE)
+            out += self._send_quotes(quotes)
         if dec.paused or bid is not None or ask is not None:
             mem.last_quote_ts = now
         if out or plan.cancels or plan.quotes or self.hedger.active or self.hedger.needs_hedge(pos):
@@ -456,6 +456,24 @@ class EngineCore:
         for cid, o in self.state.orders.items():
             if o.status in (OrderStatus.OPEN, OrderStatus.PENDING_MODIFY) or now - o.sent_at > stuck:
                 out.append(CancelOrder(cid))
+        return out
+
+    def _send_quotes(self, quotes: list[Command]) -> list[Command]:
+        """Quotes in urgency order, a placement at a higher priority than a modify (PLACEMENT_RESERVE);
+        one the budget refuses is skipped, not the end: a later one may still pay for the request, and
+        then the skipped ones ride along in it for free."""
+        s = self.state
+        out: list[Command] = []
+        skipped: list[Command] = []
+        for c in quotes:
+            prio = TxPriority.QUOTE if isinstance(c, ModifyOrder) else TxPriority.PLACE
+            if self.budget.try_spend(s.now, prio):
+                register_sent(s, c, s.now)
+                out.append(c)
+            else:
+                skipped.append(c)
+        if out and skipped:
+            out += self._send(skipped, TxPriority.QUOTE)  # riding along: free
         return out
 
     def _send(self, cmds: list[Command], prio: TxPriority) -> list[Command]:

@@ -7,11 +7,15 @@ tier's transaction bucket minus what the live adapter spends on its own (dead-ma
 checks): `TierLimits.core_requests_per_minute()`.
 
 Priorities: a decision that cancels may use the whole budget; one that hedges may not eat the last
-`reserve_for_cancels` requests; one that only requotes leaves `reserve_for_hedges` more, so a busy
-requote loop can never starve a cancel or a hedge. Commands that join a decision already paid for
-ride free. Requotes are also paced by a token bucket (`quote_burst` requests, refilled at the rate
-requotes may use on average) so that a volatile minute cannot spend the whole allowance in its first
-seconds and then leave stale quotes resting for the rest of it.
+`reserve_for_cancels` requests; one that places a missing quote leaves `reserve_for_hedges` more, so
+a busy quote loop can never starve a cancel or a hedge; one that only modifies quotes leaves
+PLACEMENT_RESERVE more still, so a side that just filled can be quoted again at once (on a volatile
+market requotes otherwise spend everything and leave that side empty: vol_spike, Standard, two-sided
+uptime 60 % -> 63 %, fills +28 %; with trend gating and the volatility pause off, 69 % -> 74 %).
+Commands that join a decision already paid for ride free. Modifies are also paced by a token bucket
+(`quote_burst` requests, refilled at the rate they may use on average) so that a volatile minute
+cannot spend the whole allowance in its first seconds and then leave stale quotes resting for the
+rest of it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ from lighter_bot.domain.request_budget import CLIENT_WINDOW_S, MAX_BATCH, Rollin
 class TxPriority(IntEnum):
     CANCEL = 0
     HEDGE = 1
-    QUOTE = 2
+    PLACE = 2  # placing a missing quote (a side that filled, or a new one)
+    QUOTE = 3  # modifying (requoting) a working quote
+
+
+# Requests per minute that requotes leave for re-placing a side that filled.
+PLACEMENT_RESERVE = 6
 
 
 class RequestBudget:
@@ -42,10 +51,11 @@ class RequestBudget:
         self.window_s = window_s
         hedge_res = min(reserve_for_cancels, per_minute - 1)
         quote_res = min(reserve_for_cancels + reserve_for_hedges, per_minute - 1)
-        self._reserve = (0, hedge_res, quote_res)
+        requote_res = min(quote_res + PLACEMENT_RESERVE, per_minute - 1)
+        self._reserve = (0, hedge_res, quote_res, requote_res)
         self._window = RollingWindow(per_minute, window_s)
         self._burst = float(quote_burst) if quote_burst is not None else float(per_minute)
-        self._rate = (per_minute - quote_res) / window_s  # quote tokens per second
+        self._rate = (per_minute - requote_res) / window_s  # requote tokens per second
         self._tokens = self._burst
         self._tokens_ts: float | None = None
         self._batch_at: float | None = None  # the decision whose request is already paid for
@@ -78,7 +88,7 @@ class RequestBudget:
             return True
         if not self._window.fits(now, 1, self._reserve[priority]):
             return False
-        return priority is not TxPriority.QUOTE or self.quote_tokens(now) >= 1
+        return priority < TxPriority.QUOTE or self.quote_tokens(now) >= 1
 
     def try_spend(self, now: float, priority: TxPriority) -> bool:
         """Admit one command: free if this decision's request is already paid for, else one request if
@@ -90,7 +100,7 @@ class RequestBudget:
             return False
         self._window.spend(now)
         self._batch_at, self._batch_n = now, 1
-        if priority is TxPriority.QUOTE:
+        if priority >= TxPriority.QUOTE:
             self._tokens -= 1
         return True
 
