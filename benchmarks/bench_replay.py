@@ -25,6 +25,7 @@ def child() -> dict[str, Any]:
     from lighter_bot.config import BotConfig, merge_profile
     from lighter_bot.engine.clock import SimClock
     from lighter_bot.engine.core import EngineCore
+    from lighter_bot.marketdata.stream import first_mid, rows_of
     from lighter_bot.venues.sim import replay
     from lighter_bot.venues.sim.rules import STANDARD
     from lighter_bot.venues.sim.tape import MarketTape
@@ -33,10 +34,11 @@ def child() -> dict[str, Any]:
     rss0 = peak_rss_mb()
     t0 = time.perf_counter()
     rep = replay.load(btc_files())
+    rows = list(rows_of(rep.chunks()))
     parse_s = time.perf_counter() - t0
-    cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, rep.mid_price())))
+    cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, first_mid(rows, rep.market, rep.source))))
     t0 = time.perf_counter()
-    tape = MarketTape.build(rep.rows, STANDARD.book_interval_s, STANDARD.book_depth)
+    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
     prepare_s = time.perf_counter() - t0
     runs = []
     for _ in range(REPEATS):

@@ -68,3 +68,14 @@ def test_data_run_with_derived_profile(shared_dir: Path, tmp_path: Path) -> None
     data = json.loads(out.read_text())
     assert data["market"] == "BTCUSDT" and data["events"] > 400_000
     assert 475 < data["sim_seconds"] < 490
+
+
+def test_backtest_runs_a_named_variant_and_refuses_an_unknown_one() -> None:
+    from typer.testing import CliRunner
+
+    from lighter_bot.cli.app import app
+
+    res = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--duration", "120", "--variant", "glft"])
+    assert res.exit_code == 0, res.output
+    bad = CliRunner().invoke(app, ["backtest", "--scenario", "calm", "--variant", "nope"])
+    assert bad.exit_code == 2 and "unknown --variant" in bad.output

@@ -51,7 +51,7 @@ def test_record_writes_replayable_frames_and_stops_on_sigterm(tmp_path: Path) ->
     assert ts == sorted(ts) and ts[-1] - ts[0] > 5
     replay = pytest.importorskip("lighter_bot.venues.sim.replay")
     loaded = replay.load([out])
-    assert loaded.market.market_id == 2 and len(loaded.rows) > 10
+    assert loaded.market.market_id == 2 and sum(len(c) for c in loaded.chunks()) > 10
 
 
 def test_record_rejects_a_non_zst_name(tmp_path: Path) -> None:

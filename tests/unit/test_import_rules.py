@@ -73,7 +73,7 @@ def test_core_is_synchronous() -> None:
 
 def test_venues_import_domain_only() -> None:
     allowed_internal = ("lighter_bot.domain", "lighter_bot.venues", "lighter_bot.engine.clock", "lighter_bot.errors",
-                        "lighter_bot.config")
+                        "lighter_bot.config", "lighter_bot.marketdata")
     bad = {
         f"{p.relative_to(SRC)} imports {m}"
         for p in modules("venues")
@@ -94,7 +94,7 @@ def test_only_wiring_names_concrete_venues() -> None:
                 if rel.parts[0] in ("cli", "backtest", "ops"):
                     continue  # composition-level commands may build a venue for their own job
                 if rel.parts[0] == "marketdata" and m == "lighter_bot.venues.sim.source":
-                    continue  # loaders produce the simulator's row format, nothing more of it
+                    continue  # the simulator's row format is the loaders' output format, not a venue
                 bad.add(f"{rel} imports {m}")
     assert not bad, sorted(bad)
 
@@ -104,6 +104,18 @@ def test_records_sit_below_the_engine() -> None:
     bad = {
         f"{p.relative_to(SRC)} imports {m}"
         for p in modules("records")
+        for m in imports_of(p)
+        if m.startswith("lighter_bot.") and not m.startswith(allowed)
+    }
+    assert not bad, sorted(bad)
+
+
+def test_marketdata_reads_files_into_rows_only() -> None:
+    """Loaders know the domain, the errors and the row format; nothing of the engine, strategy or venues."""
+    allowed = ("lighter_bot.domain", "lighter_bot.errors", "lighter_bot.marketdata", "lighter_bot.venues.sim.source")
+    bad = {
+        f"{p.relative_to(SRC)} imports {m}"
+        for p in modules("marketdata")
         for m in imports_of(p)
         if m.startswith("lighter_bot.") and not m.startswith(allowed)
     }

@@ -31,6 +31,7 @@ from lighter_bot.config import BotConfig, merge_profile, parse_config
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.strategy.fair_value import FEATURES
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import VenueRules, tier_rules
@@ -109,7 +110,13 @@ class Case:
     half: str = ""  # walk-forward: judge on half "A" or "B" of a recording, fitted on the other; "" = all of it
 
 
-_DATA_CACHE: dict[str, replay.Replay] = {}
+@dataclass(frozen=True)
+class _Loaded:
+    market: MarketSpec
+    rows: list[Row]  # the whole recording (the tape is not chunk-native yet)
+    mid: float
+
+
 _HALVES: dict[str, Halves] = {}
 _FITS: dict[tuple[str, str], dict[str, float]] = {}
 
@@ -138,9 +145,14 @@ def fitted_on(spec: str, half: str, rules: VenueRules) -> dict[str, float]:
     return _FITS[key]
 
 
-def _load_data(spec: str) -> replay.Replay:
+_DATA_CACHE: dict[str, _Loaded] = {}
+
+
+def _load_data(spec: str) -> _Loaded:
     if spec not in _DATA_CACHE:
-        _DATA_CACHE[spec] = replay.load(spec[len(DATA_PREFIX):].split("+"))
+        rec = replay.load(spec[len(DATA_PREFIX):].split("+"))
+        rows = list(rows_of(rec.chunks()))
+        _DATA_CACHE[spec] = _Loaded(rec.market, rows, first_mid(rows, rec.market, rec.source))
     return _DATA_CACHE[spec]
 
 
@@ -150,7 +162,7 @@ def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Ite
     if case.scenario.startswith(DATA_PREFIX):
         rep = _load_data(case.scenario)
         market = rep.market
-        data = merge_profile(data, replay.derive_profile(market, rep.mid_price()))
+        data = merge_profile(data, replay.derive_profile(market, rep.mid))
         rows: Iterator[Row] | list[Row] = rep.rows
         if case.half:
             rows = _half_rows(case.scenario, case.half)
@@ -270,6 +282,13 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def data_label(spec: str, width: int = 14) -> str:
+    """A recording's short name for tables: the end of its first file's name (where collectors put the
+    instrument), without extensions."""
+    stem = spec[len(DATA_PREFIX):].split("+")[0].rsplit("/", 1)[-1].split(".")[0]
+    return stem[-width:]
+
+
 def _bps(pnl: float, volume: float) -> str:
     """PnL per traded volume in bps ('-' when nothing traded: a bot that never trades earns 0)."""
     return f"{pnl / volume * 1e4:+.2f}" if volume > 0 else "-"
@@ -289,7 +308,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     for s in summ:
         name = s["scenario"]
         if name.startswith(DATA_PREFIX):
-            name = "data:" + name.rsplit("/", 1)[-1][:9]
+            name = data_label(name)
         lines.append(f"{name:<14} {s['variant']:<16} {s['runs']:>4} {s['mean_total_pnl']:>10.4f} {s['se_total_pnl']:>7.4f} "
                      f"{s['mean_realized_pnl']:>10.4f} {s['mean_fills']:>7.1f} {s['mean_volume_quote']:>9.1f} "
                      f"{_bps(s['mean_total_pnl'], s['mean_volume_quote']):>8} {s['max_abs_position']:>8.4g} "

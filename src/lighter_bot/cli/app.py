@@ -7,6 +7,7 @@ import typer
 from lighter_bot.cli import (
     backtest,
     config_cmd,
+    data_cmd,
     fit,
     matrix,
     metrics_cmd,
@@ -37,6 +38,7 @@ app.command("premium-check")(premium.premium_check)
 app.command("record")(record.record)
 app.command("emulator")(emulator_cmd.serve)
 app.add_typer(ops_cmds.app, name="ops")
+app.add_typer(data_cmd.app, name="data")
 metrics_cmd.register(app)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lighter_bot.backtest.matrix import regime_labeler
+from lighter_bot.backtest.matrix import VARIANTS, regime_labeler, variant_config
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.backtest.session import ProgressBar, RecordedRun, run_recorded, write_reports
 from lighter_bot.cli.common import fail, user_errors
@@ -17,12 +17,22 @@ from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
 from lighter_bot.errors import ConfigError
+from lighter_bot.marketdata.formats import LoadOptions
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_names
 from lighter_bot.venues.sim.source import Row
 from lighter_bot.venues.sim.tape import MarketTape
 from lighter_bot.venues.sim.tape_exchange import make_exchange
+
+DATA_HELP = ("recorded market file(s) or directories of one recording: Binance raw .gz, hftbacktest .npz, "
+             "`lighter-bot record` .jsonl.zst, Lighter collector prices+trades CSV, Hyperliquid collector "
+             "orderbooks+prices+trades CSV, StandX orderbook+trades .parquet, Tardis.dev CSV (incremental_book_L2, "
+             "book_snapshot_25, quotes, trades), Bybit v5 capture .jsonl.zst, LOBSTER message+orderbook CSV; "
+             "a file's missing parts (e.g. a Lighter prices file's trades file) are found beside it")
+TZ_HELP = "Lighter collector CSV: UTC offset in hours of the collector's clock (default: +2 for the 2025-09-15 files, else 0)"
+SYMBOL_HELP = "symbol to replay from a multi-symbol file (Bybit capture: default SOLUSDT; Tardis)"
 
 
 def _with_tier(cfg: BotConfig, tier: str) -> BotConfig:
@@ -57,19 +67,24 @@ def run_one(cfg: BotConfig, market: MarketSpec, rows: Any, rules: VenueRules, se
 def backtest(
     paths: Annotated[list[str] | None, typer.Argument(help="more data files (same as repeating --data)")] = None,
     scenario: Annotated[str | None, typer.Option("--scenario", help=f"synthetic market: {', '.join(scenario_names())}")] = None,
-    data: Annotated[list[str] | None, typer.Option("--data", help="recorded market file(s): Binance raw .gz, hftbacktest .npz, Lighter .jsonl.zst")] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", help=DATA_HELP)] = None,
     seed: Annotated[int, typer.Option("--seed", help="random seed (scenario and latency jitter)")] = 7,
     duration: Annotated[float | None, typer.Option("--duration", min=1.0, help="simulated seconds (scenario default 3600; data: all of it)")] = None,
     tier: Annotated[str, typer.Option("--tier", help="account tier: standard or premium")] = "standard",
     json_path: Annotated[str | None, typer.Option("--json", help="also write the result as JSON here")] = None,
     report: Annotated[str | None, typer.Option("--report", help="write an HTML report (metrics, charts) here")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="market profile YAML (default for --data: derived from the market spec)")] = None,
+    variant: Annotated[str, typer.Option("--variant", help=f"strategy variant of the matrix: {', '.join(VARIANTS)}")] = "full",
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
+    tz: Annotated[float | None, typer.Option("--tz", help=TZ_HELP)] = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", help=SYMBOL_HELP)] = None,
 ) -> None:
     """Run the bot in fast-forward and print a summary (PnL, fills, volume, exposure, speed)."""
     files = [*(data or []), *(paths or [])]
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
+    if variant not in VARIANTS:
+        raise fail(f"unknown --variant {variant!r} (known: {', '.join(VARIANTS)})")
     if bool(scenario) == bool(files):
         raise fail("give either --scenario NAME or --data PATH... (not both, not neither)")
     source: str
@@ -82,18 +97,22 @@ def backtest(
         rows = make_scenario(scenario, seed, duration or 3600.0, market, cfg.sim.start_price)
         source = f"scenario {scenario}"
     else:
-        rep = replay.load(files)
-        market = rep.market
-        cfg = _with_tier(_config_for_data(config, profile, market, rep.mid_price()), tier.lower())
-        rows = rep.rows
-        source = f"data {rep.source}"
+        rec = replay.load(files, LoadOptions(tz_hours=tz, symbol=symbol))
+        market = rec.market
+        rows = list(rows_of(rec.chunks()))  # the tape is built from the whole recording (for now)
+        if not rows:
+            raise fail(f"{rec.source}: no market rows in the data")
+        cfg = _with_tier(_config_for_data(config, profile, market, first_mid(rows, market, rec.source)), tier.lower())
+        source = f"data {rec.source}"
+        start, end = rows[0][0], rows[-1][0]
+    cfg = variant_config(cfg, variant)
     rules = _rules(cfg, tier.lower())
     if isinstance(rows, list):  # recorded data: prepare it once for the fast replay path (tape_exchange.py)
         rows = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
     recorded: RecordedRun | None = None
     try:
         if report or json_path:  # recorded run: the report's metrics (backtest/report.py)
-            total = (duration or 3600.0) if scenario else (rep.end - rep.start)
+            total = (duration or 3600.0) if scenario else (end - start)
             bar = ProgressBar(total)
             recorded = run_recorded(cfg, market, rows, rules, seed, duration,
                                     regime_labeler(scenario) if scenario else None, bar)

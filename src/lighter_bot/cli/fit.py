@@ -10,6 +10,7 @@ import typer
 from lighter_bot.backtest.fit import FIT_HORIZON_S, fit_fair_value, sample_features
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.errors import ConfigError
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.ops.profiles import load_profile, render_profile, write_atomic
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import TIERS, tier_rules
@@ -32,8 +33,11 @@ def fit(
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
     rep = replay.load(data)
+    rows = list(rows_of(rep.chunks()))
+    if not rows:
+        raise fail(f"{rep.source}: no market rows in the data")
     rules = tier_rules(tier.lower())
-    sample = sample_features(make_exchange(rep.market, rep.rows, rules, 0))
+    sample = sample_features(make_exchange(rep.market, rows, rules, 0))
     try:
         result = fit_fair_value(sample, horizon, train_fraction)
     except ValueError as exc:
@@ -47,7 +51,7 @@ def fit(
     if path.exists():
         profile = load_profile(path)
     else:
-        profile = {**replay.derive_profile(rep.market, rep.mid_price()), "symbol": rep.market.symbol}
+        profile = {**replay.derive_profile(rep.market, first_mid(rows, rep.market, rep.source)), "symbol": rep.market.symbol}
     maker = dict(profile.get("maker") or {})
     maker["fair_value"] = {**dict(maker.get("fair_value") or {}), "coefficients": result.coefficients}
     profile["maker"] = maker

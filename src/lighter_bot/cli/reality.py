@@ -11,6 +11,8 @@ import typer
 from lighter_bot.backtest.reality import Reality, format_table, html, measure
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.domain.market import SOL_PERP
+from lighter_bot.errors import DataError
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
@@ -22,9 +24,12 @@ from lighter_bot.venues.sim.tape_exchange import TapeExchange
 def measure_recording(files: list[str], rules: VenueRules, seed: int, name: str | None = None) -> Reality:
     """The probe on one recording (files of one instrument), its market prepared once for every distance."""
     rep = replay.load(files)
-    tape = MarketTape.build(rep.rows, rules.book_interval_s, rules.book_depth)
+    rows = list(rows_of(rep.chunks()))
+    if not rows:
+        raise DataError(f"{rep.source}: no market rows in the data")
+    tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
     return measure(name or rep.source, rep.market, lambda: TapeExchange(rep.market, tape, rules, seed), rules,
-                   rep.mid_price())
+                   first_mid(rows, rep.market, rep.source))
 
 
 def measure_scenario(name: str, seed: int, duration: float, rules: VenueRules, start_price: float = 170.0) -> Reality:

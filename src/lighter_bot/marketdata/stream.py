@@ -9,7 +9,14 @@ by the chunk, not by the recording's length, so a day of data replays like eight
 `Recording.chunks()` starts a fresh pass over the files on every call (a sweep replays a recording
 many times). `Recording.summary` says what the loader did with the format's known defects (rows
 dropped and why, duplicates, locked books, inferred sides, gaps); it is complete once a pass has run
-to the end.
+to the end (each pass starts a fresh one).
+
+**Gaps.** A recording that stops knowing the book (a collector restart, a silent feed, lost updates)
+says so in the stream: CLEAR rows of both sides at the moment the book became unknown (book.py: a
+feed silent for a format's `GAP_S` is declared dead `GAP_S` after its last update, so rows stay in time
+order). The book stays empty (unknown, not quiet: the bot sees no two-sided book and stands aside)
+until the next snapshot or level rows. `LoadSummary.gaps` lists the (last update, next update)
+intervals. Trades printed during a gap stay in the stream (they happened).
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from typing import Protocol
 import numpy as np
 
 from lighter_bot.domain.market import MarketSpec
-from lighter_bot.venues.sim.source import CHUNK_ROWS, ROW_DTYPE, Row
+from lighter_bot.errors import DataError
+from lighter_bot.venues.sim.source import BID, CHUNK_ROWS, CLEAR, DEPTH, ROW_DTYPE, TRADE, Row
 
-__all__ = ["CHUNK_ROWS", "ROW_DTYPE", "LoadSummary", "Recording", "chunked", "rows_of"]
+__all__ = ["CHUNK_ROWS", "ROW_DTYPE", "LoadSummary", "Recording", "chunked", "first_mid", "rows_of"]
 
 
 @dataclass
@@ -73,3 +81,24 @@ def chunked(rows: Iterable[Row], size: int = CHUNK_ROWS) -> Iterator[np.ndarray]
             buf = []
     if buf:
         yield np.array(buf, dtype=ROW_DTYPE)
+
+
+def first_mid(rows: Iterable[Row], market: MarketSpec, source: str) -> float:
+    """A representative price: the mid of the book at the first trade seen with a two-sided book (the
+    last two-sided mid if no trade comes), in quote units. Reads only as far as it needs."""
+    bids: dict[int, int] = {}
+    asks: dict[int, int] = {}
+    for _, kind, side, px, sz in rows:
+        if kind == DEPTH:
+            book = bids if side == BID else asks
+            if sz:
+                book[px] = sz
+            else:
+                book.pop(px, None)
+        elif kind == CLEAR:
+            (bids if side == BID else asks).clear()
+        elif kind == TRADE and bids and asks:
+            return market.px(max(bids) + min(asks)) / 2
+    if bids and asks:
+        return market.px(max(bids) + min(asks)) / 2
+    raise DataError(f"{source}: no two-sided book in the data")

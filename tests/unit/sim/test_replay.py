@@ -13,6 +13,7 @@ import zstandard
 from lighter_bot.config import BotConfig, merge_profile
 from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.errors import DataError
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, TRADE
 
@@ -49,19 +50,21 @@ def test_binance_sync_drops_old_diffs_orders_by_exchange_time(tmp_path: Path) ->
     ]
     rep = replay.load([write_binance(tmp_path / "usdm_btcusdt_x.gz", lines)])
     assert rep.market.symbol == "BTCUSDT" and rep.market.price_decimals == 1
-    kinds = [(r[1], r[2], r[3], r[4]) for r in rep.rows]
+    rows = list(rows_of(rep.chunks()))
+    kinds = [(r[1], r[2], r[3], r[4]) for r in rows]
     assert kinds[:2] == [(CLEAR, BID, 0, 0), (CLEAR, ASK, 0, 0)]
     assert (DEPTH, BID, 1000, 500) in kinds and (DEPTH, BID, 1000, 9000) not in kinds
     assert kinds[-2:] == [(DEPTH, BID, 999, 0), (TRADE, BID, 1001, 250)]
-    assert [r[0] for r in rep.rows] == sorted(r[0] for r in rep.rows)
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    assert rep.summary.dropped == {"depth diffs before the snapshot (u < lastUpdateId)": 1}
 
 
 def test_binance_gap_and_missing_snapshot_are_named(tmp_path: Path) -> None:
     gap = [snap(10, 1005), diff(6, 12, 5, 1010, [], []), diff(14, 15, 13, 1011, [], [])]
     with pytest.raises(DataError, match=r"gap\.gz:3: gap in depth diffs"):
-        replay.load([write_binance(tmp_path / "gap.gz", gap)])
+        list(replay.load([write_binance(tmp_path / "gap.gz", gap)]).chunks())
     with pytest.raises(DataError, match="no REST depth snapshot"):
-        replay.load([write_binance(tmp_path / "nosnap.gz", [diff(6, 12, 5, 1010, [], [])])])
+        list(replay.load([write_binance(tmp_path / "nosnap.gz", [diff(6, 12, 5, 1010, [], [])])]).chunks())
 
 
 def test_bad_paths_and_formats_name_the_file(tmp_path: Path) -> None:
@@ -87,9 +90,10 @@ def test_npz_round_trip_keeps_every_row(tmp_path: Path) -> None:
     out = tmp_path / "usdm_btcusdt_y.npz"
     replay.save_npz(rep, out)
     arr = np.load(out)["data"]
-    assert arr.dtype == replay.HBT_DTYPE and len(arr) == len(rep.rows)
+    rows = list(rows_of(rep.chunks()))
+    assert arr.dtype == replay.HBT_DTYPE and len(arr) == len(rows)
     back = replay.load([out])
-    assert back.rows == rep.rows and back.market == rep.market
+    assert list(rows_of(back.chunks())) == rows and back.market == rep.market
 
 
 def test_lighter_recording_from_real_frames(tmp_path: Path, lighter_fixtures: Path) -> None:
@@ -105,7 +109,7 @@ def test_lighter_recording_from_real_frames(tmp_path: Path, lighter_fixtures: Pa
     path.write_bytes(zstandard.ZstdCompressor().compress("\n".join(json.dumps(f) for f in frames).encode()))
     rep = replay.load([path])
     assert (rep.market.market_id, rep.market.price_decimals, rep.market.size_decimals) == (0, 2, 4)
-    rows = [(r[0], r[1], r[2], r[3], r[4]) for r in rep.rows]
+    rows = list(rows_of(rep.chunks()))
     assert rows[:2] == [(100.5, CLEAR, BID, 0, 0), (100.5, CLEAR, ASK, 0, 0)]
     assert (101.0, DEPTH, ASK, 233000, 15000) in rows
     is_maker_ask = trd["trades"][0]["is_maker_ask"]
@@ -124,7 +128,8 @@ def test_derived_profile_sizes_meet_the_minimum_value_and_validate() -> None:
 def test_shared_binance_btcusdt_replays_whole(shared_dir: Path) -> None:
     d = shared_dir / "data" / "binance_perp"
     rep = replay.load([d / "usdm_btcusdt_20240718.gz", d / "usdm_btcusdt_20240719.gz"])
-    assert 400_000 < len(rep.rows) < 430_000  # hftbacktest's converter gives ~413k rows
-    assert sum(1 for r in rep.rows if r[1] == TRADE) == 10701
-    assert 470 < rep.end - rep.start < 490
-    assert 63_800 < rep.mid_price() < 64_000
+    rows = list(rows_of(rep.chunks()))
+    assert 400_000 < len(rows) < 430_000  # hftbacktest's converter gives ~413k rows
+    assert sum(1 for r in rows if r[1] == TRADE) == 10701 == rep.summary.counts["trade"]
+    assert 470 < rows[-1][0] - rows[0][0] < 490
+    assert 63_800 < first_mid(rows, rep.market, rep.source) < 64_000

@@ -18,6 +18,7 @@ from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.domain.orders import Side, TimeInForce
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
+from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import PREMIUM, STANDARD, VenueRules
@@ -167,8 +168,8 @@ def test_tape_needs_matching_rules() -> None:
 def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
     d = shared_dir / "data" / "binance_perp"
     rep = replay.load([d / "usdm_btcusdt_20240718.gz"])
-    rows = rep.rows[:80_000]
-    cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, rep.mid_price())))
+    rows = list(rows_of(rep.chunks()))[:80_000]
+    cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, first_mid(rows, rep.market, rep.source))))
     ref, ref_events = engine_run(SimExchange(rep.market, iter(rows), STANDARD, 7), cfg, rep.market)
     tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
     fast, fast_events = engine_run(TapeExchange(rep.market, tape, STANDARD, 7), cfg, rep.market)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from lighter_bot.errors import DataError
-from lighter_bot.venues.sim.replay import load_binance
+from lighter_bot.marketdata.binance import BinanceRecording
+from lighter_bot.marketdata.stream import rows_of
 from lighter_bot.venues.sim.source import BID, CLEAR, DEPTH, TRADE, Row
 
 
@@ -75,8 +76,8 @@ def book_trade_stats(rows: list[Row], price_scale: int, size_scale: int, depth: 
 
 
 def binance_stats(paths: list[Path]) -> dict[str, float]:
-    rep = load_binance(paths)
-    return book_trade_stats(rep.rows, rep.market.price_scale, rep.market.size_scale)
+    rec = BinanceRecording(paths)
+    return book_trade_stats(list(rows_of(rec.chunks())), rec.market.price_scale, rec.market.size_scale)
 
 
 def bybit_sol_stats(path: Path, symbol: str = "SOLUSDT") -> dict[str, float]:
