@@ -78,9 +78,9 @@ def test_an_auth_token_expiring_mid_run_is_renewed_without_losing_a_fill(emulato
             await v.start()
             c = Collector(v)
             ex = emu.exchange
-            assert v.tokens is not None and v.tokens.expiry is not None
-            first_expiry = v.tokens.expiry
-            connects = v.ws.connects if v.ws is not None else 0
+            assert v.ctx.tokens is not None and v.ctx.tokens.expiry is not None
+            first_expiry = v.ctx.tokens.expiry
+            connects = v.ctx.ws.connects if v.ctx.ws is not None else 0
             cid = 10
             loop = asyncio.get_running_loop()
             end = loop.time() + 12.0
@@ -96,7 +96,7 @@ def test_an_auth_token_expiring_mid_run_is_renewed_without_losing_a_fill(emulato
             late = [t for t in ours if t.ts_ms / 1000.0 > first_expiry]
             assert len(late) >= 3, "no fill happened after the first token expired"
             assert {f.trade_id for f in c.of(OrderFilled)} == {str(t.trade_id) for t in ours}
-            assert v.tokens.renewals >= 3 and v.ws is not None and v.ws.connects == connects  # same connection
+            assert v.ctx.tokens.renewals >= 3 and v.ctx.ws is not None and v.ctx.ws.connects == connects  # same connection
             assert all(conn.expired_drops == 0 for conn in emu.server.conns)  # renewed before expiry
             assert v.tracker.position == ex.position(emu.account_index)
             assert await v.shutdown() == 0
