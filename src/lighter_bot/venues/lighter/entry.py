@@ -22,7 +22,7 @@ import structlog
 from lighter_bot.domain.commands import CancelAll, CancelOrder, ModifyOrder, PlaceOrder
 from lighter_bot.domain.events import Event, OrderCanceled, OrderRejected
 from lighter_bot.errors import FatalVenueError, LighterBotError
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse, parse_account
 from lighter_bot.venues.lighter.context import VenueContext
 from lighter_bot.venues.lighter.orders import ORDER_GONE_CODES
 from lighter_bot.venues.lighter.ratelimit import TxPriority
@@ -69,7 +69,7 @@ class OrderEntry:
 
     async def _fetch_nonce(self) -> int:
         s = self.ctx.s
-        return parse.next_nonce(await self.ctx.rest.next_nonce(s.account_index, s.api_key_index))
+        return parse_account.next_nonce(await self.ctx.rest.next_nonce(s.account_index, s.api_key_index))
 
     # -- the queue and its sender ---------------------------------------------------------------
     def queue(self, items: list[Item]) -> None:

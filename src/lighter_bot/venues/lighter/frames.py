@@ -20,7 +20,7 @@ import structlog
 
 from lighter_bot.domain.events import BookUpdate, MarketTrade, MarkPrice
 from lighter_bot.errors import LighterBotError
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse, parse_account, parse_trades
 from lighter_bot.venues.lighter.book import BookResult
 from lighter_bot.venues.lighter.context import VenueContext
 from lighter_bot.venues.lighter.txitems import CancelIndex, Item
@@ -149,7 +149,7 @@ class FrameRouter:
             return
         if name == "trade":
             if not snapshot:
-                ctx.emit([MarketTrade(now, t.price, t.size, t.taker_side) for t in parse.trade_frame(msg, spec)])
+                ctx.emit([MarketTrade(now, t.price, t.size, t.taker_side) for t in parse_trades.trade_frame(msg, spec)])
             return
         if name == "market_stats":
             mp = parse.mark_price(msg, spec)
@@ -165,7 +165,7 @@ class FrameRouter:
         if snapshot or name in REQUIRED_ACCOUNT_CHANNELS:
             self.account_acks.add(name)
         if name in ("account_orders", "account_all_orders", "account_market"):
-            infos = parse.orders_body(msg, spec, errors)
+            infos = parse_account.orders_body(msg, spec, errors)
             for info in infos:
                 events, orphan = tracker.on_order(info, now)
                 ctx.emit(events)
@@ -176,8 +176,8 @@ class FrameRouter:
                 # listening (a reconnect, a re-authentication). REST tells how.
                 tracker.verify_missing({i.client_order_index for i in infos}, now)
         if name in ("account_all_trades", "account_trades", "account_market", "account_all"):
-            trades = parse.account_trades(msg, spec, errors)
-            fills = [f for t in trades for f in parse.our_fills(t, ctx.s.account_index)]
+            trades = parse_trades.account_trades(msg, spec, errors)
+            fills = [f for t in trades for f in parse_trades.our_fills(t, ctx.s.account_index)]
             if snapshot and not self._trades_history_marked:
                 # The first snapshot is history already inside the position we adopted at start.
                 tracker.mark_history([f.trade_id for f in fills])
@@ -187,7 +187,7 @@ class FrameRouter:
                     ctx.emit(tracker.on_fill(f, now))
         if name in ("account_all_positions", "account_all", "account_market"):
             # account_all_positions frames are full snapshots: a market they leave out is flat.
-            pos = parse.positions_frame(msg, spec, snapshot=name == "account_all_positions", errors=errors)
+            pos = parse_account.positions_frame(msg, spec, snapshot=name == "account_all_positions", errors=errors)
             if pos is not None:
                 ctx.emit(tracker.on_exchange_position(pos.lots, pos.avg_entry_price, now))
 

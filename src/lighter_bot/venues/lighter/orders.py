@@ -35,7 +35,9 @@ from lighter_bot.domain.events import (
     PositionSnapshot,
 )
 from lighter_bot.domain.orders import Side, TimeInForce
-from lighter_bot.venues.lighter.parse import CLIENT_INDEX_LIMIT, OrderInfo, OurFill
+from lighter_bot.venues.lighter.parse import CLIENT_INDEX_LIMIT
+from lighter_bot.venues.lighter.parse_account import OrderInfo
+from lighter_bot.venues.lighter.parse_trades import OurFill
 
 # Cancel/modify refused because the target is not an active order (lighter-api.md: "harmless on
 # cancel races"): the order is gone (filled, cancelled, expired, or never landed), not still open.

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import structlog
 
 from lighter_bot.errors import RejectedError, RetryableVenueError
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse_account
 from lighter_bot.venues.lighter.context import VenueContext
 from lighter_bot.venues.lighter.ratelimit import TxPriority
 from lighter_bot.venues.lighter.rest import CHUNK
@@ -51,7 +51,7 @@ class Reconciler:
         ctx = self.ctx
         self.position_polled_at = now
         try:
-            acct = parse.account(await ctx.rest.account(ctx.s.account_index), ctx.market, ctx.s.account_index)
+            acct = parse_account.account(await ctx.rest.account(ctx.s.account_index), ctx.market, ctx.s.account_index)
         except (RetryableVenueError, RejectedError) as exc:
             log.warning("position_poll_failed", error=str(exc))
             return
@@ -66,7 +66,7 @@ class Reconciler:
             return
         by_coi = {tracker.coi(t.client_id): t.client_id for t in overdue}
         cois = sorted(by_coi)
-        found: dict[int, parse.OrderInfo] = {}
+        found: dict[int, parse_account.OrderInfo] = {}
         asked: list[int] = []
         for i in range(0, len(cois), CHUNK):
             part = cois[i : i + CHUNK]
@@ -81,7 +81,7 @@ class Reconciler:
                 except (RejectedError, RetryableVenueError) as exc:
                     log.warning("reconcile_failed", error=str(exc))
                     break
-                found.update({o.client_order_index: o for o in parse.orders_body(body, ctx.market, ctx.row_errors)})
+                found.update({o.client_order_index: o for o in parse_account.orders_body(body, ctx.market, ctx.row_errors)})
                 asked = cois
                 break
             except RetryableVenueError as exc:
@@ -89,7 +89,7 @@ class Reconciler:
                 for coi in part:  # asked, unanswered: not again before its backoff
                     tracker.on_probed(by_coi[coi], now)
                 break
-            found.update({o.client_order_index: o for o in parse.orders_body(body, ctx.market, ctx.row_errors)})
+            found.update({o.client_order_index: o for o in parse_account.orders_body(body, ctx.market, ctx.row_errors)})
             asked += part
         now = ctx.clock.now()
         for coi in asked:

@@ -31,7 +31,7 @@ from lighter_bot.domain.events import BookUpdate, Event, VenueStatus
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.engine.clock import Clock
 from lighter_bot.errors import ConfigError, FatalVenueError, RejectedError, RetryableVenueError
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse, parse_account, parse_markets
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.context import VenueContext, VenueSettings, ws_url_for
 from lighter_bot.venues.lighter.entry import OrderEntry
@@ -181,7 +181,7 @@ class LighterVenue:
         """Fetch the market's spec from orderBookDetails (start() does it too if not done yet)."""
         s, ctx = self.s, self.ctx
         body = await self._retry("market metadata", lambda: ctx.rest.order_book_details(s.market_id))
-        spec = parse.market_spec(body, s.market_id)
+        spec = parse_markets.market_spec(body, s.market_id)
         old = ctx.spec
         if old is not None and (old.price_decimals != spec.price_decimals or old.size_decimals != spec.size_decimals):
             log.warning(
@@ -231,7 +231,7 @@ class LighterVenue:
         if ctx.token() is None:
             raise FatalVenueError(f"no auth token: {ctx.tokens.last_error}")
         body = await self._retry("account", lambda: ctx.rest.account(s.account_index))
-        acct = parse.account(body, spec, s.account_index)
+        acct = parse_account.account(body, spec, s.account_index)
         ctx.tracker.position = acct.position.lots
         self.reconciler.position_polled_at = ctx.clock.now()
         self.entry.deadman_queued = acct.cancel_all_time_ms > 0
@@ -280,10 +280,10 @@ class LighterVenue:
             self.entry.queue(list(commands))
 
     # -- stale orders, shutdown -----------------------------------------------------------------
-    async def _active_orders(self) -> list[parse.OrderInfo]:
+    async def _active_orders(self) -> list[parse_account.OrderInfo]:
         ctx = self.ctx
         body = await ctx.rest.active_orders(ctx.s.account_index, ctx.s.market_id, ctx.token(), max_wait=12.0)
-        return [o for o in parse.orders_body(body, ctx.market, ctx.row_errors) if o.live]
+        return [o for o in parse_account.orders_body(body, ctx.market, ctx.row_errors) if o.live]
 
     async def _clear_market(self, only_ours: bool, timeout_s: float) -> int:
         """Cancel every order in this market with ONE immediate single-market cancel-all (all of them at
