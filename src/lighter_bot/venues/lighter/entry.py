@@ -21,7 +21,7 @@ import structlog
 
 from lighter_bot.domain.commands import CancelAll, CancelOrder, ModifyOrder, PlaceOrder
 from lighter_bot.domain.events import Event, OrderCanceled, OrderRejected
-from lighter_bot.errors import FatalVenueError, LighterBotError
+from lighter_bot.errors import FatalVenueError, LighterBotError, RetryableVenueError
 from lighter_bot.venues.lighter import parse, parse_account
 from lighter_bot.venues.lighter.context import VenueContext
 from lighter_bot.venues.lighter.orders import ORDER_GONE_CODES
@@ -211,6 +211,9 @@ class OrderEntry:
         now = ctx.clock.now()
         try:
             first = await self.nonces.take(0)
+        except RetryableVenueError as exc:  # 5xx, timeout, rate limited: transient, not a reject
+            self._fail_all(chunk, UNANSWERED_CODE, f"no nonce: {exc}", now)
+            return
         except LighterBotError as exc:
             self._fail_all(chunk, 0, f"no nonce: {exc}", now)
             return

@@ -37,9 +37,10 @@ class TxPriority(IntEnum):
     OPTIONAL = 4  # periodic safety reads that the stream normally makes unnecessary
 
 
-# Reserves as (fraction of the bucket, at least): Standard's 60 -> 0, 2, 3, 4, 6.
-_FLOORS = {TxPriority.CANCEL: (0.0, 0), TxPriority.HEDGE: (0.03, 2), TxPriority.READ: (0.05, 3),
-           TxPriority.QUOTE: (0.07, 4), TxPriority.OPTIONAL: (0.10, 6)}
+# Requests each priority leaves free (REST on Premium: that many typical, 300-weight, calls). Small and
+# absolute: the engine core keeps its own, larger reserves (engine/txbudget.py); this gate only has to
+# keep the adapter's own requests and a late cancel possible, and never second-guess the core.
+_FLOORS = {TxPriority.CANCEL: 0, TxPriority.HEDGE: 2, TxPriority.READ: 3, TxPriority.QUOTE: 4, TxPriority.OPTIONAL: 6}
 
 
 class RequestGate:
@@ -61,9 +62,9 @@ class RequestGate:
     def for_tier(cls, tier: str, clock: Clock, tx_per_minute: int | None = None) -> RequestGate:
         return cls(tier_limits(tier, tx_per_minute), clock)
 
-    def _floor(self, window: RollingWindow, priority: TxPriority, unit: int = 1) -> float:
-        frac, least = _FLOORS[priority]
-        return max(least * unit, round(frac * window.capacity))
+    @staticmethod
+    def _floor(priority: TxPriority, unit: int = 1) -> float:
+        return float(_FLOORS[priority] * unit)
 
     # -- REST ------------------------------------------------------------------------------------
     def rest_wait(self, endpoint: str, priority: TxPriority = TxPriority.READ) -> float:
@@ -71,7 +72,7 @@ class RequestGate:
         now = self._clock.now()
         cost = self.limits.rest_cost(endpoint)
         unit = self.limits.rest_cost("account")
-        at = self.rest.frees_at(now, cost, self._floor(self.rest, priority, unit))
+        at = self.rest.frees_at(now, cost, self._floor(priority, unit))
         wait = max(0.0, at - now)
         if priority is not TxPriority.CANCEL:
             wait = max(wait, self.cooldown.remaining())
@@ -99,7 +100,7 @@ class RequestGate:
     def try_send(self, priority: TxPriority, quota_units: int = 0) -> bool:
         """Count one sendTx / sendTxBatch of this priority if the budget above its reserve allows it."""
         now = self._clock.now()
-        if not self.tx.fits(now, 1, self._floor(self.tx, priority)) or self.quota_short(quota_units):
+        if not self.tx.fits(now, 1, self._floor(priority)) or self.quota_short(quota_units):
             self.refused += 1
             return False
         self.tx.spend(now, 1)
