@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
+# `make run` plays the simulated market at 10x: sol_day opens with a calm hour in which the bot's
+# 7-13 bps quotes first fill after ~5 simulated minutes (30 s at 10x). SPEED=1 for real time; a
+# --speed in RUN_ARGS wins (the last one counts).
+SPEED ?= 10
 TEST_ARGS ?=
 
 .PHONY: run test lint bench venv clean
@@ -17,7 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/lighter-bot run $(RUN_ARGS)
+	$(BIN)/lighter-bot run --speed $(SPEED) $(RUN_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard benchmarks scripts)

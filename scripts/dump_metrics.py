@@ -5,13 +5,12 @@ Exit 0 ok, 1 fetch error, 2 bad flags, 3 nothing matched. Same as `lighter-bot d
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-try:
-    from lighter_bot.telemetry.dump import main
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from lighter_bot.telemetry.dump import main
+import _venv
+
+_venv.use_project_python()  # from any shell: re-run in the project's .venv (scripts/_venv.py)
+
+from lighter_bot.telemetry.dump import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:], prog="dump_metrics.py"))

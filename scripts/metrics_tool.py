@@ -4,14 +4,11 @@ Same as `lighter-bot metrics ...`; global `--config` before the subcommand."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import _venv
 
-try:
-    from lighter_bot.cli.metrics_cmd import app
-except ImportError:  # not installed: run from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from lighter_bot.cli.metrics_cmd import app
+_venv.use_project_python()  # from any shell: re-run in the project's .venv (scripts/_venv.py)
+
+from lighter_bot.cli.metrics_cmd import app  # noqa: E402
 
 if __name__ == "__main__":
     app(prog_name="metrics_tool.py")

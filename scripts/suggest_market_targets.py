@@ -4,15 +4,11 @@
 Same flags as `lighter-bot ops suggest-markets`; see docs/operations.md.
 """
 
-import sys
-from pathlib import Path
+import _venv
 
-try:
-    import lighter_bot  # noqa: F401  (installed in the venv)
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+_venv.use_project_python()  # from any shell: re-run in the project's .venv (scripts/_venv.py)
 
-from lighter_bot.cli.ops_cmds import run_script
+from lighter_bot.cli.ops_cmds import run_script  # noqa: E402
 
 if __name__ == "__main__":
     run_script("suggest-markets")

@@ -194,7 +194,8 @@ class RunningBot:
         core = EngineCore(self.cfg, self.venue.market, self.clock)
         self.services = BotServices(self.cfg, core, self.venue, self.clock, "fake", tick_seconds=0.1)
         self.services.bridge.sample_seconds = self.sample_seconds
-        self._runner = EngineRunner(core, self.services.venue, self.clock, sinks=self.services.sinks)
+        self._runner = EngineRunner(core, self.services.venue, self.clock, sinks=self.services.sinks,
+                                    observers=self.services.observers)
         await self.services.start(self.cfg.telemetry.host, self.port)
         self.port = self.services.port or self.port
         self._ready.set()
@@ -206,6 +207,11 @@ class RunningBot:
     def freeze(self) -> None:
         assert self.venue is not None
         self.venue.fills_enabled = False
+
+    def set_connected(self, connected: bool) -> None:
+        """The venue reports a lost (or restored) connection: the engine halts (or may resume)."""
+        assert self._loop is not None and self.venue is not None
+        self._loop.call_soon_threadsafe(self.venue.queue.put_nowait, VenueStatus(self.clock.now(), connected))
 
     def __enter__(self) -> RunningBot:
         self._thread.start()

@@ -364,6 +364,7 @@ class TelemetryConfig(_Model):
     host: str = Field("127.0.0.1", description="bind address (0.0.0.0 in a container)")
     port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port")
     quote_stale_seconds: PosFloat = Field(20.0, description="/health fails if ACTIVE and no quote for this long (s)")
+    status_log_seconds: PosFloat = Field(60.0, description="a `status` log line every this many seconds (s)")
 
 
 class FeesConfig(_Model):

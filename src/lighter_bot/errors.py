@@ -3,6 +3,7 @@
     LighterBotError
     ├── ConfigError          bad config file / flags / env: shown as a list of problems, exit 2
     ├── DataError            an input file (recording, ledger, profile) is unreadable or malformed
+    │   └── AuthError        the exchange refused our auth token or key
     ├── RiskHalt             the risk guard stopped trading
     └── VenueError
         ├── RetryableVenueError   timeouts, 5xx, 429: back off and retry
@@ -27,6 +28,11 @@ class ConfigError(LighterBotError):
 
 class DataError(LighterBotError):
     """A file or payload we were asked to read is missing or malformed (message names it)."""
+
+
+class AuthError(DataError):
+    """The exchange refused a credential we sent (auth token, API key): the message says how to get a
+    good one. A user's to fix, like DataError (exit 2), but never reported as "invalid configuration"."""
 
 
 class RiskHalt(LighterBotError):

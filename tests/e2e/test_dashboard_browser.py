@@ -3,6 +3,7 @@ the page renders, auto-refreshes, and its tables and plotly charts show the ledg
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,53 @@ def test_dashboard_shows_the_bots_real_numbers(tmp_path: Path) -> None:
             finally:
                 ctx.close()
     time.sleep(0)
+
+
+RIGHT_LABELS_INSIDE = """(id) => {
+    const box = document.getElementById(id).getBoundingClientRect();
+    const labels = [...document.querySelectorAll(`#${id} .yaxislayer-above .y2tick text, #${id} .g-y2title text`)];
+    return {n: labels.length, inside: labels.every(t => t.getBoundingClientRect().right <= box.right + 0.5)};
+}"""
+
+
+def test_dashboard_shows_the_plan_steps_and_halted(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) not installed")
+    with RunningBot(write_config(tmp_path, free_port())) as bot:
+        settle(bot, 5)
+        with sync_api.sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), args=ARGS, headless=True,
+                viewport={"width": 1500, "height": 1000})
+            try:
+                page = ctx.new_page()
+                page.goto(f"http://127.0.0.1:{bot.port}/?refresh=500")  # GET / is the dashboard, not a 404
+                assert page.url.endswith("/dashboard?refresh=500") or "/dashboard" in page.url
+                page.wait_for_function("Number(document.body.dataset.updates || 0) >= 2", timeout=20_000)
+                assert page.inner_text("#state") == "ACTIVE" and not page.is_visible("#halt-banner")
+                # the plan steps, each with its unit or state in words
+                text = {k: page.inner_text(f"#plan-{k}") for k in ("spread", "edge", "guard", "hit", "hedge")}
+                assert re.fullmatch(r"\d+\.\d bps = base spread \d+\.\d", text["spread"]), text  # band off here
+                assert text["edge"].startswith(("holding the width at its floor", "tightening earned")), text
+                assert text["guard"].startswith("off, level 0 (no slice closed yet)"), text  # 5 s: no 5-min slice
+                assert text["hit"] == "no side defended", text
+                assert re.match(r"\d+ hedge cross\(es\) vetoed", text["hedge"]), text
+                assert "USD" in page.inner_text("#windows") and "(count)" in page.inner_text("#windows")
+                assert page.locator("#chart-plan .main-svg").count() >= 1
+                for chart in ("chart-spread", "chart-plan"):  # the right axis' labels are not clipped
+                    r = page.evaluate(RIGHT_LABELS_INSIDE, chart)
+                    assert r["n"] > 0 and r["inside"], (chart, r)
+                assert float(page.inner_text("#quote-bid")) > 0
+                page.screenshot(path=str(tmp_path / "dashboard-active.png"), full_page=True)
+
+                bot.set_connected(False)  # the venue drops: HALTED
+                page.wait_for_function("document.getElementById('state').textContent === 'HALTED'", timeout=20_000)
+                page.wait_for_function("Number(document.body.dataset.updates || 0) >= 1", timeout=5_000)
+                assert page.is_visible("#halt-banner") and "venue disconnected" in page.inner_text("#halt-banner")
+                for cell in ("#quote-bid", "#quote-ask", "#spread-bps"):
+                    assert page.inner_text(cell) == "not quoting (HALTED)", cell
+                assert page.inner_text("#plan-spread") == "not quoting"
+                page.wait_for_selector("#events tr[data-event='trading_state']", timeout=10_000)
+                assert "ACTIVE -> HALTED: venue disconnected" in page.inner_text("#events")
+                page.screenshot(path=str(tmp_path / "dashboard-halted.png"), full_page=True)
+            finally:
+                ctx.close()

@@ -23,7 +23,7 @@ def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_scenario_run_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     res = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--seed", "3", "--duration", "300",
-                                   "--tier", "premium", "--json", str(out)])
+                                   "--tier", "premium", "--json-out", str(out)])
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     for k in KEYS:
@@ -31,7 +31,7 @@ def test_scenario_run_writes_json(tmp_path: Path) -> None:
     assert data["seed"] == 3 and data["tier"] == "premium" and data["events"] > 1000
     assert "fills=" in res.output and "realized_pnl=" in res.output
     again = CliRunner().invoke(app, ["backtest", "--scenario", "vol_spike", "--seed", "3", "--duration", "300",
-                                     "--tier", "premium", "--json", str(tmp_path / "r2.json")])
+                                     "--tier", "premium", "--json-out", str(tmp_path / "r2.json")])
     assert again.exit_code == 0
     d2 = json.loads((tmp_path / "r2.json").read_text())
     assert (d2["fills"], d2["realized_pnl"], d2["volume_base"]) == (data["fills"], data["realized_pnl"], data["volume_base"])
@@ -63,7 +63,7 @@ def test_data_run_with_derived_profile(shared_dir: Path, tmp_path: Path) -> None
     d = shared_dir / "data" / "binance_perp"
     out = tmp_path / "btc.json"
     res = CliRunner().invoke(app, ["backtest", "--data", str(d / "usdm_btcusdt_20240718.gz"),
-                                   str(d / "usdm_btcusdt_20240719.gz"), "--json", str(out)])
+                                   str(d / "usdm_btcusdt_20240719.gz"), "--json-out", str(out)])
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     assert data["market"] == "BTCUSDT" and data["events"] > 400_000

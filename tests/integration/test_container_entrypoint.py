@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 
-def entry(data: Path, *cmd: str, user: str = "nobody") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LIGHTER_DATA_DIR": str(data), "LIGHTER_RUN_AS": user}
+def entry(data: Path, *cmd: str, user: str = "nobody", **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LIGHTER_DATA_DIR": str(data), "LIGHTER_RUN_AS": user, **extra}
     return subprocess.run([sys.executable, "-m", "lighter_bot.ops.container", *cmd], env=env, capture_output=True,
                           text=True, timeout=60)
 
@@ -59,3 +59,17 @@ def test_usage_and_missing_command(tmp_path: Path) -> None:
     assert entry(tmp_path / "d").returncode == 2
     r = entry(tmp_path / "d", "/nonexistent/binary", user=pwd.getpwuid(os.geteuid()).pw_name)
     assert r.returncode == 127 and "cannot run" in r.stderr
+
+
+def test_on_railway_without_a_volume_it_refuses_to_start(tmp_path: Path) -> None:
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    data = tmp_path / "data"
+    r = entry(data, "true", user=me, RAILWAY_ENVIRONMENT_ID="env-1")
+    assert r.returncode == 78 and "no Railway volume is attached" in r.stderr and str(data) in r.stderr
+    wrong = entry(data, "true", user=me, RAILWAY_ENVIRONMENT_ID="env-1", RAILWAY_VOLUME_MOUNT_PATH="/data")
+    assert wrong.returncode == 78 and "mounted at /data" in wrong.stderr
+    ok = entry(data, "true", user=me, RAILWAY_ENVIRONMENT_ID="env-1", RAILWAY_VOLUME_MOUNT_PATH=str(data))
+    assert ok.returncode == 0, ok.stderr
+    forced = entry(data, "true", user=me, RAILWAY_ENVIRONMENT_ID="env-1", LIGHTER_ALLOW_NO_VOLUME="1")
+    assert forced.returncode == 0, forced.stderr
+    assert entry(data, "true", user=me).returncode == 0  # not on Railway: no volume needed

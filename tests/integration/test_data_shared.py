@@ -46,7 +46,7 @@ def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_recording_replays(name: str, shared_dir: Path, tmp_path: Path) -> None:
     files = [str(shared_dir / "data" / f) for f in RECORDINGS[name]]
     out = tmp_path / "r.json"
-    res = CliRunner().invoke(app, ["backtest", "--data", *files, "--json", str(out)])
+    res = CliRunner().invoke(app, ["backtest", "--data", *files, "--json-out", str(out)])
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     assert data["events"] > 1000 and data["sim_seconds"] > 40

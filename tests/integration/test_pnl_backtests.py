@@ -54,7 +54,7 @@ def test_matrix_cli_prints_table_and_writes_json(tmp_path: Path) -> None:
     cfg.write_text("{}\n")
     out = tmp_path / "rows.json"
     res = CliRunner().invoke(app, ["matrix", "--scenarios", "vol_spike", "--seeds", "1", "--duration", "60",
-                                   "--jobs", "1", "--json", str(out), "--config", str(cfg)])
+                                   "--jobs", "1", "--json-out", str(out), "--config", str(cfg)])
     assert res.exit_code == 0, res.output
     assert "TOTAL" in res.output and "baseline" in res.output
     rows = json.loads(out.read_text())
@@ -81,7 +81,7 @@ def test_recorded_run_metrics_agree_with_the_runner_and_report_is_offline(tmp_pa
     cli_cfg.write_text("{}\n")
     html, js = tmp_path / "r.html", tmp_path / "r.json"
     r = CliRunner().invoke(app, ["backtest", "--scenario", "calm", "--duration", "60", "--seed", "1",
-                                 "--report", str(html), "--json", str(js), "--config", str(cli_cfg)])
+                                 "--report", str(html), "--json-out", str(js), "--config", str(cli_cfg)])
     assert r.exit_code == 0, r.output
     page = html.read_text()
     assert "<script src=" not in page and "Plotly.newPlot" in page and "Markouts" in page

@@ -71,6 +71,9 @@ def test_railway_json() -> None:
     assert d["healthcheckPath"] == "/health" and d["restartPolicyType"] == "ON_FAILURE"
     assert d["numReplicas"] == 1  # two bots on one API key would fight over nonces and orders
     assert d["restartPolicyMaxRetries"] >= 1 and d["healthcheckTimeout"] >= 60
+    # Railway's teardown settings are numbers (a string fails its parser): the old deployment gets SIGTERM as
+    # soon as the new one is active, and 30 s to cancel its orders before SIGKILL (docs/operations.md, Deploy).
+    assert d["overlapSeconds"] == 0 and d["drainingSeconds"] == 30
 
 
 def test_operations_doc_has_the_operators_commands() -> None:

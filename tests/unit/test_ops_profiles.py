@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from lighter_bot.config import load_config, merge_profile, parse_config
-from lighter_bot.errors import ConfigError
+from lighter_bot.errors import ConfigError, DataError
 from lighter_bot.ops.profiles import apply_profile, fill_placeholder, load_profile, render_profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def test_profile_shape_errors(tmp_path: Path) -> None:
         load_profile(p)
     text = str(err.value)
     assert "market ('sol')" in text and "maker: must be a mapping" in text and "extra: unknown profile key" in text
-    with pytest.raises(ConfigError, match="file not found"):
+    with pytest.raises(DataError, match="no such file"):
         load_profile(tmp_path / "missing.yaml")
 
 

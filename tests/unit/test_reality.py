@@ -76,7 +76,7 @@ def test_probe_requotes_when_the_mid_moves_and_keeps_its_budget() -> None:
 def test_reality_cli_on_a_scenario(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     html = tmp_path / "r.html"
-    res = CliRunner().invoke(app, ["reality", "--scenario", "calm", "--duration", "300", "--json", str(out),
+    res = CliRunner().invoke(app, ["reality", "--scenario", "calm", "--duration", "300", "--json-out", str(out),
                                    "--html", str(html)])
     assert res.exit_code == 0, res.output
     assert "markout 30 s" in res.output

@@ -5,6 +5,11 @@ the commands (placements by purpose, modifies, cancels), and on the loop's `Tick
 exchange: the mid (every tick, for markouts), and each `sample_s` our position, equity (average-cost
 realized + unrealized at the mid, fees included), which sides carry a resting quote of ours, and the
 regime label. The fills themselves come from the exchange's own log afterwards.
+
+With `plan` (engine/plan_view.plan_view over the engine core) it also samples, each `sample_s`, what
+the plan steps are doing (quoted width, PnL guard level, edge first's floor, the sides hit quality
+defends, hedge alpha's vetoes, the trading state), and keeps every change a PlanWatch reports as the
+run's engagement timeline: the same changes the live bot logs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from lighter_bot.domain.events import Event, Tick
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Purpose, Side
 from lighter_bot.domain.position import PositionState, apply_fill
+from lighter_bot.engine.plan_view import PlanChange, PlanView, PlanWatch
+
+STATE_CODE = {"ACTIVE": 0, "REDUCING": 1, "HALTED": 2}
 
 
 class _Core(Protocol):
@@ -59,6 +67,19 @@ class Series:
     cancels: int = 0
     quote_ids: set[int] = field(default_factory=set)  # client ids placed as quotes
     placed_at: dict[int, float] = field(default_factory=dict)  # client id -> sim time sent
+    purpose: dict[int, str] = field(default_factory=dict)  # client id -> quote / hedge_passive / hedge_cross
+    # the plan steps, each sample_s (with a plan view): time, quoted width (bps, None = not quoting),
+    # PnL guard level, edge first floor (bps added), hit quality defends bid / ask, hedge alpha vetoes
+    # (cumulative), trading state (0 ACTIVE, 1 REDUCING, 2 HALTED)
+    plan_t: list[float] = field(default_factory=list)
+    plan_spread: list[float | None] = field(default_factory=list)
+    plan_guard: list[int] = field(default_factory=list)
+    plan_edge_floor: list[float] = field(default_factory=list)
+    plan_defend_bid: list[bool] = field(default_factory=list)
+    plan_defend_ask: list[bool] = field(default_factory=list)
+    plan_vetoes: list[int] = field(default_factory=list)
+    plan_state: list[int] = field(default_factory=list)
+    events: list[PlanChange] = field(default_factory=list)  # the engagement timeline
 
 
 class RecordingCore:
@@ -71,6 +92,7 @@ class RecordingCore:
         sample_s: float = 1.0,
         regime_at: Callable[[float], str] | None = None,
         progress: Callable[[float], None] | None = None,
+        plan: Callable[[], PlanView] | None = None,
     ) -> None:
         self.core = core
         self.ex = exchange
@@ -79,6 +101,8 @@ class RecordingCore:
         self.regime_at = regime_at
         self.progress = progress
         self.series = Series()
+        self.plan = plan
+        self._watch = PlanWatch()
         self._t0: float | None = None
         self._next_sample = -1.0
         self._pos = PositionState()
@@ -91,6 +115,7 @@ class RecordingCore:
             if isinstance(c, PlaceOrder):
                 s.places[c.purpose.value] = s.places.get(c.purpose.value, 0) + 1
                 s.placed_at[c.client_id] = event.ts
+                s.purpose[c.client_id] = c.purpose.value
                 if c.purpose is Purpose.QUOTE:
                     s.quote_ids.add(c.client_id)
             elif isinstance(c, ModifyOrder):
@@ -143,5 +168,19 @@ class RecordingCore:
         s.bid_quoted.append(bid_q)
         s.ask_quoted.append(ask_q)
         s.regime.append(self.regime_at(t - self._t0) if self.regime_at is not None else "all")
+        if self.plan is not None:
+            self._sample_plan(t, self.plan())
         if self.progress is not None:
             self.progress(t - self._t0)
+
+    def _sample_plan(self, t: float, v: PlanView) -> None:
+        s = self.series
+        s.plan_t.append(t)
+        s.plan_spread.append(v.spread_bps)
+        s.plan_guard.append(v.guard_level)
+        s.plan_edge_floor.append(v.edge_floor_bps)
+        s.plan_defend_bid.append("bid" in v.defended)
+        s.plan_defend_ask.append("ask" in v.defended)
+        s.plan_vetoes.append(v.hedge_vetoes)
+        s.plan_state.append(STATE_CODE.get(v.trading_state, 0))
+        s.events += self._watch.update(v)

@@ -1,17 +1,15 @@
-"""Backtest report: metrics from a recorded run (backtest.recorder) and a self-contained HTML page.
+"""Backtest metrics from a recorded run (backtest.recorder); the page is backtest/report_html.py.
 
-Metrics: realized / unrealized / fee PnL, PnL per traded volume (bps), Sharpe on 1-minute equity
-changes, max drawdown, inventory (mean and max |q|, time at the caps), fills and fill ratio,
-two-sided quote uptime, transactions per minute, markout curves per side, fills placed-to-filled
-within a second per side, and a per-regime breakdown. Charts (plotly, with plotly.js embedded so
-the page works offline): equity, inventory, price with our fills, markouts.
+Metrics: realized / unrealized / fee PnL and its split (spread capture vs inventory vs fees,
+backtest/trader_stats.py), PnL per traded volume (bps), win rate and profit factor of closing fills,
+Sharpe on 1-minute equity changes (annualised only past a day), max drawdown, inventory (mean and max
+|q|, time at the caps), fills and fill ratio, two-sided quote uptime, transactions per minute,
+markout curves per side, fills placed-to-filled within a second per side, and a per-regime breakdown.
 """
 
 from __future__ import annotations
 
 import bisect
-import html
-import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lighter_bot.backtest import trader_stats
 from lighter_bot.backtest.recorder import Series
 from lighter_bot.backtest.runner import BacktestResult
 from lighter_bot.config import BotConfig
@@ -27,7 +26,6 @@ from lighter_bot.domain.orders import Side
 
 MARKOUT_HORIZONS_S = (1.0, 5.0, 30.0, 60.0)
 IMMEDIATE_S = 1.0  # a fill this soon after we sent the order counts as "traded almost immediately"
-MINUTES_PER_YEAR = 525_600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +35,19 @@ class FillPoint:
     price: float  # USD
     size: float  # base units
     client_id: int
+    fee: float = 0.0  # USD paid
+    role: str = "maker"
+    purpose: str = "quote"  # quote / hedge_passive / hedge_cross
+
+    @property
+    def sign(self) -> int:
+        return self.side.sign
 
 
-def fill_points(fills: Sequence[Any], market: MarketSpec) -> list[FillPoint]:
-    return [FillPoint(f.t, f.side, market.px(f.price), market.sz(f.size), f.client_id) for f in fills]
+def fill_points(fills: Sequence[Any], market: MarketSpec, purposes: dict[int, str] | None = None) -> list[FillPoint]:
+    p = purposes or {}
+    return [FillPoint(f.t, f.side, market.px(f.price), market.sz(f.size), f.client_id, f.fee, f.role.value,
+                      p.get(f.client_id, "quote" if f.role.value == "maker" else "?")) for f in fills]
 
 
 def mid_at(series: Series, t: float) -> float | None:
@@ -78,27 +85,6 @@ def max_drawdown(equity: Sequence[float]) -> float:
     return dd
 
 
-def sharpe_1m(series: Series) -> tuple[float, float]:
-    """(per-minute ratio mean/std of 1-minute equity changes, the same annualized by sqrt(minutes/year))."""
-    if not series.t:
-        return 0.0, 0.0
-    marks: list[float] = []
-    nxt = series.t[0]
-    for t, e in zip(series.t, series.equity, strict=True):
-        if t >= nxt:
-            marks.append(e)
-            nxt = t + 60.0 - 1e-9
-    rets = [b - a for a, b in itertools.pairwise(marks)]
-    if len(rets) < 2:
-        return 0.0, 0.0
-    mean = sum(rets) / len(rets)
-    var = sum((r - mean) ** 2 for r in rets) / (len(rets) - 1)
-    if var <= 1e-18:
-        return 0.0, 0.0
-    s = mean / math.sqrt(var)
-    return s, s * math.sqrt(MINUTES_PER_YEAR)
-
-
 def at_caps(q: float, notional: float, cfg: BotConfig) -> bool:
     """No further minimum clip could be added without passing a hard cap."""
     g, mk = cfg.guard, cfg.maker
@@ -134,7 +120,8 @@ def compute_metrics(result: BacktestResult, series: Series, fills: Sequence[Fill
     caps = sum(1 for q, no in zip(series.position, series.notional, strict=True) if at_caps(q, no, cfg))
     two = sum(1 for b, a in zip(series.bid_quoted, series.ask_quoted, strict=True) if b and a)
     anyq = sum(1 for b, a in zip(series.bid_quoted, series.ask_quoted, strict=True) if b or a)
-    s1, s_ann = sharpe_1m(series)
+    sh = trader_stats.sharpe(series.t, series.equity, result.sim_seconds)
+    mids = [mid_at(series, f.t) for f in fills]
     placed = sum(series.places.values())
     quote_fill_ids = {f.client_id for f in fills if f.client_id in series.quote_ids}
     immediate: dict[str, float] = {}
@@ -150,8 +137,11 @@ def compute_metrics(result: BacktestResult, series: Series, fills: Sequence[Fill
         "total_pnl": total,
         "volume_quote": vol,
         "pnl_per_volume_bps": total / vol * 1e4 if vol > 0 else 0.0,
-        "sharpe_1m": s1,
-        "sharpe_annualized": s_ann,
+        "sharpe_1m": sh["per_minute"] or 0.0,
+        "sharpe_annualized": sh["annualised"],  # None below a day of data
+        "sharpe": sh,
+        "pnl_split": trader_stats.pnl_split(fills, mids, total),
+        "closing": trader_stats.closing_trades(fills),
         "max_drawdown": max_drawdown(series.equity),
         "mean_abs_position": sum(absq) / n if n else 0.0,
         "max_abs_position": result.max_abs_position,
@@ -180,8 +170,25 @@ def compute_metrics(result: BacktestResult, series: Series, fills: Sequence[Fill
         "wall_seconds": result.wall_seconds,
         "final_position": result.final_position,
         "caps": {"max_position_units": cfg.guard.max_position_units,
-                 "max_inventory_notional": cfg.guard.max_inventory_notional},
+                 "max_inventory_notional": cfg.guard.max_inventory_notional,
+                 "inventory_soft_cap": cfg.maker.inventory_soft_cap,
+                 "hedge_trigger_units": cfg.hedger.trigger_units},
+        "maker_fills": sum(1 for f in fills if f.role == "maker"),
+        "taker_fills": sum(1 for f in fills if f.role != "maker"),
+        "hedge_fills": sum(1 for f in fills if f.purpose.startswith("hedge")),
+        "plan_engagements": _engagements(series),
+        "time_reducing": series.plan_state.count(1) / len(series.plan_state) if series.plan_state else 0.0,
+        "time_halted": series.plan_state.count(2) / len(series.plan_state) if series.plan_state else 0.0,
     }
+
+
+def _engagements(series: Series) -> dict[str, int]:
+    """How often each plan step engaged (and the trading state changed) over the run."""
+    out: dict[str, int] = {}
+    for e in series.events:
+        if e.kind in ("plan", "state"):
+            out[e.event] = out.get(e.event, 0) + 1
+    return out
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -190,61 +197,3 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
 
 def _downsample(n: int, limit: int = 4000) -> int:
     return max(1, n // limit)
-
-
-def html_report(title: str, metrics: dict[str, Any], series: Series, fills: Sequence[FillPoint]) -> str:
-    """A single HTML page with the metrics table and four charts; plotly.js is embedded (no CDN)."""
-    import plotly.graph_objects as go
-    from plotly.offline import get_plotlyjs
-
-    t0 = series.t[0] if series.t else 0.0
-    k = _downsample(len(series.t))
-    ts = [(t - t0) / 60.0 for t in series.t[::k]]
-    figs: list[tuple[str, Any]] = []
-    f1 = go.Figure()
-    f1.add_scatter(x=ts, y=series.equity[::k], name="equity (realized + unrealized)")
-    f1.add_scatter(x=ts, y=series.realized[::k], name="realized")
-    f1.update_layout(xaxis_title="minutes", yaxis_title="USD")
-    figs.append(("Equity", f1))
-    f2 = go.Figure()
-    f2.add_scatter(x=ts, y=series.position[::k], name="position")
-    f2.update_layout(xaxis_title="minutes", yaxis_title="base units")
-    figs.append(("Inventory", f2))
-    km = _downsample(len(series.mid_t))
-    f3 = go.Figure()
-    f3.add_scatter(x=[(t - t0) / 60.0 for t in series.mid_t[::km]], y=series.mid[::km], name="mid")
-    for side, colour, sym in ((Side.BID, "green", "triangle-up"), (Side.ASK, "red", "triangle-down")):
-        pts = [f for f in fills if f.side is side]
-        f3.add_scatter(x=[(f.t - t0) / 60.0 for f in pts], y=[f.price for f in pts], mode="markers",
-                       marker={"color": colour, "symbol": sym, "size": 8},
-                       name="our buys" if side is Side.BID else "our sells")
-    f3.update_layout(xaxis_title="minutes", yaxis_title="USD")
-    figs.append(("Price with our fills", f3))
-    f4 = go.Figure()
-    for side, per in metrics["markouts"].items():
-        hs = sorted(per, key=float)
-        f4.add_scatter(x=[float(h) for h in hs], y=[per[h]["mean_bps"] for h in hs], mode="lines+markers",
-                       name=f"{side} fills")
-    f4.update_layout(xaxis_title="horizon (s)", yaxis_title="mean markout (bps, + = in our favour)", xaxis_type="log")
-    figs.append(("Markouts", f4))
-
-    rows = []
-    for key, val in metrics.items():
-        if isinstance(val, dict):
-            val = json.dumps(val, sort_keys=True, default=str)
-        elif isinstance(val, float):
-            val = f"{val:.6g}"
-        rows.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(str(val))}</td></tr>")
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title>",
-        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
-        "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}</style>",
-        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
-        f"<h1>{html.escape(title)}</h1><table>{''.join(rows)}</table>",
-    ]
-    for name, fig in figs:
-        parts.append(f"<h2>{html.escape(name)}</h2>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=False))
-    parts.append("</body></html>")
-    return "\n".join(parts)

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from lighter_bot.backtest.recorder import RecordingCore, Series
-from lighter_bot.backtest.report import FillPoint, compute_metrics, fill_points, html_report, write_json
+from lighter_bot.backtest.report import FillPoint, compute_metrics, fill_points, write_json
+from lighter_bot.backtest.report_html import RunInfo, html_report
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.config import BotConfig
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
+from lighter_bot.engine.plan_view import plan_view
 from lighter_bot.errors import DataError
 from lighter_bot.venues.sim.rules import VenueRules
 from lighter_bot.venues.sim.source import Row
@@ -59,18 +61,21 @@ def run_recorded(cfg: BotConfig, market: MarketSpec, rows: Iterator[Row] | list[
     clock = SimClock()
     ex = make_exchange(market, rows, rules, seed)
     core = EngineCore(cfg, market, clock)
-    rec = RecordingCore(core, ex, regime_at=regime_at, progress=progress)
+    rec = RecordingCore(core, ex, regime_at=regime_at, progress=progress, plan=lambda: plan_view(core))
     res = run_backtest(ex, rec, clock, duration_s=duration_s, tick_s=tick_s)
-    fills = fill_points(ex.fills, market)
+    fills = fill_points(ex.fills, market, rec.series.purpose)
     return RecordedRun(res, rec.series, fills, compute_metrics(res, rec.series, fills, cfg))
 
 
-def write_reports(run: RecordedRun, title: str, html_path: str | None, json_path: str | None,
-                  extra: dict[str, Any] | None = None) -> None:
+def write_reports(run: RecordedRun, info: RunInfo, html_path: str | None, json_path: str | None,
+                  baseline: RecordedRun | None = None, extra: dict[str, Any] | None = None) -> None:
     try:
         if json_path:
-            write_json(Path(json_path), {**(extra or {}), **run.metrics})
+            doc = {**(extra or {}), **run.metrics}
+            if baseline is not None:
+                doc["baseline"] = baseline.metrics
+            write_json(Path(json_path), doc)
         if html_path:
-            Path(html_path).write_text(html_report(title, run.metrics, run.series, run.fills))
+            Path(html_path).write_text(html_report(info, run, baseline))
     except OSError as exc:
         raise DataError(f"cannot write the report: {exc}") from None

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from lighter_bot.backtest.matrix import VARIANTS, regime_labeler, variant_config
+from lighter_bot.backtest.report_html import RunInfo
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.backtest.session import ProgressBar, RecordedRun, run_recorded, write_reports
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import BotConfig, config_path, load_config, merge_profile, parse_config, read_yaml
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
@@ -71,8 +74,9 @@ def backtest(
     seed: Annotated[int, typer.Option("--seed", help="random seed (scenario and latency jitter)")] = 7,
     duration: Annotated[float | None, typer.Option("--duration", min=1.0, help="simulated seconds (scenario default 3600; data: all of it)")] = None,
     tier: Annotated[str, typer.Option("--tier", help="account tier: standard or premium")] = "standard",
-    json_path: Annotated[str | None, typer.Option("--json", help="also write the result as JSON here")] = None,
-    report: Annotated[str | None, typer.Option("--report", help="write an HTML report (metrics, charts) here")] = None,
+    as_json: Annotated[bool, flags.json_switch("print the result as JSON on stdout instead of the summary")] = False,
+    json_path: Annotated[str | None, flags.json_out("also write the result as JSON to this file")] = None,
+    report: Annotated[str | None, flags.report("write an HTML report here (summary with units and a baseline column, PnL split, drawdown, plan steps, fills, config)")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="market profile YAML (default for --data: derived from the market spec)")] = None,
     variant: Annotated[str, typer.Option("--variant", help=f"strategy variant of the matrix: {', '.join(VARIANTS)}")] = "full",
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
@@ -80,6 +84,8 @@ def backtest(
     symbol: Annotated[str | None, typer.Option("--symbol", help=SYMBOL_HELP)] = None,
 ) -> None:
     """Run the bot in fast-forward and print a summary (PnL, fills, volume, exposure, speed)."""
+    if as_json:
+        flags.refuse_json_path([p for p in paths or [] if p.endswith(".json")])  # the old `--json out.json`
     files = [*(data or []), *(paths or [])]
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
@@ -94,7 +100,8 @@ def backtest(
             raise fail(f"unknown scenario {scenario!r} (known: {', '.join(scenario_names())})")
         cfg = _with_tier(load_config(config, profile), tier.lower())
         market = SOL_PERP
-        rows = make_scenario(scenario, seed, duration or 3600.0, market, cfg.sim.start_price)
+        start_price = cfg.sim.start_price
+        rows = make_scenario(scenario, seed, duration or 3600.0, market, start_price)
         source = f"scenario {scenario}"
     else:
         rec = replay.load(files, LoadOptions(tz_hours=tz, symbol=symbol))
@@ -111,7 +118,7 @@ def backtest(
         rows = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
     recorded: RecordedRun | None = None
     try:
-        if report or json_path:  # recorded run: the report's metrics (backtest/report.py)
+        if report or json_path or as_json:  # recorded run: the report's metrics (backtest/report.py)
             total = (duration or 3600.0) if scenario else (end - start)
             bar = ProgressBar(total)
             recorded = run_recorded(cfg, market, rows, rules, seed, duration,
@@ -125,8 +132,22 @@ def backtest(
     out = {**res.to_dict(), "source": source, "tier": tier.lower(), "market": market.symbol,
            "config_hash": cfg.config_hash(), **(recorded.metrics if recorded is not None else {})}
     if recorded is not None and report:
-        write_reports(recorded, f"lighter-bot backtest: {source} ({market.symbol}, {tier.lower()}, seed {seed})",
-                      report, None)
+        # The baseline column: the `baseline` variant (backtest/matrix.py) on the same market events.
+        again = make_scenario(scenario, seed, duration or 3600.0, market, start_price) if scenario else rows
+        baseline = run_recorded(variant_config(cfg, "baseline"), market, again, rules, seed, duration,
+                                regime_labeler(scenario) if scenario else None)
+        out["baseline"] = baseline.metrics
+        title = source if variant == "full" else f"{source}, variant {variant}"
+        info = RunInfo(title, market.symbol, tier.lower(), seed, cfg, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        write_reports(recorded, info, report, None, baseline)
+    if json_path:
+        try:
+            Path(json_path).write_text(json.dumps(out, indent=2, sort_keys=True, default=str) + "\n")
+        except OSError as exc:
+            raise fail(f"cannot write --json-out {json_path}: {exc.strerror}") from None
+    if as_json:
+        typer.echo(json.dumps(out, indent=2, sort_keys=True, default=str))
+        return
     typer.echo(
         f"{source} | {market.symbol} | tier {tier.lower()} | seed {seed}\n"
         f"fills={res.fills} volume_base={res.volume_base:.6g} volume_quote={res.volume_quote:.2f}\n"
@@ -139,11 +160,6 @@ def backtest(
         f"requests_per_minute={(res.requests + res.background_requests) / max(res.sim_seconds / 60.0, 1e-9):.1f} "
         f"rate_limited={res.requests_refused}"
     )
-    if json_path:
-        try:
-            Path(json_path).write_text(json.dumps(out, indent=2, sort_keys=True, default=str) + "\n")
-        except OSError as exc:
-            raise fail(f"cannot write --json {json_path}: {exc.strerror}") from None
 
 
 __all__ = ["Row", "backtest", "run_one"]

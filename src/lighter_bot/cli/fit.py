@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from lighter_bot.backtest.fit import FIT_HORIZON_S, fit_fair_value, sample_features
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
-from lighter_bot.errors import ConfigError
 from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.ops.profiles import load_profile, render_profile, write_atomic
 from lighter_bot.venues.sim import replay
@@ -20,8 +20,8 @@ from lighter_bot.venues.sim.tape_exchange import make_exchange
 @user_errors
 def fit(
     data: Annotated[list[str], typer.Option("--data", help="recorded market file(s) of one instrument; repeatable")],
-    out: Annotated[str | None, typer.Option("--out", help="profile YAML to write the coefficients into "
-                                            "(created from the instrument's derived sizes if absent)")] = None,
+    out: Annotated[str | None, flags.profile_out("profile YAML to write the coefficients into "
+                                                 "(created from the instrument's derived sizes if absent)")] = None,
     horizon: Annotated[float, typer.Option("--horizon", min=0.05, help="mid move to predict, seconds ahead "
                                            "(the quote's entry delay + how long it must hold)")] = FIT_HORIZON_S,
     train_fraction: Annotated[float, typer.Option("--train-fraction", min=0.1, max=0.9,
@@ -60,5 +60,5 @@ def fit(
     try:
         write_atomic(path, render_profile(profile, header))
     except OSError as exc:
-        raise ConfigError([f"cannot write --out {out}: {exc.strerror}"]) from None
+        raise fail(f"cannot write --profile-out {out}: {exc.strerror}") from None
     typer.echo(f"wrote {path}")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from lighter_bot.backtest.matrix import ABLATIONS, DATA_PREFIX, build_cases, format_table, run_matrix
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import load_config
 from lighter_bot.venues.sim.rules import TIERS
@@ -37,7 +38,8 @@ def matrix(
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds per scenario (S, S+1, ...)")] = 3,
     seed_base: Annotated[int, typer.Option("--seed-base", help="first seed S")] = 1,
     duration: Annotated[float, typer.Option("--duration", min=1.0, help="simulated seconds per run")] = 3600.0,
-    json_path: Annotated[str | None, typer.Option("--json", help="write every row as a JSON list here")] = None,
+    as_json: Annotated[bool, flags.json_switch("print every row as a JSON list on stdout instead of the table")] = False,
+    json_path: Annotated[str | None, flags.json_out("also write every row as a JSON list to this file")] = None,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="parallel processes")] = 2,
     ablation: Annotated[bool, typer.Option("--ablation", help="add full-minus-one-step variants")] = False,
     data: Annotated[list[str] | None, typer.Option(
@@ -47,8 +49,10 @@ def matrix(
     walk_forward: Annotated[bool, typer.Option(
         "--walk-forward", help="judge each recording on each half, with the fair value fitted on the other half")] = False,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
+    extra: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Run the scenario matrix and print one table of mean PnL per scenario and variant."""
+    flags.refuse_json_path(extra)
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
     names = run_names(scenarios, data)
@@ -66,9 +70,9 @@ def matrix(
 
     rows = run_matrix(cases, cfg, jobs, progress)
     print(file=sys.stderr)
-    typer.echo(format_table(rows))
+    typer.echo(json.dumps(rows, indent=1) if as_json else format_table(rows))
     if json_path:
         try:
             Path(json_path).write_text(json.dumps(rows, indent=1) + "\n")
         except OSError as exc:
-            raise fail(f"cannot write --json {json_path}: {exc.strerror}") from None
+            raise fail(f"cannot write --json-out {json_path}: {exc.strerror}") from None

@@ -1,5 +1,6 @@
-"""`lighter-bot metrics dump|window|reset|export|import-json` (= scripts/metrics_tool.py) and
-`lighter-bot dump-metrics` (= scripts/dump_metrics.py)."""
+"""`lighter-bot ledger dump|window|reset|export|import-json` (= scripts/metrics_tool.py; `lighter-bot
+metrics ...` is the same, its old name) and `lighter-bot dump-metrics` (= scripts/dump_metrics.py, the
+running bot's Prometheus metrics)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import BotConfig, load_config, load_secrets
 from lighter_bot.domain.fills import AccountFill
@@ -103,7 +105,7 @@ def export(
 def import_json(
     ctx: typer.Context,
     input_: Annotated[Path, typer.Option("--input", help="JSON: a list of trades or {\"trades\": [...]}")],
-    account_index: Annotated[int | None, typer.Option("--account-index", help="our Lighter account (default: env LIGHTER_ACCOUNT_INDEX)")] = None,
+    account_index: Annotated[int | None, flags.account_index()] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Add Lighter trades (REST or WS format) or ledger rows to the ledger, skipping known trade ids."""
@@ -132,7 +134,10 @@ def dump_metrics(ctx: typer.Context) -> None:
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="metrics")
+    # `ledger` is the name (the fills ledger); `metrics`, its first name, stays as an alias so nothing typed
+    # before breaks, hidden because `dump-metrics` is what reads the bot's Prometheus /metrics.
+    root.add_typer(app, name="ledger")
+    root.add_typer(app, name="metrics", hidden=True)
     root.command("dump-metrics", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
                                                     "help_option_names": []},
                  add_help_option=False)(dump_metrics)

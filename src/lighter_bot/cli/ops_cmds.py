@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 import typer
 
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import config_path, load_config, load_secrets
 from lighter_bot.domain.orders import Side
-from lighter_bot.errors import ConfigError, DataError
+from lighter_bot.errors import DataError
 from lighter_bot.ops import profiles as prof
 from lighter_bot.ops import suggest as sugg
 from lighter_bot.ops import trades as tr
@@ -43,12 +44,13 @@ def _base_url(explicit: str | None, config: str | None) -> str:
 
 
 def _decimal(flag: str, value: str) -> Decimal:
+    """A flag's number (a bad flag is a bad flag, not "invalid configuration")."""
     try:
         d = Decimal(value)
     except InvalidOperation:
-        raise ConfigError([f"{flag} {value!r} is not a number"]) from None
+        raise fail(f"{flag} {value!r} is not a number") from None
     if not d.is_finite():
-        raise ConfigError([f"{flag} {value!r} is not a finite number"])
+        raise fail(f"{flag} {value!r} is not a finite number")
     return d
 
 
@@ -210,7 +212,7 @@ def refresh_ws_token(
 @user_errors
 def fetch_trades(
     base_url: BaseUrlOpt = None,
-    account: Annotated[int | None, typer.Option("--account", help="account index (default: LIGHTER_ACCOUNT_INDEX)")] = None,
+    account: Annotated[int | None, flags.account_index()] = None,
     market_id: Annotated[int | None, typer.Option("--market-id", help="only this market")] = None,
     limit: Annotated[int, typer.Option("--limit", help="newest N trades (paged by 100)")] = 200,
     mark_mid: Annotated[str | None, typer.Option("--mark-mid", help="mid price for mark-to-market of the open position")] = None,
@@ -229,7 +231,7 @@ def fetch_trades(
     secrets = load_secrets()
     acct = account if account is not None else secrets.account_index
     if acct is None:
-        raise fail("pass --account N (or set LIGHTER_ACCOUNT_INDEX)")
+        raise fail("pass --account-index N (or --account N, or set LIGHTER_ACCOUNT_INDEX)")
     bearer = token or (secrets.api_bearer.get_secret_value() if secrets.api_bearer else None)
     if not bearer:
         raise fail("pass --token or set LIGHTER_API_BEARER (mint one with scripts/refresh_ws_token.py)")
@@ -319,7 +321,10 @@ def suggest_markets(
         typer.echo(json.dumps(doc, indent=2))
         return
     typer.echo("score = " + " + ".join(f"{w:g} x {n}" for n, w in sugg.WEIGHTS.items()) + f"  (balance ${balance_usd:g})")
-    typer.echo(f"{'rank':>4} {'id':>4} {'symbol':<10} {'score':>6} {'vol24h $':>14} {'spread':>7} {'range':>6} {'min $':>7}  parts")
+    typer.echo(f"{'rank':>4} {'id':>4} {'symbol':<10} {'score':>5} {'24h volume':>14} {'spread':>7} {'24h range':>9} "
+               f"{'min order':>9}  part scores (0-1)")
+    typer.echo(f"{'':>4} {'':>4} {'':<10} {'(0-1)':>5} {'(USD)':>14} {'(bps)':>7} {'(bps)':>9} {'(USD)':>9}  "
+               "vol=volume spr=spread rng=range min=min order act=trades")
     for i, s in enumerate(ranked[:top], 1):
         typer.echo(_row(i, s))
     if target is not None:
@@ -341,7 +346,8 @@ def _row(i: int, s: sugg.Suggestion) -> str:
     min_usd = f"{float(min_clip_value(m)):.2f}" if m.last_trade_price > 0 else "-"
     parts = " ".join(f"{_SHORT[p.name]}={p.score:.2f}" for p in s.parts)
     flag = "  [" + "; ".join(s.flags) + "]" if s.flags else ""
-    return f"{i:>4} {m.market_id:>4} {m.symbol:<10} {s.score:>6.3f} {float(m.daily_quote_volume):>14,.0f} {spread:>7} {rng:>6} {min_usd:>7}  {parts}{flag}"
+    return (f"{i:>4} {m.market_id:>4} {m.symbol:<10} {s.score:>5.3f} {float(m.daily_quote_volume):>14,.0f} {spread:>7} "
+            f"{rng:>9} {min_usd:>9}  {parts}{flag}")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lighter_bot.backtest.reality import Reality, format_table, html, measure
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.errors import DataError
@@ -28,7 +29,7 @@ def measure_recording(files: list[str], rules: VenueRules, seed: int, name: str 
     if not rows:
         raise DataError(f"{rep.source}: no market rows in the data")
     tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
-    return measure(name or rep.source, rep.market, lambda: TapeExchange(rep.market, tape, rules, seed), rules,
+    return measure(name or f"{rep.market.symbol} ({rep.summary.format})", rep.market, lambda: TapeExchange(rep.market, tape, rules, seed), rules,
                    first_mid(rows, rep.market, rep.source))
 
 
@@ -46,11 +47,14 @@ def reality(
     seed: Annotated[int, typer.Option("--seed", help="seed of scenarios and latency jitter")] = 1,
     duration: Annotated[float, typer.Option("--duration", min=60.0, help="simulated seconds per scenario")] = 1800.0,
     tier: Annotated[str, typer.Option("--tier", help="account tier whose delays and budget apply")] = "standard",
-    html_path: Annotated[str | None, typer.Option("--html", help="write the table and charts as HTML here")] = None,
-    json_path: Annotated[str | None, typer.Option("--json", help="write the measurements as JSON here")] = None,
+    html_path: Annotated[str | None, flags.report("write the table and charts as an HTML report here")] = None,
+    as_json: Annotated[bool, flags.json_switch("print the measurements as JSON on stdout instead of the table")] = False,
+    json_path: Annotated[str | None, flags.json_out("also write the measurements as JSON to this file")] = None,
+    extra: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Measure fills and markouts of a fixed probe quoter (touch, 1, 2, 3.5, 6.5, 10 bps from the mid) and
     the market's statistics, for real recordings and synthetic scenarios, in one table."""
+    flags.refuse_json_path(extra)
     if tier.lower() not in TIERS:
         raise fail(f"--tier {tier!r} is not a tier (use one of: {', '.join(TIERS)})")
     unknown = [s for s in scenario or [] if s not in scenario_names()]
@@ -61,11 +65,12 @@ def reality(
     rules = tier_rules(tier.lower()).with_(maker_fee_rate=0.0, taker_fee_rate=0.0)
     out = [measure_recording(d.split("+"), rules, seed) for d in data or []]
     out += [measure_scenario(s, seed, duration, rules) for s in scenario or []]
-    typer.echo(format_table(out))
+    doc = [r.to_dict() for r in out]
+    typer.echo(json.dumps(doc, indent=1, default=str) if as_json else format_table(out))
     try:
         if html_path:
             Path(html_path).write_text(html(f"lighter-bot reality ({tier.lower()} tier)", out))
         if json_path:
-            Path(json_path).write_text(json.dumps([r.to_dict() for r in out], indent=1, default=str) + "\n")
+            Path(json_path).write_text(json.dumps(doc, indent=1, default=str) + "\n")
     except OSError as exc:
         raise fail(f"cannot write the output: {exc.strerror}") from None

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import load_config
 from lighter_bot.engine.clock import LiveClock
@@ -19,8 +20,8 @@ from lighter_bot.venues.lighter.venue import ws_url_for
 
 @user_errors
 def record(
-    market: Annotated[int, typer.Option("--market", min=0, help="Lighter market index (e.g. 2 = SOL)")],
-    out: Annotated[Path, typer.Option("--out", help="output file, zstd-compressed JSONL (name it *.jsonl.zst)")],
+    market: Annotated[int, flags.market_id("Lighter market index (e.g. 2 = SOL)", min=0)],
+    out: Annotated[Path, flags.output("output file, zstd-compressed JSONL (name it *.jsonl.zst)")],
     base_url: Annotated[str | None, typer.Option("--base-url", help="Lighter REST base URL (default: api.base_url)")] = None,
     duration: Annotated[float | None, typer.Option("--duration", min=0.0, help="stop after this many seconds")] = None,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
@@ -28,9 +29,9 @@ def record(
     """Record until Ctrl-C, SIGTERM or --duration; each line is {"ts": receive epoch s, "frame": raw frame}."""
     configure_logging()
     if out.suffix != ".zst":
-        raise fail(f"--out {out}: the recording is zstd-compressed; name it *.jsonl.zst (e.g. {out.stem}.jsonl.zst)")
+        raise fail(f"--output {out}: the recording is zstd-compressed; name it *.jsonl.zst (e.g. {out.stem}.jsonl.zst)")
     if not out.parent.is_dir():
-        raise fail(f"--out {out}: directory {out.parent} does not exist")
+        raise fail(f"--output {out}: directory {out.parent} does not exist")
     if base_url is None:
         cfg = load_config(config)
         ws_url = cfg.api.ws_url or ws_url_for(cfg.api.base_url)

@@ -18,6 +18,7 @@ from lighter_bot.engine.core import EngineCore
 from lighter_bot.engine.runner import EngineRunner, RunSummary
 from lighter_bot.telemetry.logs import configure_logging, register_secrets
 from lighter_bot.telemetry.services import BotServices
+from lighter_bot.venues.base import SHUTDOWN_BUDGET_S
 
 log = structlog.get_logger("run")
 
@@ -41,9 +42,23 @@ def run(
         raise fail("--speed only applies to --venue sim")
     summary = asyncio.run(_run(cfg, venue, scenario, seed, duration, speed, port, host, base_url))
     typer.echo("summary: " + " | ".join(summary.lines()))
-    if summary.resting_orders_left:
-        typer.echo(f"warning: {summary.resting_orders_left} order(s) still resting after shutdown", err=True)
+    warning = resting_warning(summary.resting_orders_left)
+    if warning:
+        typer.echo(warning, err=True)
         raise typer.Exit(1)
+
+
+def resting_warning(left: int) -> str | None:
+    """What to say when shutdown could not confirm a clean exchange (None when it did): -1 means the
+    exchange did not answer in time, not "-1 orders"."""
+    if left < 0:
+        return (f"warning: could not confirm that no order of ours rests: the exchange did not answer within the "
+                f"{SHUTDOWN_BUDGET_S:g} s shutdown budget. On Lighter the dead-man switch cancels anything left "
+                "within 6 minutes; the next start cancels it at once.")
+    if left:
+        return (f"warning: {left} order(s) of ours still resting after shutdown (the exchange's listing); the next "
+                "start cancels them, the dead-man switch within 6 minutes")
+    return None
 
 
 async def _run(
@@ -64,7 +79,7 @@ async def _run(
     built = await build_venue(cfg, secrets, venue_choice, scenario=scenario, seed=seed, speed=speed, base_url=base_url)
     core = EngineCore(cfg, built.venue.market, built.clock, client_id_base=built.client_id_base)
     services = BotServices(cfg, core, built.venue, built.clock, built.source)
-    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks)
+    runner = EngineRunner(core, services.venue, built.clock, sinks=services.sinks, observers=services.observers)
     bind_host, bind_port = host or cfg.telemetry.host, cfg.telemetry.port if port is None else port
     try:
         await services.start(bind_host, bind_port, serve=cfg.telemetry.enabled)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from lighter_bot.backtest.sweep import SPACE, run_sweep
+from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.cli.matrix import run_names
 from lighter_bot.config import load_config
@@ -27,10 +28,13 @@ def sweep(
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="trials evaluated in parallel")] = 2,
     sampler_seed: Annotated[int, typer.Option("--sampler-seed", help="seed of the TPE sampler")] = 0,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="run trials on this Ray cluster (needs `pip install ray`)")] = None,
-    json_path: Annotated[str | None, typer.Option("--json", help="write the trials and the best parameters here")] = None,
+    as_json: Annotated[bool, flags.json_switch("print the trials and the best parameters as JSON on stdout")] = False,
+    json_path: Annotated[str | None, flags.json_out("also write the trials and the best parameters to this file")] = None,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
+    extra: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Search the parameters in backtest.sweep.SPACE for the best total PnL (caps never exceeded)."""
+    flags.refuse_json_path(extra)
     names = run_names(scenarios, data)
     if not names:
         raise fail("nothing to run: pass --scenarios or --data")
@@ -41,12 +45,15 @@ def sweep(
         print(f"trial {n}/{trials}: {v}", file=sys.stderr, flush=True)
 
     res = run_sweep(cfg, names, seeds, seed_base, duration, trials, jobs, sampler_seed, ray_address, show)
-    typer.echo(f"best total PnL {res.best_value:+.4f} USD over {len(names)} scenario(s) x {seeds} seed(s)")
-    for p, _lo, _hi in SPACE:
-        typer.echo(f"  {p} = {res.best_params.get(p, float('nan')):.4g}")
+    doc = {"best_value": res.best_value, "best_params": res.best_params, "trials": res.trials}
+    if as_json:
+        typer.echo(json.dumps(doc, indent=1))
+    else:
+        typer.echo(f"best total PnL {res.best_value:+.4f} USD over {len(names)} scenario(s) x {seeds} seed(s)")
+        for p, _lo, _hi in SPACE:
+            typer.echo(f"  {p} = {res.best_params.get(p, float('nan')):.4g}")
     if json_path:
         try:
-            Path(json_path).write_text(json.dumps({"best_value": res.best_value, "best_params": res.best_params,
-                                                   "trials": res.trials}, indent=1) + "\n")
+            Path(json_path).write_text(json.dumps(doc, indent=1) + "\n")
         except OSError as exc:
-            raise fail(f"cannot write --json {json_path}: {exc.strerror}") from None
+            raise fail(f"cannot write --json-out {json_path}: {exc.strerror}") from None

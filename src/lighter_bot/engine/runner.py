@@ -19,11 +19,12 @@ from lighter_bot.domain.events import Event, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore
-from lighter_bot.venues.base import Venue
+from lighter_bot.venues.base import SHUTDOWN_BUDGET_S, UNCHECKED, Venue
 
 log = structlog.get_logger("runner")
 
 FillSink = Callable[[Sequence[FillRecord]], object]
+EventObserver = Callable[[Event, Sequence[Command]], object]  # after the core handled an event (telemetry/oplog.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ class RunSummary:
             f"fills={self.fills} volume_base={self.volume_base:.3f} volume_quote={self.volume_quote:.2f}",
             f"realized_pnl={self.realized_pnl:.4f} unrealized_pnl={self.unrealized_pnl:.4f} fees={self.fees:.4f}",
             f"position={self.position:.3f} max_abs_position={self.max_abs_position:.3f} "
-            f"resting_orders_left={self.resting_orders_left}",
+            f"resting_orders_left={'unknown' if self.resting_orders_left < 0 else self.resting_orders_left}",
         ]
 
 
@@ -55,11 +56,13 @@ class EngineRunner:
         clock: Clock,
         sinks: Sequence[FillSink] = (),
         tick_seconds: float = 0.05,
+        observers: Sequence[EventObserver] = (),
     ) -> None:
         self.core = core
         self.venue = venue
         self.clock = clock
         self.sinks = list(sinks)
+        self.observers = list(observers)
         self.tick_seconds = tick_seconds
         self.max_abs_position_lots = 0
         self.started_at: float | None = None
@@ -85,17 +88,9 @@ class EngineRunner:
         if fills:
             for sink in self.sinks:
                 sink(fills)
-        self._log_guard_changes()
+        for obs in self.observers:
+            obs(event, cmds)
         return cmds
-
-    def _log_guard_changes(self) -> None:
-        """Every level change of the self-healing PnL guard goes to the log (plan step 2: engagements are logged)."""
-        for ch in self.core.program.guard_watch.drain():
-            event = "pnl_guard_engaged" if ch.level_from == 0 else (
-                "pnl_guard_released" if ch.level_to == 0 else "pnl_guard_step")
-            log.warning(event, level_from=ch.level_from, level_to=ch.level_to, last_slice_pnl=ch.last_slice_pnl,
-                        extra_bps=ch.extra_bps, size_multiplier=ch.size_multiplier,
-                        engagements=self.core.program.guard_watch.engagements)
 
     async def _submit(self, cmds: list[Command]) -> None:
         try:
@@ -151,13 +146,18 @@ class EngineRunner:
         try:
             if cmds:
                 await self.venue.submit(cmds)
-            self.resting_after_shutdown = await self.venue.shutdown()
+            # The venue bounds its own steps; this is the backstop that keeps us inside Railway's drain.
+            self.resting_after_shutdown = await asyncio.wait_for(self.venue.shutdown(), SHUTDOWN_BUDGET_S + 1.0)
             await self._drain_after_shutdown()
+        except TimeoutError:
+            self.resting_after_shutdown = UNCHECKED
+            self.last_error = f"shutdown: the venue did not finish within {SHUTDOWN_BUDGET_S:g} s"
+            log.error("shutdown_budget_exceeded", seconds=SHUTDOWN_BUDGET_S)
         except Exception as exc:
             self.last_error = f"shutdown: {type(exc).__name__}: {exc}"
             log.error("shutdown_failed", error=self.last_error)
 
-    async def _drain_after_shutdown(self, timeout_s: float = 5.0) -> None:
+    async def _drain_after_shutdown(self, timeout_s: float = 2.0) -> None:
         """Events the venue produced while we cancelled still reach the core and the sinks: a quote
         that filled before its cancel landed is a real fill the ledger must have. Nothing is sent."""
 

@@ -68,8 +68,28 @@ def _rt_yaml() -> YAML:
     return y
 
 
+def _profile_file_problem(path: Path) -> str | None:
+    """A clear word for the two ways the docs' `profiles/market_<id>.yaml` goes wrong, and a missing file."""
+    text = str(path)
+    there = sorted(str(p) for p in path.parent.glob("market_*.yaml")) if path.parent.is_dir() else []
+    have = f" (profiles there: {', '.join(there)})" if there else f" (no market_*.yaml in {path.parent}/)"
+    if any(p in text for p in PLACEHOLDERS):
+        example = there[0] if there else text.replace("<id>", "2").replace("{id}", "2")
+        return (f"--profile {text}: <id> stands for the market id; write it, e.g. --profile {example}{have}. "
+                "set_market.py --profile-out fills it in for you, because it knows the market")
+    if path.is_file():
+        return None
+    if text.endswith("_") or text.endswith("market"):
+        return (f"--profile {text}: no such file. Typed unquoted, `market_<id>.yaml` is cut by the shell: `<` and `>` "
+                f"are redirections. Write the id (profiles/market_2.yaml) or quote the path{have}")
+    return f"--profile {text}: no such file{have}"
+
+
 def load_profile(path: Path) -> dict[str, Any]:
     """Read a profile and check its shape (the values are checked when merged into a config)."""
+    problem = _profile_file_problem(path)
+    if problem:
+        raise DataError(problem)
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError([f"a profile must be a mapping with market, maker, hedger, guard, metadata; got {type(data).__name__}"], str(path))

@@ -2,7 +2,7 @@
 
 Errors are mapped to the bot's exception tree so the CLI can say what to fix:
 an unreachable or wrong URL, a bad parameter (HTTP 400/404) and a rejected token (401/403) are the
-user's to fix (ConfigError / DataError, exit 2); 5xx, 429 and non-JSON answers are the venue's
+user's to fix (ConfigError / DataError / AuthError, exit 2); 5xx, 429 and non-JSON answers are the venue's
 (VenueError, exit 1). The auth token travels only in the `authorization` header, never in a URL,
 so it cannot leak into an error message or a proxy log.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from lighter_bot.errors import ConfigError, DataError, VenueError
+from lighter_bot.errors import AuthError, ConfigError, DataError, VenueError
 
 DEFAULT_TIMEOUT_S = 15.0
 TRADES_PAGE_MAX = 100  # Lighter caps /api/v1/trades at 100 per page
@@ -78,8 +78,9 @@ def _decode(url: str, status: int, body: str, auth: bool) -> dict[str, Any]:
     # Lighter (and the emulator) may answer a bad token with 400 "invalid auth": name the fix either way.
     auth_problem = status in (401, 403) or (status == 400 and any(w in message.lower() for w in ("auth", "token")))
     if auth and auth_problem:
-        raise ConfigError([f"{url} rejected the auth token (HTTP {status}{message}): refresh it with "
-                           "`python scripts/refresh_ws_token.py --config config.yaml`"])
+        raise AuthError(f"authentication failed: {url} refused the auth token (HTTP {status}{message}). Mint a "
+                        "fresh one with `python scripts/refresh_ws_token.py --config config.yaml` and pass it with "
+                        "--token or LIGHTER_API_BEARER (tokens expire after at most 8 h)")
     if status in (400, 404):
         raise DataError(f"{url} answered HTTP {status}{message}: check the parameters")
     if status == 429:

@@ -23,6 +23,7 @@ from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.orders import Purpose, Side
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore, TradingState
+from lighter_bot.engine.plan_view import plan_view
 from lighter_bot.records.accounting import market_slug
 from lighter_bot.records.ledger import market_key
 from lighter_bot.records.report import window_label
@@ -30,13 +31,14 @@ from lighter_bot.records.service import RecordsService
 from lighter_bot.telemetry.health import HealthReport, evaluate
 from lighter_bot.telemetry.http import make_app
 from lighter_bot.telemetry.metrics import MARKOUT_HORIZONS, STATUS_GAUGES, TREND_CODE, BotMetrics
+from lighter_bot.telemetry.oplog import OperatorLog
 from lighter_bot.telemetry.tap import VenueTap
 
 log = structlog.get_logger("telemetry")
 
 _STATE_CODE = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 SERIES_FIELDS = ("realized", "unrealized", "total", "inventory", "mid", "bid", "ask", "spread_bps", "fills",
-                 "state")
+                 "state", "guard_level", "edge_floor_bps", "defend_bid", "defend_ask", "hedge_vetoes")
 
 
 @dataclass
@@ -92,6 +94,7 @@ class TelemetryBridge:
         self.records = records or RecordsService(mc.model_copy(update={"enabled": False}), core.market,
                                                  config.config_hash(), "memory")
         self.tap = tap
+        self.oplog: OperatorLog | None = None  # set by BotServices: its recent lines feed the dashboard
         self.started_at = clock.now()
         self.sample_seconds = sample_seconds
         self.position_snapshot_seconds = position_snapshot_seconds
@@ -323,7 +326,8 @@ class TelemetryBridge:
             self.records.snapshot_position(self.position_row(now))
 
     def sample(self, now: float) -> None:
-        q, st = self.quotes(), self.core.status()
+        v = plan_view(self.core)
+        q = {} if v.trading_state == TradingState.HALTED.value else self.quotes()  # halted: nothing is quoted
         snap = self.records.books.snapshot(self.marks())
         self.series.add(now, {
             "realized": snap["realized_quote"],
@@ -333,9 +337,14 @@ class TelemetryBridge:
             "mid": self.core.state.mid,
             "bid": q.get(Side.BID),
             "ask": q.get(Side.ASK),
-            "spread_bps": st.spread_bps,
+            "spread_bps": v.spread_bps,
             "fills": float(self.records.books.totals.fills),
-            "state": float(_STATE_CODE[st.trading_state]),
+            "state": float(_STATE_CODE[TradingState(v.trading_state)]),
+            "guard_level": float(v.guard_level),
+            "edge_floor_bps": v.edge_floor_bps,
+            "defend_bid": 1.0 if "bid" in v.defended else 0.0,
+            "defend_ask": 1.0 if "ask" in v.defended else 0.0,
+            "hedge_vetoes": float(v.hedge_vetoes),
         })
 
     def position_row(self, now: float) -> dict[str, Any]:

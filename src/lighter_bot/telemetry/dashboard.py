@@ -1,12 +1,16 @@
 """The data behind GET /dashboard: the 5-minute and 6-hour windows, PnL, inventory against the
-caps, quotes and spread, fills, markouts, and the trading state with its reasons, as one JSON
-document that the page (telemetry/static/dashboard.js) polls and draws with plotly.js."""
+caps, quotes and spread (none while HALTED: nothing is quoted), fills, markouts, the trading state
+with its reasons, the plan steps now (engine/plan_view.py) and what the bot did lately (the operator
+log's notable lines), as one JSON document that the page (telemetry/static/dashboard.js) polls and
+draws with plotly.js."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from lighter_bot.domain.orders import Side
+from lighter_bot.engine.core import TradingState
+from lighter_bot.engine.plan_view import plan_view, spread_why
 from lighter_bot.records.ledger import market_key
 
 if TYPE_CHECKING:
@@ -22,7 +26,9 @@ def build_data(b: TelemetryBridge) -> dict[str, Any]:
     snaps = b.window_snapshots(now)
     report = b.health()
     st = core.status()
-    quotes = b.quotes()
+    v = plan_view(core)
+    halted = v.trading_state == TradingState.HALTED.value
+    quotes = {} if halted else b.quotes()
     windows = {"total": snaps["total"], b.rolling_label: snaps["rolling"], b.short_label: snaps["short"]}
     fills = [
         {"ts": f.ts, "side": f.side, "role": f.role, "price": f.price, "size": f.size, "purpose": f.purpose,
@@ -57,8 +63,11 @@ def build_data(b: TelemetryBridge) -> dict[str, Any]:
         "quotes": {
             "bid": quotes.get(Side.BID),
             "ask": quotes.get(Side.ASK),
-            "spread_bps": st.spread_bps,
+            "spread_bps": v.spread_bps,
+            "halted": halted,
         },
+        "plan": {**v.as_dict(), "spread_why": spread_why(v)},
+        "events": list(reversed(b.oplog.recent))[:60] if b.oplog is not None else [],
         "windows": windows,
         "markouts": b.markout_averages(now),
         "series": b.series.export(now - b.rolling_s),

@@ -1,5 +1,5 @@
 """HTTP endpoints of the running bot: GET /health (JSON, 200/503), GET /metrics (Prometheus),
-GET /dashboard (one page), /dashboard/data.json (its data) and /static/* (its scripts, incl.
+GET / (redirects to the dashboard), GET /dashboard (one page), /dashboard/data.json (its data) and /static/* (its scripts, incl.
 plotly.min.js served from the installed `plotly` package: no CDN, works offline)."""
 
 from __future__ import annotations
@@ -43,6 +43,13 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def index(request: web.Request) -> web.Response:
+    """GET /: the dashboard when it is served, else what is."""
+    if DATA_KEY in request.app:
+        raise web.HTTPFound("/dashboard")
+    return web.json_response({"endpoints": ["/health", "/metrics"]})
+
+
 async def dashboard(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "dashboard.html", headers={"Cache-Control": "no-cache"})
 
@@ -70,6 +77,7 @@ def make_app(
     app[HEALTH_KEY] = health_fn
     app[METRICS_KEY] = bot_metrics
     app[REFRESH_KEY] = refresh
+    app.router.add_get("/", index)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
     if data_fn is not None:

@@ -4,7 +4,7 @@ Families (docs/monitoring/README.md lists each with its meaning):
 `portfolio_*` (ledger PnL, all time), `metrics_total_*` / `metrics_rolling_6h_*` / `metrics_window_5m_*`
 (ledger snapshots over all time, the rolling and the short window), `session_*` (since start),
 `maker_*`, `hedger_*`, `guard_*`, `venue_*` (health, tx budget, ack latency, rejects), `markout_*`,
-`ledger_*`, `health_*`.
+`ledger_*`, `health_*`, `log_lines_suppressed` (telemetry/oplog.py).
 """
 
 from __future__ import annotations
@@ -163,6 +163,8 @@ class BotMetrics:
         self.ledger_write_seconds = Histogram("ledger_write_seconds", "One batch write + fsync (s)",
                                               buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
                                               registry=r)
+        self.log_lines_suppressed = Counter("log_lines_suppressed", "Operator log lines dropped by the rate limit",
+                                            ("kind",), registry=r)
         self.health_ok = g("health_ok", "1 when /health is green")
         self.health_check = g("health_check", "1 per passing /health check", ("check",))
         self.uptime = g("uptime_seconds", "Seconds since start")

@@ -2,7 +2,7 @@
 position snapshots), the telemetry bridge and its tick task, and the HTTP server.
 
     services = BotServices(cfg, core, venue, clock, source)
-    runner = EngineRunner(core, services.venue, clock, sinks=services.sinks)
+    runner = EngineRunner(core, services.venue, clock, sinks=services.sinks, observers=services.observers)
     await services.start(host, port)      # opens the ledger, serves /health /metrics /dashboard
     try: await runner.run(...)
     finally: await services.close()       # flushes the ledger (durability first)
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -19,7 +20,7 @@ from aiohttp import web
 from lighter_bot.config import BotConfig
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore
-from lighter_bot.engine.runner import FillSink
+from lighter_bot.engine.runner import EventObserver, FillSink
 from lighter_bot.records.report import window_label
 from lighter_bot.records.service import RecordsService
 from lighter_bot.telemetry.alert_watch import AlertWatcher
@@ -27,6 +28,7 @@ from lighter_bot.telemetry.alerts import AlertManager
 from lighter_bot.telemetry.bridge import TelemetryBridge
 from lighter_bot.telemetry.http import bound_port, start_server
 from lighter_bot.telemetry.metrics import BotMetrics
+from lighter_bot.telemetry.oplog import OperatorLog
 from lighter_bot.telemetry.tap import VenueTap
 from lighter_bot.venues.base import Venue
 
@@ -45,6 +47,10 @@ class BotServices:
         self.bridge = TelemetryBridge(core, clock, cfg, self.records, self.tap, metrics=self.metrics)
         self.alerts = AlertManager.from_config(cfg.alerts, clock.now)
         self.watcher = AlertWatcher(core, self.alerts)
+        self.oplog = OperatorLog(core, self.tap.purpose_of, self._windows,
+                                 (self.bridge.short_label, self.bridge.rolling_label), self.metrics,
+                                 cfg.telemetry.status_log_seconds)
+        self.bridge.oplog = self.oplog
         self.tick_seconds = tick_seconds
         self.http: web.AppRunner | None = None
         self.port: int | None = None
@@ -56,7 +62,14 @@ class BotServices:
 
     @property
     def sinks(self) -> list[FillSink]:
-        return [self.records.sink, self.bridge.on_fills]
+        return [self.records.sink, self.bridge.on_fills, self.oplog.on_fills]
+
+    @property
+    def observers(self) -> list[EventObserver]:
+        return [self.oplog.observe]
+
+    def _windows(self, now: float) -> dict[str, dict[str, Any]]:
+        return self.bridge.window_snapshots(now)
 
     async def start(self, host: str, port: int, serve: bool = True) -> None:
         await self.records.start()
@@ -78,6 +91,7 @@ class BotServices:
             try:
                 self.bridge.tick()
                 self.watcher.check()
+                self.oplog.tick(self.bridge.clock.now())
             except Exception as exc:  # telemetry must never take the bot down
                 log.error("telemetry_tick_failed", error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(self.tick_seconds)

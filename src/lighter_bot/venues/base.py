@@ -14,6 +14,12 @@ from lighter_bot.domain.commands import Command
 from lighter_bot.domain.events import Event
 from lighter_bot.domain.market import MarketSpec
 
+# A venue's shutdown() returns within this many seconds, checked or not. With the runner's 2 s drain
+# and the ledger flush the bot exits in ~23 s worst case, inside Railway's 30 s between SIGTERM and
+# SIGKILL (railway.json `drainingSeconds`; docs/operations.md, "Deploy").
+SHUTDOWN_BUDGET_S = 20.0
+UNCHECKED = -1  # shutdown()'s answer when the venue could not tell whether orders still rest
+
 
 class Venue(Protocol):
     @property
@@ -34,5 +40,6 @@ class Venue(Protocol):
     async def shutdown(self) -> int:
         """Cancel all our orders in this market, wait for the venue to confirm, and disconnect.
 
-        Returns how many of our orders still rest on the venue afterwards (0 when all is clean)."""
+        Returns how many of our orders still rest on the venue afterwards (0 when all is clean,
+        UNCHECKED when the venue did not answer within SHUTDOWN_BUDGET_S)."""
         ...

@@ -134,7 +134,7 @@ def test_fetch_trades_json_paginates_and_dedupes(fake_lighter: Server, workdir: 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--token", "wrong"], 2, "rejected the auth token (HTTP 401"),
+        (["--token", "wrong"], 2, "error: authentication failed: "),
         (["--token", TOKEN, "--limit", "100", "--market-id", "abc"], 2, "--market-id"),
         ([], 2, "pass --token or set LIGHTER_API_BEARER"),
         (["--token", TOKEN, "--limit", "0"], 2, "--limit (0) must be between"),
@@ -146,6 +146,9 @@ def test_fetch_trades_errors(fake_lighter: Server, workdir: Path, args: list[str
     res = CliRunner().invoke(app, ["ops", "fetch-trades", "--base-url", url, "--account", str(ACCOUNT), *args])
     assert res.exit_code == code, res.output
     assert message in res.output and TOKEN not in res.output
+    assert "invalid configuration" not in res.output  # a flag or a token, not the config file
+    if message.startswith("error: authentication"):
+        assert "refused the auth token (HTTP 401" in res.output and "refresh_ws_token.py" in res.output
 
 
 def test_suggest_market_targets_as_written(fake_lighter: Server, workdir: Path) -> None:
@@ -157,6 +160,9 @@ def test_suggest_market_targets_as_written(fake_lighter: Server, workdir: Path) 
     assert r.returncode == 0, r.stderr
     rows = [line.split() for line in r.stdout.splitlines() if line[:4].strip().isdigit()]
     assert [row[2] for row in rows] == ["SOL", "ETH", "THIN", "BIG"]  # HIDDEN is not listed
+    head, units = r.stdout.splitlines()[1:3]  # every column says its unit
+    assert "24h volume" in head and "min order" in head
+    assert units.split()[:5] == ["(0-1)", "(USD)", "(bps)", "(bps)", "(USD)"]
     assert "untradeable" in r.stdout.splitlines()[-1]  # BIG: 0.0002 BTC minimum > half of $30
     assert any(q.path == "/api/v1/orderBookOrders" for q in state.requests)
     r = script("suggest_market_targets", "--top", "10", "--target-symbol", "eth", "--json", cwd=workdir)

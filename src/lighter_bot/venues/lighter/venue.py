@@ -31,6 +31,7 @@ from lighter_bot.domain.events import BookUpdate, Event, VenueStatus
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.engine.clock import Clock
 from lighter_bot.errors import ConfigError, FatalVenueError, RejectedError, RetryableVenueError
+from lighter_bot.venues.base import SHUTDOWN_BUDGET_S
 from lighter_bot.venues.lighter import parse, parse_account, parse_markets
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.context import VenueContext, VenueSettings, ws_url_for
@@ -288,26 +289,27 @@ class LighterVenue:
     async def _clear_market(self, only_ours: bool, timeout_s: float) -> int:
         """Cancel every order in this market with ONE immediate single-market cancel-all (all of them at
         start; at shutdown too, the one-account-per-bot rule makes them ours), then confirm over REST,
-        sending it again only while REST still lists orders (of ours, at shutdown).
+        sending it again only while REST still lists orders (of ours, at shutdown). Never past
+        `timeout_s`.
 
-        Returns how many were still open at the end (0 = confirmed, -1 = REST never answered)."""
+        Returns how many were still open at the end (0 = confirmed, -1 = REST never answered in time)."""
         ctx = self.ctx
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         await self.entry.send_items([MarketCancelAll()])
         if only_ours:  # the account stream confirms most cancels before a REST listing could
-            until = loop.time() + 3.0
+            until = min(loop.time() + 3.0, deadline)
             while ctx.tracker.orders and loop.time() < until and ctx.ws_up():
                 await asyncio.sleep(0.05)
         else:
             await asyncio.sleep(0.5)  # Lighter executes it after its 200-300 ms speed bump
         remaining = -1
         while loop.time() < deadline:
-            try:
-                live = await self._active_orders()
-            except (RetryableVenueError, RejectedError) as exc:
-                log.warning("active_orders_failed", error=str(exc))
-                await asyncio.sleep(1.0)
+            try:  # one listing may wait for the REST budget and then time out: never past the deadline
+                live = await asyncio.wait_for(self._active_orders(), max(0.1, deadline - loop.time()))
+            except (RetryableVenueError, RejectedError, TimeoutError) as exc:
+                log.warning("active_orders_failed", error=str(exc) or type(exc).__name__)
+                await asyncio.sleep(min(1.0, max(0.0, deadline - loop.time())))
                 continue
             if only_ours:
                 live = [o for o in live if ctx.tracker.ours(o.client_order_index)]
@@ -316,7 +318,7 @@ class LighterVenue:
                 ctx.tracker.orders.clear()  # whatever was in flight was sequenced before the cancel-all
                 return 0
             await self.entry.send_items([MarketCancelAll()])
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(min(1.0, max(0.0, deadline - loop.time())))
         if remaining < 0 and only_ours and not ctx.tracker.orders and ctx.ws_up():
             # REST never answered (rate limited); the account stream saw every order of ours go.
             log.warning("shutdown_confirmed_by_stream_only", market=self.s.market_id)
@@ -336,12 +338,15 @@ class LighterVenue:
     async def shutdown(self) -> int:
         """Cancel every order in this market, confirm, abort the dead-man switch, disconnect.
 
-        Returns how many orders of ours still rest (0 = confirmed clean; -1 = could not check)."""
+        Returns how many orders of ours still rest (0 = confirmed clean; -1 = could not check). Every
+        step is bounded so that the whole takes at most SHUTDOWN_BUDGET_S (Railway's drain)."""
         ctx = self.ctx
         if self._closed:
             return 0
         ctx.closing = True
         left = -1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_BUDGET_S - 1.0  # 1 s for closing the connections
         try:
             # Stop the sender once it has drained the queue: cancels and modifies in it are dropped
             # (the market-wide cancel-all below covers them), placements refused.
@@ -349,9 +354,9 @@ class LighterVenue:
             sender = next((t for t in self._tasks if t.get_name() == "lighter-sender"), None)
             if sender is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(asyncio.shield(sender), 10.0)
+                    await asyncio.wait_for(asyncio.shield(sender), max(0.0, min(4.0, deadline - loop.time())))
             if ctx.signer is not None and ctx.spec is not None:
-                left = await self._clear_market(only_ours=True, timeout_s=25.0)
+                left = await self._clear_market(only_ours=True, timeout_s=max(0.5, deadline - loop.time()))
                 if left == 0 and self.s.deadman and self.entry.deadman_queued:
                     await self.entry.send_items([DeadMan(abort_only=True)])
         finally:
@@ -367,4 +372,7 @@ class LighterVenue:
         elif left > 0:
             log.error("shutdown_orders_remain", market=self.s.market_id, resting_orders=left,
                       deadman_armed=self.entry.deadman_queued)
+        else:
+            log.error("shutdown_unconfirmed", market=self.s.market_id, deadman_armed=self.entry.deadman_queued,
+                      msg=f"could not confirm within {SHUTDOWN_BUDGET_S:g} s that no order of ours rests")
         return left
