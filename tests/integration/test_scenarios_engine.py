@@ -49,7 +49,7 @@ class Probe:
     over_trigger_since: float | None = None
     longest_over_trigger: float = 0.0
     longest_kickback_wait: float = 0.0  # over the trigger while hedge alpha waits for a kickback on purpose
-    _waits_at_start: int = 0
+    _kickback_held: bool = False  # a kickback wait was in force during the current stretch
     trend_since: tuple[str, float] = ("none", 0.0)
     gated_violations: list[str] = field(default_factory=list)
     trend_ticks: Counter[str] = field(default_factory=Counter)
@@ -108,10 +108,11 @@ class Probe:
             self.both_sides += 1
         pos = self.ex.position
         if abs(pos) > TRIGGER_LOTS:
-            waits = self.core.program.hedge_alpha.kickback_waits
             if self.over_trigger_since is None:
-                self.over_trigger_since, self._waits_at_start = ts, waits
-            if waits > self._waits_at_start:  # the hedge is held back for a kickback (capped by config)
+                self.over_trigger_since, self._kickback_held = ts, False
+            # hedge alpha holds the hedger back while a kickback wait is in force (capped by config)
+            self._kickback_held = self._kickback_held or self.core.program.hedge_alpha.holding(ts, pos)
+            if self._kickback_held:
                 self.longest_kickback_wait = max(self.longest_kickback_wait, ts - self.over_trigger_since)
             else:
                 self.longest_over_trigger = max(self.longest_over_trigger, ts - self.over_trigger_since)
