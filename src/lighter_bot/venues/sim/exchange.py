@@ -7,7 +7,8 @@ own fills, through a queue position (queue.py) at their price. The bot sees even
 happen (market-data and account latency, with jitter), each stamped with the time it learns them.
 
 Rules (docs/simulator.md): minimums => OrderRejected 21706 at submit; a submit() is one request (a
-sendTxBatch), and a request over the rolling-minute budget (domain/request_budget.py) => 23000; a post-only order that would cross lands and is cancelled `canceled-post-only`; IOC walks
+sendTxBatch), and a request over the rolling-minute budget (request_meter.py) => 23000 for each of
+its commands; a post-only order that would cross lands and is cancelled `canceled-post-only`; IOC walks
 the visible book up to its limit and the rest is cancelled; reduce-only never grows the position;
 an incoming order that would trade with our own resting order is cancelled `canceled-self-trade`;
 a modify leaves the order fillable at its old price until the modify lands.
@@ -20,7 +21,7 @@ import random
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lighter_bot.domain.book import BookView
@@ -39,8 +40,9 @@ from lighter_bot.domain.events import (
 )
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Role, Side, TimeInForce
-from lighter_bot.domain.request_budget import MAX_BATCH, RATE_LIMIT_MESSAGE, WINDOW_S, VolumeQuota
+from lighter_bot.domain.request_budget import MAX_BATCH
 from lighter_bot.venues.sim.queue import QueueModel, QueuePos
+from lighter_bot.venues.sim.request_meter import RequestMeter
 from lighter_bot.venues.sim.rules import VenueRules
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, MarketSource, Row
 
@@ -134,7 +136,6 @@ class SimStats:
     requests: int = 0  # sendTx/sendTxBatch requests the bot made (a batch counts once)
     background_requests: int = 0  # the live adapter's own requests, charged at their cadence
     requests_refused: int = 0  # requests answered 429 / 23000 (the budget or the volume quota)
-    tx_times: deque[float] = field(default_factory=deque)  # request times in the rolling window
 
 
 class SimExchange:
@@ -177,10 +178,7 @@ class SimExchange:
         self._tape: deque[TapeTrade] = deque(maxlen=5000)
         self.stats = SimStats()
         self._queue = QueueModel(rules.queue_model, rules.queue_power)
-        bg = rules.background_requests_per_min
-        self._bg_every: float | None = WINDOW_S / bg if bg > 0 else None
-        self._bg_next: float | None = None  # set by the first request: the bot's clock starts with it
-        self._quota = VolumeQuota(rules.volume_quota) if rules.volume_quota is not None else None
+        self._meter = RequestMeter(rules, self.stats)
 
     # -- time ----------------------------------------------------------------------------------
     @property
@@ -238,7 +236,7 @@ class SimExchange:
         one transaction and lands after its tier's delay. A request over the budget is refused whole."""
         for i in range(0, len(commands), MAX_BATCH):
             chunk = commands[i : i + MAX_BATCH]
-            problem = self._charge_request(now, chunk)
+            problem = self._meter.charge(now, sum(1 for c in chunk if isinstance(c, PlaceOrder | ModifyOrder)))
             if problem is not None:
                 self.stats.tx_rejected += len(chunk)
                 for cmd in chunk:
@@ -246,38 +244,6 @@ class SimExchange:
                 continue
             for cmd in chunk:
                 self._submit_one(now, cmd)
-
-    def _charge_request(self, now: float, chunk: Sequence[Command]) -> str | None:
-        """Count one request in the rolling window (and the volume quota); the refusal's reason if none left."""
-        r = self.rules
-        win = self.stats.tx_times
-        self._charge_background(now)
-        while win and win[0] <= now - WINDOW_S:
-            win.popleft()
-        if len(win) >= r.tx_per_minute:
-            self.stats.requests_refused += 1
-            return RATE_LIMIT_MESSAGE
-        if self._quota is not None:
-            units = sum(1 for c in chunk if isinstance(c, PlaceOrder | ModifyOrder))
-            ok, _free = self._quota.try_consume(now, units)
-            if not ok:
-                self.stats.requests_refused += 1
-                return f"{RATE_LIMIT_MESSAGE} (volume quota exhausted)"
-        win.append(now)
-        self.stats.requests += 1
-        return None
-
-    def _charge_background(self, now: float) -> None:
-        """The live adapter's own requests (dead-man switch, position checks) at their average cadence."""
-        if self._bg_every is None:
-            return
-        if self._bg_next is None:
-            self._bg_next = now + self._bg_every
-        win = self.stats.tx_times
-        while self._bg_next <= now:
-            win.append(self._bg_next)
-            self.stats.background_requests += 1
-            self._bg_next += self._bg_every
 
     def _submit_one(self, now: float, cmd: Command) -> None:
         r = self.rules
@@ -307,18 +273,11 @@ class SimExchange:
 
     def requests_in_window(self, now: float) -> int:
         """Requests (ours and the adapter's background ones) within the rolling minute before `now`."""
-        self._charge_background(now)
-        return sum(1 for t in self.stats.tx_times if t > now - WINDOW_S)
+        return self._meter.in_window(now)
 
     def tx_window_frees_at(self) -> float:
         """When the rolling one-minute request budget next has room (now-ish if it has room already)."""
-        self._charge_background(self._now)
-        win = self.stats.tx_times
-        while win and win[0] <= self._now - WINDOW_S:
-            win.popleft()
-        if len(win) < self.rules.tx_per_minute:
-            return self._now
-        return win[len(win) - self.rules.tx_per_minute] + WINDOW_S + 1e-6
+        return self._meter.frees_at(self._now)
 
     def cancel_all(self, now: float) -> None:
         self.submit(now, [CancelAll()])
@@ -735,8 +694,7 @@ class SimExchange:
         st.volume_base_lots += size
         st.volume_quote += notional
         st.fees += fee
-        if self._quota is not None:
-            self._quota.on_traded(notional)
+        self._meter.on_traded(notional)
         self._emit_acct(t, OrderFilled(0.0, o.client_id, tid, o.side, price, size, fee, role, o.size))
         if o.size <= 0:
             self._drop(o.client_id, None)
