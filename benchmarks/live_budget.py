@@ -1,7 +1,7 @@
 """The real bot against the emulator for N minutes: does it live within Lighter's request budget?
 
     python -m benchmarks.live_budget --minutes 30 --scenario vol_spike --seed 1 --config config.yaml \
-        --json live_budget.json
+        --json-out live_budget.json
 
 Starts the emulator in-process (Standard tier: 60 requests per rolling minute for REST and
 sendTx/sendTxBatch together, 429 / code 23000 beyond, exactly as docs/emulator.md describes) and
@@ -141,13 +141,13 @@ def main() -> None:
     ap.add_argument("--scenario", default="vol_spike")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--config", type=Path, default=None)
-    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--json-out", type=Path, default=None, help="also write the JSON result to this file")
     args = ap.parse_args()
     res = asyncio.run(measure(args.minutes, args.scenario, args.seed, args.config))
     text = json.dumps(res, indent=2)
     print(text)
-    if args.json is not None:
-        args.json.write_text(text + "\n")
+    if args.json_out is not None:
+        args.json_out.write_text(text + "\n")
 
 
 if __name__ == "__main__":
