@@ -10,7 +10,7 @@ RUN_ARGS ?=
 SPEED ?= 10
 TEST_ARGS ?=
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint bench venv venv-ray clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The optional Ray extra (sweep/matrix --ray-address) into the same venv, from its own lock.
+RAY_STAMP := $(VENV)/.ray-installed
+$(RAY_STAMP): $(STAMP) requirements-ray.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-ray.lock
+	touch $(RAY_STAMP)
+
+venv-ray: $(RAY_STAMP)
 
 run: $(STAMP)
 	$(BIN)/lighter-bot run --speed $(SPEED) $(RUN_ARGS)

@@ -4,7 +4,7 @@ Latency is the wall time (and, separately, the thread CPU time) of `EngineCore.o
 maker + hedger + risk guard + planner + tx budget), measured inside a fast-forward backtest of the
 simulator's `calm` scenario at Standard tier. The same run gives the transactions per minute the
 core sends and the share of 0.1-s ticks at which both a bid and an ask quote of ours rest on the
-simulated exchange. Targets: p99 <= 100 us, tx/min <= 60, both sides >= 90 %.
+simulated exchange. Targets: p99 <= 50 us (issue 15), tx/min <= 60, both sides >= 90 %.
 
 `python -m benchmarks.bench_core [seconds]` prints the JSON; `make bench` calls `run()`.
 """
@@ -30,7 +30,7 @@ from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import STANDARD
 from lighter_bot.venues.sim.scenarios import make_scenario
 
-TARGET_P99_US = 100.0
+TARGET_P99_US = 50.0
 TARGET_TX_PER_MIN = 60.0
 TARGET_UPTIME = 0.90
 

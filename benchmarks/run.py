@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import platform
 import sys
@@ -27,12 +28,14 @@ def discover() -> list[str]:
 
 def run_one(name: str) -> dict[str, Any]:
     mod = importlib.import_module(f"benchmarks.bench_{name}")
+    load_before = [round(x, 2) for x in os.getloadavg()]  # the machine may be shared: say how busy it was
     t0 = time.perf_counter()
     try:
         out: dict[str, Any] = {"ok": True, **mod.run()}
     except Exception as exc:  # a broken benchmark must not hide the others' results
         out = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
     out["bench_wall_seconds"] = round(time.perf_counter() - t0, 3)
+    out["load_average_1_5_15"] = {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]}
     return out
 
 

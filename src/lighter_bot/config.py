@@ -201,6 +201,29 @@ class ReferenceConfig(_Model):
     min_trades: Annotated[int, Field(ge=3)] = Field(30, description="trades seen before the models quote (count)")
 
 
+class RaceConfig(_Model):
+    """strategy/race.py: quotes the fair value has passed (race fills are counted apart either way)."""
+
+    pull_crossed: bool = Field(
+        True, description="move a working quote the fair value has crossed at once, at cancel priority (on/off)"
+    )
+
+
+class QueueConfig(_Model):
+    """strategy/queue_position.py: the place of each resting quote in its level's queue, from the L2 feed."""
+
+    enabled: bool = Field(
+        False, description="keep a quote with a good queue place for a small price change; size-only modifies (on/off)"
+    )
+    keep_bps: NonNegFloat = Field(
+        3.0, description="a quote with a good queue place is kept while within this of the desired price (bps)"
+    )
+    keep_ahead_fraction: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.3, description="a good queue place: at most this share of its level ahead of it, and fewer lots than "
+        "the new price would put ahead of it (ratio)"
+    )
+
+
 class MakerConfig(_Model):
     pair: str = Field("market:2", pattern=r"^market:\d+$", description="market to quote, as market:<index> (text)")
     dry_run: bool = Field(False, description="compute quotes (status, logs), place nothing (on/off)")
@@ -236,6 +259,8 @@ class MakerConfig(_Model):
     hit_quality: HitQualityConfig = HitQualityConfig()
     fair_value: FairValueConfig = FairValueConfig()
     edge: EdgeConfig = EdgeConfig()
+    race: RaceConfig = RaceConfig()
+    queue: QueueConfig = QueueConfig()
     model: Literal["band", "glft", "avellaneda"] = Field(
         "band", description="who places the quotes: the operator's band (+ edge model), or a reference model (text)")
     reference: ReferenceConfig = ReferenceConfig()

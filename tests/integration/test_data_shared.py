@@ -15,7 +15,7 @@ from lighter_bot.config import merge_profile, parse_config
 from lighter_bot.marketdata.stream import first_mid, rows_of
 from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import STANDARD
-from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape import Chunks
 
 from ..unit.marketdata.tardis_convert import binance_to_tardis
 
@@ -87,9 +87,8 @@ def test_tardis_rewrite_of_btcusdt_replays_to_the_same_fills(shared_dir: Path, t
     base = {"maker": {"spread_bps": 0.5, "volatility": {"enabled": False}, "edge_first": {"enabled": False}}}
     cfg = parse_config(merge_profile(base, replay.derive_profile(a.market, first_mid(rows_a, a.market, a.source))), "test")
     results = []
-    for rec, rows in ((a, rows_a), (b, rows_b)):
-        tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
-        r = run_one(cfg, rec.market, tape, STANDARD, 7, None)
+    for rec in (a, b):  # each streams its recording (chunk by chunk) through the tape
+        r = run_one(cfg, rec.market, Chunks(rec.chunks()), STANDARD, 7, None)
         results.append((r.fills, r.volume_base, r.volume_quote, r.realized_pnl, r.max_abs_position, r.tx_sent, r.events))
     print(f"\nraw vs tardis (fills, volume, quote volume, realized, max |q|, tx, rows): {results}")
     assert results[0][0] > 10

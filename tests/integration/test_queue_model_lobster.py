@@ -82,7 +82,7 @@ def track(messages: list[list[float]], books: list[list[int]], model: QueueModel
     return samples
 
 
-@pytest.mark.parametrize("kind,power", [("power", 2.0), ("power", 3.0), ("risk_averse", 1.0)])
+@pytest.mark.parametrize("kind,power", [("power", 1.0), ("power", 2.0), ("power", 3.0), ("risk_averse", 1.0)])
 def test_queue_model_against_exact_lobster_positions(shared_dir: Path, kind: str, power: float,
                                                      request: Any) -> None:
     messages, books = load(shared_dir)

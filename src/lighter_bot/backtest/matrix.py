@@ -1,11 +1,12 @@
-"""Scenario matrix: every scenario (or recording) x seeds x strategy variants, in parallel processes.
+"""Scenario matrix: every scenario (or recording) x seeds x strategy variants, in parallel processes
+or as tasks on a Ray cluster (backtest/cluster.py).
 
 Variants are config overlays on the resolved config:
 * `baseline`: fixed 12 bps full-width quoting with none of the protections: `maker.volatility`
   (band, size multipliers, pause), `maker.trend`, `maker.pnl_guard`, `maker.edge_first`,
   `maker.hit_quality`, `maker.edge` (placement by expected edge), `maker.fair_value` (quotes around
-  the mid) and the hedger (and so `hedger.alpha`) all off, `maker.inventory_skew_bps` = 0,
-  `maker.spread_bps` = 12. Kept: the hard caps (`guard.*`) and the venue-safety halts, which are
+  the mid), `maker.race.pull_crossed`, `maker.queue` and the hedger (and so `hedger.alpha`) all off,
+  `maker.inventory_skew_bps` = 0, `maker.spread_bps` = 12. Kept: the hard caps (`guard.*`) and the venue-safety halts, which are
   not strategy but the account's limits (without them a baseline position is unbounded).
 * `full`: the config as given (the whole strategy, every step on).
 * `no_<step>` (with ablation): `full` with one plan step switched off: `no_edge_first`
@@ -21,9 +22,10 @@ import math
 import multiprocessing as mp
 import statistics
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from lighter_bot.backtest.cluster import RayCluster
 from lighter_bot.backtest.fit import FIT_HORIZON_S, fit_fair_value, sample_features
 from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.backtest.walkforward import Halves, split_halves
@@ -37,6 +39,7 @@ from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_regimes
 from lighter_bot.venues.sim.source import Row
+from lighter_bot.venues.sim.tape import Chunks, PreparedMarket
 from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 BASELINE: dict[str, Any] = {
@@ -50,6 +53,8 @@ BASELINE: dict[str, Any] = {
         "hit_quality": {"enabled": False},
         "edge": {"enabled": False},
         "fair_value": {"coefficients": dict.fromkeys(FEATURES, 0.0)},  # zeros: quotes around the mid
+        "race": {"pull_crossed": False},
+        "queue": {"enabled": False},
     },
     "hedger": {"enabled": False, "alpha": {"enabled": False}},
 }
@@ -110,11 +115,29 @@ class Case:
     half: str = ""  # walk-forward: judge on half "A" or "B" of a recording, fitted on the other; "" = all of it
 
 
-@dataclass(frozen=True)
+PREPARED_MAX_ROWS = 1_000_000  # a recording up to this long is prepared once per process and kept (~250 MB)
+
+
+@dataclass
 class _Loaded:
+    """A recording of the matrix: streamed from its files for every case, or, when it is short, prepared
+    once per process and replayed from memory by every case on it (tape.PreparedMarket)."""
+
     market: MarketSpec
-    rows: list[Row]  # the whole recording (the tape is not chunk-native yet)
+    recording: replay.Recording
     mid: float
+    prepared: dict[tuple[float, int], PreparedMarket | None] = field(default_factory=dict)  # by (interval, depth)
+
+    @property
+    def rows(self) -> list[Row]:
+        return list(rows_of(self.recording.chunks()))
+
+    def market_data(self, rules: VenueRules) -> Chunks | PreparedMarket:
+        key = (rules.book_interval_s, rules.book_depth)
+        if key not in self.prepared:
+            self.prepared[key] = PreparedMarket.at_most(self.recording.chunks(), *key, max_rows=PREPARED_MAX_ROWS)
+        p = self.prepared[key]
+        return p if p is not None else Chunks(self.recording.chunks())
 
 
 _HALVES: dict[str, Halves] = {}
@@ -151,19 +174,19 @@ _DATA_CACHE: dict[str, _Loaded] = {}
 def _load_data(spec: str) -> _Loaded:
     if spec not in _DATA_CACHE:
         rec = replay.load(spec[len(DATA_PREFIX):].split("+"))
-        rows = list(rows_of(rec.chunks()))
-        _DATA_CACHE[spec] = _Loaded(rec.market, rows, first_mid(rows, rec.market, rec.source))
+        _DATA_CACHE[spec] = _Loaded(rec.market, rec, first_mid(rows_of(rec.chunks()), rec.market, rec.source))
     return _DATA_CACHE[spec]
 
 
-def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Iterator[Row] | list[Row], VenueRules]:
+def case_inputs(case: Case, base: BotConfig
+                ) -> tuple[BotConfig, MarketSpec, Iterator[Row] | list[Row] | Chunks | PreparedMarket, VenueRules]:
     """Config (variant + instrument profile + tier), market, rows and venue rules of one case."""
     data = base.model_dump(mode="python")
     if case.scenario.startswith(DATA_PREFIX):
         rep = _load_data(case.scenario)
         market = rep.market
         data = merge_profile(data, replay.derive_profile(market, rep.mid))
-        rows: Iterator[Row] | list[Row] = rep.rows
+        rows: Iterator[Row] | list[Row] | Chunks | PreparedMarket = Chunks(())  # set below, once the rules are known
         if case.half:
             rows = _half_rows(case.scenario, case.half)
             other = "B" if case.half == "A" else "A"
@@ -179,6 +202,8 @@ def case_inputs(case: Case, base: BotConfig) -> tuple[BotConfig, MarketSpec, Ite
         rules = rules.with_(tx_per_minute=cfg.api.tx_per_minute)
     if case.zero_fees:
         rules = rules.with_(maker_fee_rate=0.0, taker_fee_rate=0.0)
+    if case.scenario.startswith(DATA_PREFIX) and not case.half:
+        rows = _load_data(case.scenario).market_data(rules)
     return cfg, market, rows, rules
 
 
@@ -220,6 +245,7 @@ def row_of(case: Case, res: BacktestResult, cfg: BotConfig, core: EngineCore) ->
         "hedge_abandoned_spread": prog.hedge_alpha.abandoned_spread,
         "hedge_kickback_waits": prog.hedge_alpha.kickback_waits,
         "hedge_kickback_tier_quotes": prog.hedge_alpha.kickback_tier_quotes,
+        **core.fill_tally.status(core.race_pulls).row(),  # race fills apart (strategy/race.py)
     }
 
 
@@ -242,10 +268,19 @@ def build_cases(scenarios: Sequence[str], seeds: int, seed_base: int, duration_s
 
 
 def run_matrix(cases: Sequence[Case], base: BotConfig, jobs: int = 2,
-               on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run the cases (in `jobs` processes when > 1); rows come back in case order."""
+               on_row: Callable[[dict[str, Any]], None] | None = None,
+               ray_address: str | None = None) -> list[dict[str, Any]]:
+    """Run the cases (in `jobs` processes when > 1, or as tasks on the Ray cluster at `ray_address`);
+    rows come back in case order."""
     packed = [(c, base.model_dump(mode="python")) for c in cases]
     rows: list[dict[str, Any]] = []
+    if ray_address:
+        with RayCluster(ray_address) as cluster:
+            for r in cluster.map(_run_packed, packed):
+                rows.append(r)
+                if on_row is not None:
+                    on_row(r)
+        return rows
     if jobs <= 1 or len(cases) <= 1:
         for p in packed:
             rows.append(_run_packed(p))

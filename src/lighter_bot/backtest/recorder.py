@@ -4,7 +4,8 @@
 the commands (placements by purpose, modifies, cancels), and on the loop's `Tick`s samples the
 exchange: the mid (every tick, for markouts), and each `sample_s` our position, equity (average-cost
 realized + unrealized at the mid, fees included), which sides carry a resting quote of ours, and the
-regime label. The fills themselves come from the exchange's own log afterwards.
+regime label. The fills themselves come from the exchange's own log afterwards; the core's fill
+records say which of them were race fills (strategy/race.py).
 
 With `plan` (engine/plan_view.plan_view over the engine core) it also samples, each `sample_s`, what
 the plan steps are doing (quoted width, PnL guard level, edge first's floor, the sides hit quality
@@ -67,6 +68,7 @@ class Series:
     cancels: int = 0
     quote_ids: set[int] = field(default_factory=set)  # client ids placed as quotes
     placed_at: dict[int, float] = field(default_factory=dict)  # client id -> sim time sent
+    race: dict[str, str] = field(default_factory=dict)  # trade id -> race kind of the core's race fills
     purpose: dict[int, str] = field(default_factory=dict)  # client id -> quote / hedge_passive / hedge_cross
     # the plan steps, each sample_s (with a plan view): time, quoted width (bps, None = not quoting),
     # PnL guard level, edge first floor (bps added), hit quality defends bid / ask, hedge alpha vetoes
@@ -127,7 +129,12 @@ class RecordingCore:
         return cmds
 
     def drain_fills(self) -> Sequence[Any]:
-        return self.core.drain_fills()
+        recs = self.core.drain_fills()
+        for r in recs:
+            kind = getattr(r, "race", None)
+            if kind is not None:
+                self.series.race[r.fill.trade_id] = kind
+        return recs
 
     def _mid(self) -> float | None:
         bb, ba = self.ex.best_bid(), self.ex.best_ask()

@@ -4,7 +4,8 @@ Metrics: realized / unrealized / fee PnL and its split (spread capture vs invent
 backtest/trader_stats.py), PnL per traded volume (bps), win rate and profit factor of closing fills,
 Sharpe on 1-minute equity changes (annualised only past a day), max drawdown, inventory (mean and max
 |q|, time at the caps), fills and fill ratio, two-sided quote uptime, transactions per minute,
-markout curves per side, fills placed-to-filled within a second per side, and a per-regime breakdown.
+markout curves per side, race fills apart from normal fills (count, share, markouts of each group:
+strategy/race.py), fills placed-to-filled within a second per side, and a per-regime breakdown.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,16 +39,29 @@ class FillPoint:
     fee: float = 0.0  # USD paid
     role: str = "maker"
     purpose: str = "quote"  # quote / hedge_passive / hedge_cross
+    race: str | None = None  # the core's race kind (strategy/race.py), None = a normal fill
 
     @property
     def sign(self) -> int:
         return self.side.sign
 
 
-def fill_points(fills: Sequence[Any], market: MarketSpec, purposes: dict[int, str] | None = None) -> list[FillPoint]:
-    p = purposes or {}
+def fill_points(fills: Sequence[Any], market: MarketSpec, purposes: dict[int, str] | None = None,
+                race: Mapping[str, str] | None = None) -> list[FillPoint]:
+    """The exchange's fills; `race`: trade id -> race kind of the fills the core counted as race fills."""
+    p, r = purposes or {}, race or {}
     return [FillPoint(f.t, f.side, market.px(f.price), market.sz(f.size), f.client_id, f.fee, f.role.value,
-                      p.get(f.client_id, "quote" if f.role.value == "maker" else "?")) for f in fills]
+                      p.get(f.client_id, "quote" if f.role.value == "maker" else "?"), r.get(f.trade_id))
+            for f in fills]
+
+
+def race_metrics(series: Series, fills: Sequence[FillPoint]) -> dict[str, Any]:
+    """Race fills apart from normal fills: counts, share and each group's markouts."""
+    race = [f for f in fills if f.race is not None]
+    return {"fills": len(race), "share": len(race) / len(fills) if fills else 0.0,
+            "in_flight": sum(1 for f in race if f.race == "in_flight"),
+            "fair_passed": sum(1 for f in race if f.race == "fair_passed"),
+            "markouts": markouts(series, race), "normal_markouts": markouts(series, [f for f in fills if f.race is None])}
 
 
 def mid_at(series: Series, t: float) -> float | None:
@@ -165,6 +179,7 @@ def compute_metrics(result: BacktestResult, series: Series, fills: Sequence[Fill
         "modifies": series.modifies,
         "cancels": series.cancels,
         "markouts": markouts(series, fills),
+        "race": race_metrics(series, fills),
         "regimes": regime_breakdown(series, fills),
         "sim_seconds": result.sim_seconds,
         "wall_seconds": result.wall_seconds,

@@ -20,7 +20,7 @@ from lighter_bot.engine.plan_view import plan_view
 from lighter_bot.errors import DataError
 from lighter_bot.venues.sim.rules import VenueRules
 from lighter_bot.venues.sim.source import Row
-from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape import Chunks
 from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 
@@ -55,7 +55,7 @@ class ProgressBar:
             print(file=sys.stderr)
 
 
-def run_recorded(cfg: BotConfig, market: MarketSpec, rows: Iterator[Row] | list[Row] | MarketTape, rules: VenueRules, seed: int,
+def run_recorded(cfg: BotConfig, market: MarketSpec, rows: Iterator[Row] | list[Row] | Chunks, rules: VenueRules, seed: int,
                  duration_s: float | None, regime_at: Callable[[float], str] | None = None,
                  progress: Callable[[float], None] | None = None, tick_s: float = 0.1) -> RecordedRun:
     clock = SimClock()
@@ -63,7 +63,7 @@ def run_recorded(cfg: BotConfig, market: MarketSpec, rows: Iterator[Row] | list[
     core = EngineCore(cfg, market, clock)
     rec = RecordingCore(core, ex, regime_at=regime_at, progress=progress, plan=lambda: plan_view(core))
     res = run_backtest(ex, rec, clock, duration_s=duration_s, tick_s=tick_s)
-    fills = fill_points(ex.fills, market, rec.series.purpose)
+    fills = fill_points(ex.fills, market, rec.series.purpose, rec.series.race)
     return RecordedRun(res, rec.series, fills, compute_metrics(res, rec.series, fills, cfg))
 
 

@@ -3,7 +3,7 @@
 Each trial samples the parameters of `SPACE` (config key paths), runs the `full` variant on every
 scenario x seed (and recording) with them, and scores the total PnL across all runs (higher is
 better); a run whose |position| passed the caps scores -inf. Trials are asked in batches of `jobs`
-and evaluated in a process pool, or as Ray tasks when a Ray address is given (`pip install ray`).
+and evaluated in a process pool, or as Ray tasks on a cluster when a Ray address is given (backtest/cluster.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lighter_bot.backtest.cluster import RayCluster
 from lighter_bot.backtest.matrix import Case, build_cases, overlay, run_case
 from lighter_bot.config import BotConfig, parse_config
 from lighter_bot.errors import ConfigError
@@ -83,17 +84,17 @@ def run_sweep(base: BotConfig, scenarios: Sequence[str], seeds: int, seed_base: 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=sampler_seed))
     cases = build_cases(scenarios, seeds, seed_base, duration_s, ["full"])
     base_data = base.model_dump(mode="python")
-    mapper = _ray_mapper(ray_address) if ray_address else None
+    cluster = RayCluster(ray_address) if ray_address else None
     done = 0
     ctx = mp.get_context("spawn")
-    pool = ctx.Pool(processes=jobs) if mapper is None and jobs > 1 else None
+    pool = ctx.Pool(processes=jobs) if cluster is None and jobs > 1 else None
     try:
         while done < trials:
             batch = [study.ask() for _ in range(min(jobs, trials - done))]
             params = [{p: t.suggest_float(p, lo, hi) for p, lo, hi in SPACE} for t in batch]
             work = [(base_data, p, cases) for p in params]
-            if mapper is not None:
-                values = mapper(work)
+            if cluster is not None:
+                values = list(cluster.map(evaluate, work))
             elif pool is not None:
                 values = pool.map(evaluate, work)
             else:
@@ -107,20 +108,8 @@ def run_sweep(base: BotConfig, scenarios: Sequence[str], seeds: int, seed_base: 
         if pool is not None:
             pool.close()
             pool.join()
+        if cluster is not None:
+            cluster.close()
     rows = [{"number": t.number, "value": t.value, "params": t.params} for t in study.trials]
     return SweepResult(float(study.best_value), dict(study.best_params), rows)
 
-
-def _ray_mapper(address: str) -> Callable[[list[tuple[dict[str, Any], dict[str, float], list[Case]]]], list[float]]:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError(["--ray-address needs Ray: pip install 'ray[default]' (or drop --ray-address to use local processes)"]) from None
-    if not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    remote = ray.remote(evaluate)
-
-    def mapper(work: list[tuple[dict[str, Any], dict[str, float], list[Case]]]) -> list[float]:
-        return [float(v) for v in ray.get([remote.remote(w) for w in work])]
-
-    return mapper

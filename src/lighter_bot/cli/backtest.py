@@ -26,7 +26,7 @@ from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_names
 from lighter_bot.venues.sim.source import Row
-from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape import Chunks
 from lighter_bot.venues.sim.tape_exchange import make_exchange
 
 DATA_HELP = ("recorded market file(s) or directories of one recording: Binance raw .gz, hftbacktest .npz, "
@@ -59,7 +59,7 @@ def _config_for_data(config: str | None, profile: str | None, spec: MarketSpec, 
 
 def run_one(cfg: BotConfig, market: MarketSpec, rows: Any, rules: VenueRules, seed: int, duration: float | None,
             tick_s: float = 0.1) -> BacktestResult:
-    """`rows`: a row iterator (scenarios), or a MarketTape (recorded data: the fast replay path)."""
+    """`rows`: a row iterator (scenarios), or recorded rows / chunks (the fast tape path, tape_exchange.py)."""
     clock = SimClock()
     ex = make_exchange(market, rows, rules, seed)
     core = EngineCore(cfg, market, clock)
@@ -106,21 +106,18 @@ def backtest(
     else:
         rec = replay.load(files, LoadOptions(tz_hours=tz, symbol=symbol))
         market = rec.market
-        rows = list(rows_of(rec.chunks()))  # the tape is built from the whole recording (for now)
-        if not rows:
+        if next(iter(rec.chunks()), None) is None:
             raise fail(f"{rec.source}: no market rows in the data")
-        cfg = _with_tier(_config_for_data(config, profile, market, first_mid(rows, market, rec.source)), tier.lower())
+        mid = first_mid(rows_of(rec.chunks()), market, rec.source)  # reads only the first rows
+        cfg = _with_tier(_config_for_data(config, profile, market, mid), tier.lower())
+        rows = Chunks(rec.chunks())  # streamed through the tape, chunk by chunk: a day replays like minutes
         source = f"data {rec.source}"
-        start, end = rows[0][0], rows[-1][0]
     cfg = variant_config(cfg, variant)
     rules = _rules(cfg, tier.lower())
-    if isinstance(rows, list):  # recorded data: prepare it once for the fast replay path (tape_exchange.py)
-        rows = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
     recorded: RecordedRun | None = None
     try:
         if report or json_path or as_json:  # recorded run: the report's metrics (backtest/report.py)
-            total = (duration or 3600.0) if scenario else (end - start)
-            bar = ProgressBar(total)
+            bar = ProgressBar((duration or 3600.0) if scenario else duration)  # a stream's length is not known ahead
             recorded = run_recorded(cfg, market, rows, rules, seed, duration,
                                     regime_labeler(scenario) if scenario else None, bar)
             bar.close()
@@ -133,7 +130,8 @@ def backtest(
            "config_hash": cfg.config_hash(), **(recorded.metrics if recorded is not None else {})}
     if recorded is not None and report:
         # The baseline column: the `baseline` variant (backtest/matrix.py) on the same market events.
-        again = make_scenario(scenario, seed, duration or 3600.0, market, start_price) if scenario else rows
+        again = make_scenario(scenario, seed, duration or 3600.0, market, start_price) if scenario else \
+            Chunks(rec.chunks())  # a fresh pass: a recording's stream is read once per replay
         baseline = run_recorded(variant_config(cfg, "baseline"), market, again, rules, seed, duration,
                                 regime_labeler(scenario) if scenario else None)
         out["baseline"] = baseline.metrics

@@ -48,6 +48,8 @@ def matrix(
     with_fees: Annotated[bool, typer.Option("--with-fees", help="charge the tier's fees (default: zero fees)")] = False,
     walk_forward: Annotated[bool, typer.Option(
         "--walk-forward", help="judge each recording on each half, with the fair value fitted on the other half")] = False,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="run the cases on this Ray cluster (HOST:PORT of the head; needs the ray extra)")] = None,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,
     extra: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
@@ -68,7 +70,7 @@ def matrix(
         done += 1
         print(f"\r{done}/{len(cases)} runs", end="", file=sys.stderr, flush=True)
 
-    rows = run_matrix(cases, cfg, jobs, progress)
+    rows = run_matrix(cases, cfg, jobs, progress, ray_address)
     print(file=sys.stderr)
     typer.echo(json.dumps(rows, indent=1) if as_json else format_table(rows))
     if json_path:

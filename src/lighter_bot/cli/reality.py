@@ -18,19 +18,17 @@ from lighter_bot.venues.sim import replay
 from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import TIERS, VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario, scenario_names
-from lighter_bot.venues.sim.tape import MarketTape
 from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
 
 def measure_recording(files: list[str], rules: VenueRules, seed: int, name: str | None = None) -> Reality:
     """The probe on one recording (files of one instrument), its market prepared once for every distance."""
     rep = replay.load(files)
-    rows = list(rows_of(rep.chunks()))
-    if not rows:
+    chunks = list(rep.chunks())  # read once, replayed for every distance
+    if not chunks:
         raise DataError(f"{rep.source}: no market rows in the data")
-    tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
-    return measure(name or f"{rep.market.symbol} ({rep.summary.format})", rep.market, lambda: TapeExchange(rep.market, tape, rules, seed), rules,
-                   first_mid(rows, rep.market, rep.source))
+    return measure(name or f"{rep.market.symbol} ({rep.summary.format})", rep.market,
+                   lambda: TapeExchange(rep.market, chunks, rules, seed), rules, first_mid(rows_of(chunks), rep.market, rep.source))
 
 
 def measure_scenario(name: str, seed: int, duration: float, rules: VenueRules, start_price: float = 170.0) -> Reality:

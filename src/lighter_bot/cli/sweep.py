@@ -27,7 +27,8 @@ def sweep(
     trials: Annotated[int, typer.Option("--trials", min=1, help="Optuna trials")] = 20,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="trials evaluated in parallel")] = 2,
     sampler_seed: Annotated[int, typer.Option("--sampler-seed", help="seed of the TPE sampler")] = 0,
-    ray_address: Annotated[str | None, typer.Option("--ray-address", help="run trials on this Ray cluster (needs `pip install ray`)")] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="run trials on this Ray cluster (HOST:PORT of the head; needs the ray extra)")] = None,
     as_json: Annotated[bool, flags.json_switch("print the trials and the best parameters as JSON on stdout")] = False,
     json_path: Annotated[str | None, flags.json_out("also write the trials and the best parameters to this file")] = None,
     config: Annotated[str | None, typer.Option("--config", help="config file (default: $LIGHTER_CONFIG or config.yaml)")] = None,

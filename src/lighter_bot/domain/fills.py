@@ -17,6 +17,9 @@ class FillRecord:
     fill: OrderFilled
     mid: float | None
     position_after: int  # lots
+    # strategy/race.py: "in_flight" (a cancel or modify of the order was in flight), "fair_passed" (the
+    # fair value had passed the order's price); None = a normal fill.
+    race: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,10 @@ class Side(Enum):
     BID = "bid"
     ASK = "ask"
 
+    # Members are singletons compared by identity; hash them by identity too (Enum's own __hash__ is
+    # Python code hashing the name: a measurable cost where sides key the strategy's per-side state).
+    __hash__ = object.__hash__
+
     @property
     def sign(self) -> int:
         """+1 for a bid (buying adds base), -1 for an ask."""

@@ -7,7 +7,9 @@ every event except public trades, decides:
   maker quotes (vol band, trend, skew, PnL guard, pause)
   hedger step (passive -> cross), which blocks the maker's side it would trade against
   REDUCING: only the reducing side, reduce-only;  caps incl. every working and in-flight order
-  planner (tolerance, modify over cancel+place)  -> request budget by priority: cancels, hedges, requotes
+  planner (tolerance, queue places, modify over cancel+place); quotes the fair value crossed are moved
+  at cancel priority (strategy/race.py)  -> request budget by priority: cancels, hedges, requotes
+Fills are told apart: normal or race (behind our own cancel/modify, or past the fair value).
 
 It never awaits, never reads a wall clock (time comes from the events' `ts`), and draws no random
 numbers: same events in, same commands out.
@@ -37,7 +39,9 @@ from lighter_bot.strategy.maker import Maker, MakerDecision
 from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
 from lighter_bot.strategy.pnl_guard import PnlGuard
 from lighter_bot.strategy.pnl_program import PnlProgram
+from lighter_bot.strategy.queue_position import ACKS, QueueEstimator
 from lighter_bot.strategy.quoting import QuoteIntent
+from lighter_bot.strategy.race import FillTally, RaceStatus, pull_crossed, race_kind
 from lighter_bot.strategy.reference_quotes import IntensityFit, avellaneda_distances, glft_distances
 from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
 
@@ -53,6 +57,12 @@ class EdgeSideStatus:
     expected_bps: float | None  # expected edge of a fill there, inventory cost included
     live_fills: float  # our matured quote fills the live check has seen (decayed count)
     live_gap_bps: float  # their markout minus what the model expected (< 0: worse than the model)
+
+# Enum members read on every decision, as module constants (Python 3.11 resolves `Enum.MEMBER` ~4x
+# slower than a global name).
+_ACTIVE, _HALTED = TradingState.ACTIVE, TradingState.HALTED
+_NO_TREND, _UP = Trend.NONE, Trend.UP
+_BID = Side.BID
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,7 @@ class CoreStatus:
     hedge_filled_lots: int = 0
     tx_used_last_minute: int = 0
     markouts: tuple[MarkoutStats, ...] = ()
+    race: RaceStatus | None = None  # normal and race fills apart, quotes pulled (strategy/race.py)
     fair_shift_bps: float = 0.0  # fair value minus mid (bps)
     edge: tuple[EdgeSideStatus, ...] = ()  # per side, when maker.edge places the quotes
 
@@ -134,9 +145,16 @@ class EngineCore:
         self.intensity = IntensityFit(ref.intensity_halflife_seconds, ref.refit_seconds, ref.min_trades)
         scale = market.price_scale * market.size_scale
         self.caps = Caps(market.size_to_lots_down(g.max_position_units), g.max_inventory_notional * scale)
+        qc = mk.queue
         self.planner_settings = PlannerSettings(
-            mk.requote_tolerance_bps, mk.requote_size_tolerance, mk.quote_expiry_seconds, g.stuck_order_seconds
+            mk.requote_tolerance_bps, mk.requote_size_tolerance, mk.quote_expiry_seconds, g.stuck_order_seconds,
+            qc.enabled, qc.keep_bps, qc.keep_ahead_fraction,
         )
+        self.queue = QueueEstimator(enabled=qc.enabled)  # each resting order's place in its level
+        self.fill_tally = FillTally(tuple(mk.markout_horizons_seconds))  # normal and race fills apart
+        self._pull_on, self.race_pulls = mk.race.pull_crossed, 0
+        # A pulled quote is moved only while the budget leaves the cancels' reserve alone, else cancelled.
+        self._can_move = lambda: self.budget.can_spend(self.state.now, TxPriority.HEDGE)
         self.blocked_until = [-math.inf, -math.inf]  # per side (bid, ask): caps backoff ends at
         self.program = PnlProgram(config, self.caps.max_lots)  # plan steps 1-4 (docs/pnl-program.md)
         self._mem = _Memory()
@@ -153,30 +171,40 @@ class EngineCore:
     def on_event(self, event: Event) -> list[Command]:
         s = self.state
         # PnL slices close on the realized PnL from before this event (a fill at ts belongs to the next slice).
-        self.pnl_guard.roll(event.ts, s.pnl.realized)
         pg = self.pnl_guard
-        self.program.on_guard(event.ts, pg.level, pg.last_slice_pnl, pg.extra_bps, pg.size_multiplier)
-        filled = s.orders.get(event.client_id) if isinstance(event, OrderFilled) else None
+        pg.roll(event.ts, s.pnl.realized)
+        if pg.level != self.program.guard_watch.level:
+            self.program.on_guard(event.ts, pg.level, pg.last_slice_pnl, pg.extra_bps, pg.size_multiplier)
+        before = s.orders.get(event.client_id) if isinstance(event, (OrderFilled, ACKS)) else None
         applied = apply(s, event)
         f = applied.new_fill
         if f is not None:
-            self._mem.fills.append(FillRecord(f, s.mid, s.position_lots))
-            self.program.on_fill(f.ts, f.side, f.price / 1.0, None if filled is None else f.ts - filled.sent_at)
+            race = race_kind(f.side, f.price, f.role, None if before is None else before.status, self.fair_ticks)
+            self._mem.fills.append(FillRecord(f, s.mid, s.position_lots, race))
+            self.fill_tally.on_fill(f.ts, f.side, f.price / 1.0, race)
+            self.queue.on_filled(f.client_id, f.remaining)
+            self.program.on_fill(f.ts, f.side, f.price / 1.0, None if before is None else f.ts - before.sent_at)
             self.markouts.on_fill(f.ts, f.side, f.price / 1.0)
-            if filled is not None and filled.purpose is Purpose.QUOTE:
+            if before is not None and before.purpose is Purpose.QUOTE:
                 self.edge.on_own_fill(f.ts, f.side, float(f.price))
             self.hedger.on_fill(f.client_id, f.size)
         if applied.order_gone is not None:
             self.hedger.on_order_gone(applied.order_gone, s.now)
+            self.queue.on_gone(applied.order_gone)
+        elif isinstance(event, ACKS) and before is not None:
+            self.queue.on_ack(event, before, s.book)
         if isinstance(event, BookUpdate):
             m2 = event.book.mid2
             if m2 is not None:
-                self.fair_value.on_book(event.ts, event.book)
+                if self.fair_value.active:  # without coefficients fair() is the mid, whatever the features
+                    self.fair_value.on_book(event.ts, event.book)
                 self.fair_ticks = self.fair_value.fair(m2 / 2.0)
                 self.edge.on_fair(event.ts, self.fair_ticks, m2 / 2.0, event.book.bids[0][0], event.book.asks[0][0])
             else:
                 self.fair_ticks = None
             self.markouts.on_time(event.ts, None if m2 is None else m2 / 2.0)
+            self.fill_tally.on_time(event.ts, None if m2 is None else m2 / 2.0)
+            self.queue.on_book(event.book)
             self.program.on_mid(event.ts, None if m2 is None else m2 / 2.0)
             if m2 is not None:
                 self.volatility.update(event.ts, m2 / 2.0)
@@ -184,9 +212,11 @@ class EngineCore:
                     noise = self.volatility.value_bps() * self._trend_noise_scale if self._trend_noise_scale else 0.0
                     self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
-            buy = event.taker_side is Side.BID
-            self.fair_value.on_trade(event.ts, event.price, event.size, buy)
+            buy = event.taker_side is _BID
+            if self.fair_value.active:
+                self.fair_value.on_trade(event.ts, event.price, event.size, buy)
             self.edge.on_trade(event.ts, float(event.price), buy)
+            self.queue.on_trade(event.price, event.size, event.taker_side)
             if self._model != "band" and s.book.mid2 is not None:
                 self.intensity.on_trade(event.ts, float(event.price), s.book.mid2 / 2.0)
             return []
@@ -240,6 +270,7 @@ class EngineCore:
             hedge_filled_lots=hs.filled_lots,
             tx_used_last_minute=self.budget.used(s.now),
             markouts=self.markouts.stats(),
+            race=self.fill_tally.status(self.race_pulls),
             fair_shift_bps=self.fair_value.predict_bps(),
             edge=self._edge_status() if self._edge_on and self._model == "band" else (),
         )
@@ -290,7 +321,7 @@ class EngineCore:
                 and now - s.book_ts <= self._max_book_age and not book.crossed
                 and (not s.rejects or s.rejects[-1] <= now - self._reject_window)
                 and self.caps.within(pos, mid_ticks)):
-            mode, reasons = TradingState.ACTIVE, ()  # the common case, without building the guard's inputs
+            mode, reasons = _ACTIVE, ()  # the common case, without building the guard's inputs
         else:
             mode, reasons = evaluate(
                 cfg.guard,
@@ -299,16 +330,18 @@ class EngineCore:
                             self._rejects_in_window(), pos, mid_ticks),
             )
         mem.trading_state, mem.reasons = mode, reasons
-        if mode is TradingState.HALTED or mid2 is None:
+        if mode is _HALTED or mid2 is None:
             self.hedger.abort(now)
             return self._send(self._cancel_all_live(now), TxPriority.CANCEL)
         self.volatility.advance(now)
         vol = self.volatility.value_bps()
-        trend = self.trend.state if self._trend_on else Trend.NONE
+        trend = self.trend.state if self._trend_on else _NO_TREND
+        trend_code = 0 if trend is _NO_TREND else (1 if trend is _UP else -1)
         pg = self.pnl_guard
+        g_extra = pg.extra_bps
         ef_extra, ef_mult = self.program.quote_adjustments(now, s.pnl.realized,
-                                                            self.maker.width_bps(vol, trend, pg.extra_bps))
-        extra = pg.extra_bps + ef_extra
+                                                            self.maker.width_bps(vol, trend, g_extra))
+        extra = g_extra + ef_extra
         dists: tuple[float | None, float | None] | None
         if self._model != "band":
             dists = self._reference_distances(now, pos, vol)
@@ -318,7 +351,7 @@ class EngineCore:
                                 self.fair_ticks if self.fair_value.active else None, dists)
         mem.decision = dec
         bid, ask = (None, None) if self._maker_dry else (dec.bid, dec.ask)
-        bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend.code)
+        bid, ask = self.program.defend(now, bid, ask, book, mid2, pos, self.maker.sizes, trend_code)
         bu = self.blocked_until
         quiet_key = (dec, bid, ask, mid2, mode, now < bu[0], now < bu[1])
         if not self._dirty and quiet_key == self._quiet_key:
@@ -343,7 +376,11 @@ class EngineCore:
         if bid is not None or ask is not None:
             bid, ask = self._apply_caps(bid, ask, pos, mid_ticks, now)
 
-        plan = plan_quotes(bid, ask, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid)
+        plan = plan_quotes(bid, ask, s.orders.values(), now, mid2, self.planner_settings, self.maker.sizes, self._cid,
+                           self.queue.place)
+        if self._pull_on and self.fair_ticks is not None:  # before the market does (strategy/race.py)
+            plan, pulled = pull_crossed(plan, bid, ask, s.orders.values(), self.fair_ticks, self._can_move)
+            self.race_pulls += pulled
         out = self._send(plan.cancels, TxPriority.CANCEL) if plan.cancels else []
         # Hedger: at most one command per step, and it steps only when the budget can send it (it
         # sees the quote it could hit as cancelling, and waits for it to be gone).
@@ -354,7 +391,7 @@ class EngineCore:
             self.hedger.abort(now)  # re-planned from the new book once the veto ends
         if not vetoed and h.enabled and (self.hedger.active or self.hedger.needs_hedge(pos)) and \
                 self.budget.can_spend(now, TxPriority.HEDGE):
-            wait = self.program.hedge_passive_wait(h.passive_wait_seconds, pos, trend.code)
+            wait = self.program.hedge_passive_wait(h.passive_wait_seconds, pos, trend_code)
             hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid, wait)
             if hedge_cmds:
                 prio = TxPriority.CANCEL if isinstance(hedge_cmds[0], CancelOrder) else TxPriority.HEDGE

@@ -11,6 +11,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 
 from lighter_bot.domain.book import EMPTY_BOOK, BookView
+from lighter_bot.domain.commands import CancelAll, CancelOrder, ModifyOrder, PlaceOrder
 from lighter_bot.domain.events import (
     BookUpdate,
     Event,
@@ -183,8 +184,6 @@ def _fill(state: EngineState, f: OrderFilled) -> Applied:
 
 def register_sent(state: EngineState, cmd: object, now: float) -> None:
     """Record a command we are about to send, so caps and the planner count it while in flight."""
-    from lighter_bot.domain.commands import CancelAll, CancelOrder, ModifyOrder, PlaceOrder
-
     if isinstance(cmd, PlaceOrder):
         state.orders[cmd.client_id] = WorkingOrder(
             client_id=cmd.client_id,

@@ -15,6 +15,8 @@ from collections import deque
 
 from lighter_bot.domain.orders import Side
 
+_BID = Side.BID  # evidence() runs on every decision: a global is ~4x faster than `Side.BID` on Python 3.11
+
 
 class RecentFillQuality:
     MAX_PENDING = 2_000
@@ -38,6 +40,7 @@ class RecentFillQuality:
         self._version = 0
         self._memo: dict[tuple[Side | None, float, int | None, float], tuple[float, int]] = {}
         self._memo_version = -1
+        self._share_memo: dict[tuple[Side, float, int | None], tuple[float, int]] = {}
 
     def on_fill(self, ts: float, side: Side, price: float, age_s: float | None) -> None:
         """`age_s`: seconds since the order was sent or last moved (None when unknown)."""
@@ -47,6 +50,7 @@ class RecentFillQuality:
         self._seen[0 if side is Side.BID else 1] += 1
         if age_s is not None:
             self._ages[side].append(age_s)
+            self._share_memo.clear()
         if self.horizons:
             self._pending.append((ts, side, price, math.inf if age_s is None else age_s, 0))
             if len(self._pending) > self.MAX_PENDING:
@@ -91,25 +95,35 @@ class RecentFillQuality:
         self._memo[key] = out
         return out
 
+    @property
+    def version(self) -> int:
+        """Changes whenever a markout settles or a side is forgotten (what markout() answers from)."""
+        return self._version
+
     def evidence(self, side: Side) -> int:
         """An upper bound on the fills any statistic of `side` can count now (a cheap early exit): fills
         recorded since the side was last forgotten, plus those still pending then (they settle later)."""
-        return self._seen[0 if side is Side.BID else 1]
+        return self._seen[0 if side is _BID else 1]
 
     def immediate_share(self, side: Side, within_s: float, last: int | None = None) -> tuple[float, int]:
         """(share of recent fills (or of the `last` ones) that came within `within_s` of sending the order,
         number of fills)."""
+        key = (side, within_s, last)
+        hit = self._share_memo.get(key)  # asked on every decision once a side has fills; cleared when ages change
+        if hit is not None:
+            return hit
         ages = list(self._ages[side])
         if last is not None:
             ages = ages[-last:]
-        if not ages:
-            return 0.0, 0
-        return sum(1 for a in ages if a <= within_s) / len(ages), len(ages)
+        out = (sum(1 for a in ages if a <= within_s) / len(ages), len(ages)) if ages else (0.0, 0)
+        self._share_memo[key] = out
+        return out
 
     def forget(self, side: Side) -> None:
         """Drop a side's evidence (after a defence expired: judge it on fresh fills)."""
         for h in self.horizons:
             self._settled[(side, h)].clear()
         self._ages[side].clear()
+        self._share_memo.clear()
         self._seen[0 if side is Side.BID else 1] = sum(1 for p in self._pending if p[1] is side)
         self._version += 1

@@ -164,6 +164,16 @@ class HedgeAlpha:
         sweep_bps = abs(self._wait_origin - self._wait_extreme) / self._wait_origin * 1e4
         self._tier_armed = sweep_bps >= self.cfg.kickback_tier_sigma_multiple * self.noise.value_at(ts)
 
+    def tiers_idle(self, now: float, position_lots: int, trend_code: int) -> bool:
+        """Neither tier can move a quote now (exit_tier and kickback_tier would return it unchanged)."""
+        c = self.cfg
+        if not c.enabled:
+            return True
+        exit_possible = c.trend_exit_tier and position_lots != 0 and trend_code != 0 and \
+            (position_lots > 0) == (trend_code < 0)
+        return not exit_possible and not (self._tier_armed and c.kickback_retrace_ratio > 0 and
+                                           self.holding(now, position_lots))
+
     def kickback_tier(self, now: float, desired: dict[Side, QuoteIntent | None], position_lots: int
                       ) -> dict[Side, QuoteIntent | None]:
         """During a kickback wait, rest the reducing quote at least `kickback_retrace_ratio` of the sweep back."""

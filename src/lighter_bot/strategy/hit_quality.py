@@ -25,10 +25,13 @@ from lighter_bot.domain.orders import Side
 from lighter_bot.strategy.fill_quality import RecentFillQuality
 from lighter_bot.strategy.quoting import QuoteIntent, SizeRules
 
+_BID, _ASK = Side.BID, Side.ASK  # per-decision paths: a global is ~4x faster than `Side.BID` on Python 3.11
+
 
 class HitQuality:
     def __init__(self, cfg: HitQualityConfig) -> None:
         self.cfg = cfg
+        self._enabled, self._min_fills = cfg.enabled, cfg.min_fills  # read on every decision
         self.defended_until: dict[Side, float] = {Side.BID: -math.inf, Side.ASK: -math.inf}
         self.engagements: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
         self.notes: tuple[str, ...] = ()
@@ -36,6 +39,10 @@ class HitQuality:
 
     def defended(self, side: Side, now: float) -> bool:
         return self.cfg.enabled and now < self.defended_until[side]
+
+    def any_defended(self, now: float) -> bool:
+        du = self.defended_until
+        return self._enabled and (now < du[_BID] or now < du[_ASK])
 
     def adverse_bps(self, sigma_h_bps: float, n: int) -> float:
         """How far below zero a mean of `n` markouts must be to be more than chance (bps, >= 0)."""
@@ -60,9 +67,13 @@ class HitQuality:
     def update(self, now: float, quality: RecentFillQuality, sigma_h_bps: float = 0.0) -> None:
         """`sigma_h_bps`: the std-dev of the mid's move over `markout_horizon_seconds` (0 = unknown: fixed
         thresholds only)."""
-        c = self.cfg
-        if not c.enabled:
+        if not self._enabled:
             return
+        du = self.defended_until
+        if du[_BID] == du[_ASK] == -math.inf and quality.evidence(_BID) < self._min_fills and \
+                quality.evidence(_ASK) < self._min_fills:
+            return  # no side defended and too few fills to judge either (most decisions): nothing changes
+        c = self.cfg
         for side in (Side.BID, Side.ASK):
             was = now < self.defended_until[side]
             reason = self.picked_off(quality, side, sigma_h_bps)

@@ -8,6 +8,12 @@
 * A side that should not be quoted is cancelled; extra orders on a side are cancelled.
 * Orders in flight (new, modify, cancel) are not touched again until acknowledged, unless they have
   been in flight for longer than `stuck_after_s` (a lost response).
+* Queue awareness (`queue_aware`): an order with a good place in its level's queue (at most
+  `keep_ahead_fraction` of the level ahead of it) is kept for a price change of up to `keep_bps` when
+  the new price would put it behind more than it has ahead now (a new price sends it to the back of
+  that level; moving to an empty price loses nothing); and when only the size is off, only the size is
+  modified (a smaller size keeps the place on Lighter). A quote the fair value crossed is pulled regardless
+  (strategy/race.py).
 
 Urgency (the budget may not allow everything): cancels first (separate list), then quotes that sit
 too aggressively (the market moved toward them: adverse selection risk), then missing sides, then
@@ -30,6 +36,12 @@ class PlannerSettings:
     size_tolerance: float  # fraction of the desired size
     expiry_s: float | None
     stuck_after_s: float
+    # Queue awareness (maker.queue): keep a quote within keep_bps of the desired price while at most
+    # keep_ahead_fraction of its level is ahead of it and the new price has more ahead; change only the
+    # size when only the size is off.
+    queue_aware: bool = False
+    keep_bps: float = 0.0
+    keep_ahead_fraction: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +62,11 @@ def plan_quotes(
     settings: PlannerSettings,
     sizes: SizeRules,
     new_cid: Callable[[], int],
+    queue_place: Callable[[int, int], tuple[float, float, float] | None] | None = None,
 ) -> Plan:
+    """`queue_place(client_id, new_price)`: (share of its level ahead of a working order, 0 = front; lots
+    ahead of it; lots it would have ahead at new_price), None = unknown (strategy/queue_position.py).
+    Used only with `settings.queue_aware`."""
     stuck_before = now - settings.stuck_after_s
     cancels: list[Command] = []
     bids: list[WorkingOrder] = []
@@ -66,6 +82,7 @@ def plan_quotes(
         (bids if o.side is Side.BID else asks).append(o)
     ranked: list[tuple[int, float, Command]] = []
     tol_ticks = settings.tolerance_bps * mid2 / 2e4
+    keep_ticks = settings.keep_bps * mid2 / 2e4
     for q, live in ((bid, bids), (ask, asks)):
         if q is None:
             for o in live:
@@ -91,14 +108,37 @@ def plan_quotes(
         price = keep.pending_price if keep.pending_price is not None else keep.price
         size = keep.pending_size if keep.pending_size is not None else keep.size
         off = price - q.price
-        if -tol_ticks <= off <= tol_ticks and abs(size - q.size) <= settings.size_tolerance * q.size and \
-                sizes.valid(price, size):
+        size_ok = abs(size - q.size) <= settings.size_tolerance * q.size and sizes.valid(price, size)
+        if -tol_ticks <= off <= tol_ticks and size_ok:
             continue
+        if settings.queue_aware and _keep_price(keep, q.price, off, tol_ticks, keep_ticks, settings, queue_place):
+            if size_ok:
+                continue  # a small price change is not worth the place in the queue
+            if sizes.valid(price, q.size):
+                # Only the size is off: a size-only modify (a smaller size keeps the place on Lighter).
+                ranked.append((_LAGGING, 0.0, ModifyOrder(keep.client_id, price, q.size)))
+                continue
         aggressive = off > tol_ticks if q.side is Side.BID else -off > tol_ticks
         ranked.append((_URGENT if aggressive else _LAGGING, -abs(off), ModifyOrder(keep.client_id, q.price, q.size)))
     if len(ranked) > 1:
         ranked.sort(key=lambda r: (r[0], r[1]))
     return Plan(cancels, [r[2] for r in ranked])
+
+
+def _keep_price(o: WorkingOrder, new_price: int, off: float, tol_ticks: float, keep_ticks: float,
+                settings: PlannerSettings,
+                queue_place: Callable[[int, int], tuple[float, float, float] | None] | None) -> bool:
+    """The working price may stay: within the tolerance, or within keep_bps with a queue place worth more
+    than the one the new price would give."""
+    if -tol_ticks <= off <= tol_ticks:
+        return True
+    if not -keep_ticks <= off <= keep_ticks or queue_place is None or o.status is not OrderStatus.OPEN:
+        return False
+    place = queue_place(o.client_id, new_price)
+    if place is None:
+        return False
+    frac, ahead, ahead_there = place
+    return frac <= settings.keep_ahead_fraction and ahead_there > ahead
 
 
 def _place(q: QuoteIntent, new_cid: Callable[[], int], s: PlannerSettings) -> PlaceOrder:

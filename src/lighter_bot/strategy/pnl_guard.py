@@ -34,21 +34,27 @@ class PnlGuard:
             # enough levels for the size factor to reach its floor as well
             steps = math.ceil(math.log(cfg.min_size_multiplier) / math.log(cfg.size_multiplier) - 1e-9)
             self.max_level = max(self.max_level, steps)
+        # per level: the extra width and the size factor (read on every decision)
+        self._extra = [min(lv * cfg.widen_bps, cfg.max_extra_bps) for lv in range(self.max_level + 1)]
+        self._mult = [1.0] + [max(cfg.size_multiplier**lv, cfg.min_size_multiplier) for lv in range(1, self.max_level + 1)]
+        self._next_close = -math.inf  # when the current slice ends (roll does nothing before)
 
     def roll(self, now: float, realized: float) -> None:
         """Close every slice that ended at or before `now`. `realized` must be the cumulative realized PnL
         just before anything that happened at `now` (call before folding in the event at `now`)."""
-        if not self.cfg.enabled:
+        if now < self._next_close or not self.cfg.enabled:
             return
         if self._slice_start is None:
             self._slice_start = now
             self._realized_at_start = realized
+            self._next_close = now + self.cfg.window_seconds
             return
         w = self.cfg.window_seconds
         while now >= self._slice_start + w:
             self._close(realized - self._realized_at_start)
             self._slice_start += w
             self._realized_at_start = realized
+        self._next_close = self._slice_start + w
 
     def _close(self, pnl: float) -> None:
         c = self.cfg
@@ -74,10 +80,8 @@ class PnlGuard:
 
     @property
     def extra_bps(self) -> float:
-        return min(self.level * self.cfg.widen_bps, self.cfg.max_extra_bps)
+        return self._extra[self.level]
 
     @property
     def size_multiplier(self) -> float:
-        if self.level == 0:
-            return 1.0
-        return max(self.cfg.size_multiplier**self.level, self.cfg.min_size_multiplier)
+        return self._mult[self.level]

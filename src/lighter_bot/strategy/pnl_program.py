@@ -94,6 +94,7 @@ class PnlProgram:
         self.guard_watch = GuardWatch()
         self.hedge_note = ""
         self._edge_places = mk.edge.enabled and mk.model == "band"  # see the module doc
+        self._size, self._size_min = mk.size, mk.size_min
 
     # -- inputs ------------------------------------------------------------------------------------
     def on_fill(self, ts: float, side: Side, price: float, age_s: float | None) -> None:
@@ -111,22 +112,27 @@ class PnlProgram:
     # -- decisions ---------------------------------------------------------------------------------
     def quote_adjustments(self, now: float, realized: float, band_width_bps: float) -> tuple[float, float]:
         """(extra full width in bps, size factor) edge first adds to the maker's band and size."""
-        mk = self.config.maker
         self.edge_first.update(now, realized, self.quality)
         if self.hit_quality.cfg.enabled:
             self.markout_noise.advance(now)
             self.hit_quality.update(now, self.quality, self.markout_noise.value_bps())
         extra = 0.0 if self._edge_places else self.edge_first.extra_bps(band_width_bps)
-        return extra, self.edge_first.size_multiplier(mk.size, mk.size_min)
+        return extra, self.edge_first.size_multiplier(self._size, self._size_min)
 
     def defend(self, now: float, bid: QuoteIntent | None, ask: QuoteIntent | None, book: BookView, mid2: int,
                position_lots: int, sizes: SizeRules, trend_code: int = 0) -> tuple[QuoteIntent | None, QuoteIntent | None]:
         """Hit quality's per-side defence, then hedge alpha's exit tier and kickback tier on the reducing side."""
         if bid is None and ask is None:
             return bid, ask
+        hq = self.hit_quality
+        if not (not self._edge_places and hq.any_defended(now)) and \
+                self.hedge_alpha.tiers_idle(now, position_lots, trend_code):
+            if not self._edge_places:
+                hq.notes = ()  # what hq.apply() leaves when no side is defended
+            return bid, ask  # no step changes these quotes (most decisions): skip building the per-side dicts
         out: dict[Side, QuoteIntent | None] = {Side.BID: bid, Side.ASK: ask}
         if not self._edge_places:
-            out = self.hit_quality.apply(now, out, book, mid2, position_lots, sizes)
+            out = hq.apply(now, out, book, mid2, position_lots, sizes)
         out = self.hedge_alpha.exit_tier(out, book, position_lots, trend_code)
         out = self.hedge_alpha.kickback_tier(now, out, position_lots)
         return out[Side.BID], out[Side.ASK]

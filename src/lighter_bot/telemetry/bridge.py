@@ -47,6 +47,7 @@ class _PendingMarkout:
     sign: int
     price: float
     next_idx: int = 0
+    race: bool = False  # a race fill (strategy/race.py): also marked out apart
 
 
 @dataclass
@@ -131,7 +132,9 @@ class TelemetryBridge:
             else:
                 m.hedger_fills.labels("cross").inc()
                 m.hedger_volume.labels("cross").inc(notional)
-            self._markouts_pending.append(_PendingMarkout(f.ts, f.side.sign, mk.px(f.price)))
+            if r.race is not None:
+                m.maker_race_fills.labels(r.race).inc()
+            self._markouts_pending.append(_PendingMarkout(f.ts, f.side.sign, mk.px(f.price), race=r.race is not None))
 
     # -- periodic work ---------------------------------------------------------------------------
     def _update_markouts(self, now: float, mid: float | None) -> None:
@@ -142,6 +145,8 @@ class TelemetryBridge:
                     h = MARKOUT_HORIZONS[p.next_idx]
                     bps = p.sign * (mid - p.price) / p.price * 1e4
                     self.metrics.markout.labels(f"{h:g}s").observe(bps)
+                    if p.race:
+                        self.metrics.markout_race.labels(f"{h:g}s").observe(bps)
                     self.markouts.append((p.ts, h, bps))
                     p.next_idx += 1
                 if p.next_idx < len(MARKOUT_HORIZONS):

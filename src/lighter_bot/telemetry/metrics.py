@@ -102,6 +102,8 @@ class BotMetrics:
         self.maker_working_orders = g("maker_working_orders", "Working quote orders")
         self.maker_fills = Counter("maker_fills", "Quote fills", registry=r)
         self.maker_volume = Counter("maker_volume_quote", "Quote fill notional (USD)", registry=r)
+        self.maker_race_fills = Counter("maker_race_fills", "Maker fills that raced our cancel/modify (in_flight) or "
+                                        "landed past the fair value (fair_passed)", ("kind",), registry=r)
         self.status_gauges = {name: g(name, doc) for name, (doc, _) in STATUS_GAUGES.items()}
         self.maker_trend = g("maker_trend_direction", "Trend filter: 1 up, -1 down, 0 none")
         self.maker_core_markout = g("maker_core_markout_bps", "Engine's mean markout of our fills (bps)", ("horizon",))
@@ -154,6 +156,9 @@ class BotMetrics:
         # -- markouts ------------------------------------------------------------------------------
         self.markout = Histogram("markout_bps", "Mid move after our fill in our favour (bps)", ("horizon",),
                                  buckets=_MARKOUT_BUCKETS, registry=r)
+        self.markout_race = Histogram("markout_race_bps", "Mid move after a race fill in our favour (bps); "
+                                      "markout_bps minus these (buckets, counts) = the normal fills", ("horizon",),
+                                      buckets=_MARKOUT_BUCKETS, registry=r)
         self.markout_avg = g("markout_avg_bps", "Average markout of the window's fills (bps)", ("horizon", "window"))
 
         # -- ledger and process --------------------------------------------------------------------

@@ -24,7 +24,7 @@ from lighter_bot.venues.sim.exchange import SimExchange
 from lighter_bot.venues.sim.rules import PREMIUM, STANDARD, VenueRules
 from lighter_bot.venues.sim.scenarios import make_scenario
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, Row
-from lighter_bot.venues.sim.tape import MarketTape
+from lighter_bot.venues.sim.tape import PreparedMarket, chunks_of
 from lighter_bot.venues.sim.tape_exchange import TapeExchange
 
 from .test_exchange_properties import markets
@@ -61,20 +61,22 @@ def test_engine_on_scenarios_sees_the_same_events_and_gets_the_same_fills(scenar
                                                                           seed: int) -> None:
     rows = list(make_scenario(scenario, seed, 240.0))
     ref, ref_events = engine_run(SimExchange(SOL_PERP, iter(rows), rules, seed), BotConfig(), SOL_PERP)
-    tape = MarketTape.build(rows, rules.book_interval_s, rules.book_depth)
-    fast_ex = TapeExchange(SOL_PERP, tape, rules, seed)
-    fast, fast_events = engine_run(fast_ex, BotConfig(), SOL_PERP)
     assert ref.fills > 0 and ref.bot_events > 1000
-    assert fast_events == ref_events
-    same_result(ref, fast)
+    prepared = PreparedMarket(chunks_of(rows, 2000), rules.book_interval_s, rules.book_depth)
+    sources: list[Any] = [chunks_of(rows), chunks_of(rows, 997), prepared, prepared]  # whole, small chunks, reused
+    for source in sources:
+        fast, fast_events = engine_run(TapeExchange(SOL_PERP, source, rules, seed), BotConfig(), SOL_PERP)
+        assert fast_events == ref_events
+        same_result(ref, fast)
 
 
 def test_duration_cut_counts_the_same_rows() -> None:
     rows = list(make_scenario("chop", 4, 120.0))
     ref, _ = engine_run(SimExchange(SOL_PERP, iter(rows), STANDARD, 4), BotConfig(), SOL_PERP, duration=47.3)
-    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
-    fast, _ = engine_run(TapeExchange(SOL_PERP, tape, STANDARD, 4), BotConfig(), SOL_PERP, duration=47.3)
-    same_result(ref, fast)
+    for size in (1 << 16, 500):
+        fast, _ = engine_run(TapeExchange(SOL_PERP, chunks_of(rows, size), STANDARD, 4), BotConfig(), SOL_PERP,
+                             duration=47.3)
+        same_result(ref, fast)
 
 
 def random_flow(rng: random.Random, ex: SimExchange, now: float, cid: int) -> list[Command]:
@@ -147,22 +149,21 @@ def with_clears_and_marks(rows: list[Row]) -> list[Row]:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=markets(), seed=st.integers(0, 1000))
-def test_random_order_flow_same_everything(rows: list[Row], seed: int) -> None:
+@given(rows=markets(), seed=st.integers(0, 1000), chunk=st.sampled_from([1, 2, 7, 64, 1 << 16]))
+def test_random_order_flow_same_everything(rows: list[Row], seed: int, chunk: int) -> None:
     rows = with_clears_and_marks(rows)
     end = rows[-1][0] + 3.0
     ref = drive(SimExchange(SOL_PERP, iter(rows), RULES, seed), seed, end)
-    tape = MarketTape.build(rows, RULES.book_interval_s, RULES.book_depth)
-    fast = drive(TapeExchange(SOL_PERP, tape, RULES, seed), seed, end)
+    fast = drive(TapeExchange(SOL_PERP, chunks_of(rows, chunk), RULES, seed), seed, end)
     assert fast == ref
 
 
-def test_tape_needs_matching_rules() -> None:
-    tape = MarketTape.build([(0.0, DEPTH, BID, 100, 1), (0.0, TRADE, BID, 100, 1)], 0.05, 20)
-    with pytest.raises(ValueError, match="book_interval_s"):
-        TapeExchange(SOL_PERP, tape, STANDARD.with_(book_interval_s=0.1), 1)
+def test_tape_needs_a_publication_interval_and_matching_rules() -> None:
     with pytest.raises(ValueError, match="book_interval_s > 0"):
-        MarketTape.build([], 0.0, 20)
+        TapeExchange(SOL_PERP, chunks_of([(0.0, DEPTH, BID, 100, 1)]), STANDARD.with_(book_interval_s=0.0), 1)
+    prepared = PreparedMarket(chunks_of([(0.0, DEPTH, BID, 100, 1)]), 0.05, 20)
+    with pytest.raises(ValueError, match="prepared for another"):
+        TapeExchange(SOL_PERP, prepared, STANDARD.with_(book_interval_s=0.1), 1)
 
 
 def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
@@ -171,8 +172,7 @@ def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
     rows = list(rows_of(rep.chunks()))[:80_000]
     cfg = BotConfig.model_validate(merge_profile({}, replay.derive_profile(rep.market, first_mid(rows, rep.market, rep.source))))
     ref, ref_events = engine_run(SimExchange(rep.market, iter(rows), STANDARD, 7), cfg, rep.market)
-    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
-    fast, fast_events = engine_run(TapeExchange(rep.market, tape, STANDARD, 7), cfg, rep.market)
+    fast, fast_events = engine_run(TapeExchange(rep.market, chunks_of(rows), STANDARD, 7), cfg, rep.market)
     assert ref.bot_events > 1000
     assert fast_events == ref_events
     same_result(ref, fast)
@@ -184,7 +184,29 @@ def test_recorded_btc_sample_same_events(shared_dir: Path) -> None:
 ])
 def test_degenerate_markets(rows: list[Row]) -> None:
     ref, ref_events = engine_run(SimExchange(SOL_PERP, iter(rows), STANDARD, 1), BotConfig(), SOL_PERP)
-    tape = MarketTape.build(rows, STANDARD.book_interval_s, STANDARD.book_depth)
-    fast, fast_events = engine_run(TapeExchange(SOL_PERP, tape, STANDARD, 1), BotConfig(), SOL_PERP)
+    fast, fast_events = engine_run(TapeExchange(SOL_PERP, chunks_of(rows), STANDARD, 1), BotConfig(), SOL_PERP)
     assert fast_events == ref_events
     same_result(ref, fast)
+
+
+def test_a_recording_whole_or_in_small_chunks_gets_identical_fills(shared_dir: Path) -> None:
+    """Streaming is invisible to results: the 8-minute BTCUSDT recording as the loader streams it (chunks
+    of 65,536 rows), in chunks of 1000 rows and prepared once give the same fills, events and result."""
+    d = shared_dir / "data" / "binance_perp"
+    rep = replay.load([d / "usdm_btcusdt_20240718.gz", d / "usdm_btcusdt_20240719.gz"])
+    rows = list(rows_of(rep.chunks()))
+    base = {"maker": {"spread_bps": 0.5, "volatility": {"enabled": False}, "edge_first": {"enabled": False}}}
+    cfg = BotConfig.model_validate(merge_profile(base, replay.derive_profile(rep.market, first_mid(rows, rep.market, rep.source))))
+    sources: list[Any] = [rep.chunks(), chunks_of(rows, 1000),
+                          PreparedMarket(rep.chunks(), STANDARD.book_interval_s, STANDARD.book_depth)]
+    runs = []
+    for source in sources:
+        ex = TapeExchange(rep.market, source, STANDARD, 7)
+        res, events = engine_run(ex, cfg, rep.market)
+        runs.append((res, events, ex.fills))
+    ref, ref_events, ref_fills = runs[0]
+    assert len(ref_fills) > 10 and ref.events == len(rows)
+    for res, events, fills in runs[1:]:
+        assert fills == ref_fills
+        assert events == ref_events
+        same_result(ref, res)

@@ -1,308 +1,242 @@
-"""A replayed market prepared once for fast replays: the book's evolution, never our orders.
+"""A replayed market prepared chunk by chunk for fast replays: the book's evolution, never our orders.
 
-The market does not depend on our orders (no market impact), so everything about it can be worked
-out once per recording and reused by every replay (TapeExchange, tape_exchange.py) and every
-configuration of a sweep:
+The market does not depend on our orders (no market impact), so a replay (TapeExchange,
+tape_exchange.py) needs from each chunk of recorded rows only what concerns the bot or could concern a
+resting order of ours. `MarketTape` reads the recording's chunks (numpy arrays of `ROW_DTYPE`, in time
+order, source.py) one at a time and prepares each with one compiled pass (book_kernel.prepare):
 
-* the level-size history of every price (only the rows that change a level), to answer "size at
-  price p after row i" by bisection, and the best bid/ask after every book change;
-* the book publications (BookUpdate every `book_interval_s` while the book changes, exactly when the
-  reference SimExchange publishes them) with their top-`book_depth` views;
-* the market-data stream in the order the exchange emits it (publications, trades, marks);
-* the rows that may touch a resting order (level changes and trades) as numpy columns, so a replay
-  finds the next row that concerns our orders with a few vectorised comparisons instead of a Python
-  step per row.
+* the market-data stream in the order the exchange emits it: trades, marks, and the book publications
+  (a BookUpdate every `book_interval_s` while the book changes, exactly when SimExchange publishes
+  them) with their top-`book_depth` views;
+* the rows that may touch a resting order (level changes and trades) as numpy columns, so a replay finds
+  the next one that concerns our orders with a few vectorised comparisons instead of a step per row.
 
-One sequential pass over the rows (the level books, as SimExchange keeps them) builds all of it.
+Only the current chunk and the level book are held, so memory is bounded by the chunk and the book, not
+by the recording's length; a recording may be many files (the loader joins them into one stream).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 
 from lighter_bot.domain.book import BookView
-from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, Row
+from lighter_bot.venues.sim.source import ASK, BID, CHUNK_ROWS, DEPTH, MARK, ROW_DTYPE, TRADE, Row
 
-NO_PRICE = -1  # best bid/ask of an empty side
 BIG = 1 << 62
-
-_ROW_DTYPE = np.dtype([("t", "f8"), ("kind", "i8"), ("side", "i8"), ("price", "i8"), ("size", "i8")])
-
-# kinds of market-data items, in emission order
-MD_BOOK, MD_TRADE, MD_MARK = 0, 1, 2
+MD_BOOK, MD_TRADE, MD_MARK = 0, 1, 2  # market-data items, in emission order
+# A level book's state (book_kernel): best slot per side, live levels per side, last CLEAR row, last MARK
+BEST, LIVE, LAST_CLEAR, LAST_MARK = 0, 2, 4, 5
 
 
-@dataclass(eq=False)
-class MarketTape:
-    """Strategy-independent facts about one replayed market (see the module docstring)."""
+def kernels() -> ModuleType:
+    """The compiled kernels, imported on first use: only replays load numba, never the live bot."""
+    from lighter_bot.venues.sim import book_kernel as bk
 
-    interval: float  # book publication interval this tape was prepared for
-    depth: int  # levels per side in a publication
-    times: list[float]  # row times
-    # best prices after change k: valid from row pointer best_from[k] on (pointer = rows applied)
-    best_from: list[int]
-    best_bid: list[int]
-    best_ask: list[int]
-    # level histories: key = price * 2 + side -> slice of (h_row, h_size), rows ascending
-    levels: dict[int, tuple[int, int]]
-    h_row: list[int]
-    h_size: list[int]
-    prices: tuple[list[int], list[int]]  # distinct prices ever seen per side (index ASK=0, BID=1), ascending
-    clears: tuple[list[int], list[int]]  # CLEAR row indexes per side
-    clears_any: list[int]
-    # market data in emission order: kind, source time, payload (publication index or row index)
-    md_kind: list[int]
-    md_src: np.ndarray
-    md_ref: list[int]
-    pub_views: list[BookView]
-    pub_ptr: list[int]
-    trade_rows: list[int]
-    mark_rows: list[int]
-    rows: Sequence[Row]
-    # rows that may touch our orders (book changes and trades), ascending row index
-    ev_row: list[int]
-    ev_kind: list[int]  # DEPTH or TRADE
-    ev_side: list[int]
-    ev_price: list[int]
-    ev_size: list[int]
-    ev_prev: list[int]  # level size before a DEPTH change
+    return bk
+
+
+def chunks_of(rows: list[Row], size: int = CHUNK_ROWS) -> list[np.ndarray]:
+    """Row tuples already in memory as chunks of at most `size` rows."""
+    table = np.array(rows, dtype=ROW_DTYPE) if rows else np.zeros(0, dtype=ROW_DTYPE)
+    return [table[i:i + size] for i in range(0, len(table), size)]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunks:
+    """A recording's chunks (one pass): what `make_exchange` replays through the tape."""
+
+    stream: Iterable[np.ndarray]
+
+
+class LevelBook:
+    """Both sides of a level book in the compiled kernels' layout (book_kernel's docstring)."""
+
+    __slots__ = ("changed", "prices", "sizes", "state")
+
+    def __init__(self) -> None:
+        self.prices = np.zeros(0, dtype=np.int64)
+        self.sizes = np.zeros((2, 0), dtype=np.int64)
+        self.changed = np.zeros((2, 0), dtype=np.int64)
+        self.state = np.array([-1, -1, 0, 0, -1, -1], dtype=np.int64)
+
+    def use_prices(self, table: np.ndarray, pos: np.ndarray | None = None) -> None:
+        """Re-index onto `table`, a sorted superset of the current price table (levels keep their sizes);
+        `pos`: where each current price sits in it, when the caller knows."""
+        if table is self.prices:
+            return
+        if pos is None:
+            pos = np.searchsorted(table, self.prices)
+        for name in ("sizes", "changed"):
+            new = np.zeros((2, len(table)), dtype=np.int64)
+            new[:, pos] = getattr(self, name)
+            setattr(self, name, new)
+        for b in (BEST + ASK, BEST + BID):
+            if self.state[b] >= 0:
+                self.state[b] = pos[self.state[b]]
+        self.prices = table
+
+    def slots_for(self, price: np.ndarray, is_depth: np.ndarray) -> np.ndarray:
+        """The slot of each DEPTH row's price (0 for other rows), adding the prices not seen before."""
+        table = self.prices
+        px = price[is_depth]
+        at = np.searchsorted(table, px)
+        seen = table[np.minimum(at, len(table) - 1)] == px if len(table) else np.zeros(len(px), dtype=bool)
+        new = np.unique(px[~seen])
+        if len(new):  # each slot moves up by the new prices below it (the tables are disjoint)
+            at += np.searchsorted(new, px)
+            merged = np.empty(len(table) + len(new), dtype=np.int64)
+            old_pos = np.arange(len(table)) + np.searchsorted(new, table)
+            merged[old_pos] = table
+            merged[np.arange(len(new)) + np.searchsorted(table, new)] = new
+            self.use_prices(merged, old_pos)
+        slot = np.zeros(len(price), dtype=np.int64)
+        slot[is_depth] = at
+        return slot
+
+    def slot(self, price: int) -> int:
+        """The slot of `price`, -1 if it was never a level."""
+        i = int(np.searchsorted(self.prices, price))
+        return i if i < len(self.prices) and self.prices[i] == price else -1
+
+
+@dataclass(eq=False, slots=True)
+class TapeChunk:
+    """One prepared chunk: rows row0 .. row0 + n - 1 of the recording (indexes below are chunk-local)."""
+
+    row0: int
+    n: int
+    t: np.ndarray
+    times: list[float]  # the same, for bisect
+    kind: np.ndarray
+    side: np.ndarray
+    price: np.ndarray
+    size: np.ndarray
+    slot: np.ndarray  # each row's slot in `prices` (DEPTH rows)
+    prices: np.ndarray  # the price table the slots index (book_kernel)
+    # rows that may touch our orders (level changes and trades), ascending
+    ev_row: np.ndarray
+    ev_prev: np.ndarray  # level size before a DEPTH change
     ev_pa: np.ndarray  # price where the row can reach our asks (bid level > 0 or buyer-initiated trade), else -1
     ev_pb: np.ndarray  # price where the row can reach our bids, else BIG
     ev_key: np.ndarray  # price * 2 + side for level changes (our own price levels), -1 for trades
-
-    @property
-    def n(self) -> int:
-        return len(self.times)
+    # market data in emission order: kind, source time, publication index (books), price, size, side (trades)
+    md_kind: list[int]
+    md_src: np.ndarray
+    md_ref: list[int]
+    md_price: list[int]
+    md_size: list[int]
+    md_side: list[int]
+    lv_price: np.ndarray  # the publications' levels back to back: bids then asks of each (book_kernel.prepare)
+    lv_size: np.ndarray
+    pub_n: np.ndarray  # (bids, asks) counts of publication k at 2k, 2k + 1
+    trade_rows: np.ndarray
+    mark_rows: np.ndarray
+    _books: list[BookView] | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, rows: Sequence[Row], interval: float, depth: int) -> MarketTape:
-        """One pass over `rows` (the SimExchange book logic, without our orders)."""
-        if interval <= 0:
-            raise ValueError("a market tape needs book_interval_s > 0")
-        bids: dict[int, int] = {}
-        asks: dict[int, int] = {}
-        bpx: list[int] = []
-        apx: list[int] = []
-        best_from: list[int] = [0]
-        best_bid: list[int] = [NO_PRICE]
-        best_ask: list[int] = [NO_PRICE]
-        ev_row: list[int] = []
-        ev_prev: list[int] = []
-        clears: tuple[list[int], list[int]] = ([], [])
-        clears_any: list[int] = []
-        md_kind: list[int] = []
-        md_src: list[float] = []
-        md_ref: list[int] = []
-        pub_views: list[BookView] = []
-        pub_ptr: list[int] = []
-        trade_rows: list[int] = []
-        mark_rows: list[int] = []
-        inf = float("inf")
-        pub_at = inf  # time of the pending publication (inf: none pending)
-        bb = ba = NO_PRICE
-        times = [r[0] for r in rows]
+    def empty(cls) -> TapeChunk:
+        z, f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return cls(0, 0, f, [], z, z, z, z, z, z, z, z, z, z, z, [], f, [], [], [], [], z, z, z, z, z)
 
-        def publish(ptr: int, at: float) -> None:
-            md_kind.append(MD_BOOK)
-            md_src.append(at)
-            md_ref.append(len(pub_views))
-            pub_ptr.append(ptr)
-            top = bpx[-depth:]
-            top.reverse()
-            low = apx[:depth]
-            pub_views.append(BookView(tuple(zip(top, map(bids.__getitem__, top), strict=True)),
-                                      tuple(zip(low, map(asks.__getitem__, low), strict=True))))
+    def books(self) -> list[BookView]:
+        """The publications' books, built on first use (when the chunk's market data is first delivered)."""
+        if self._books is None:
+            self._books = self._build_books()
+        return self._books
 
-        # Lean on purpose (it is the only per-row Python loop of a tape replay): only level changes
-        # append, and the best prices are recorded only when they move.
-        for i, (t, kind, side, price, size) in enumerate(rows):
-            if t >= pub_at:
-                publish(i, pub_at)  # the publication lands before the rows at or after its time
-                pub_at = inf
-            if kind == DEPTH:
-                if side == BID:
-                    prev = bids.get(price, 0)
-                    if prev == size:
-                        continue
-                    if size > 0:
-                        if not prev:
-                            insort(bpx, price)
-                        bids[price] = size
-                    else:
-                        del bids[price]
-                        del bpx[bisect_left(bpx, price)]
-                    if price >= bb:
-                        b = bpx[-1] if bpx else NO_PRICE
-                        if b != bb:
-                            bb = b
-                            best_from.append(i + 1)
-                            best_bid.append(bb)
-                            best_ask.append(ba)
-                else:
-                    prev = asks.get(price, 0)
-                    if prev == size:
-                        continue
-                    if size > 0:
-                        if not prev:
-                            insort(apx, price)
-                        asks[price] = size
-                    else:
-                        del asks[price]
-                        del apx[bisect_left(apx, price)]
-                    if ba == NO_PRICE or price <= ba:
-                        a = apx[0] if apx else NO_PRICE
-                        if a != ba:
-                            ba = a
-                            best_from.append(i + 1)
-                            best_bid.append(bb)
-                            best_ask.append(ba)
-                ev_row.append(i)
-                ev_prev.append(prev)
-                if pub_at == inf:
-                    pub_at = (int(t / interval) + 1) * interval  # the same grid as SimExchange._mark_dirty
-            elif kind == TRADE:
-                ev_row.append(i)
-                ev_prev.append(0)
-                trade_rows.append(i)
-                md_kind.append(MD_TRADE)
-                md_src.append(t)
-                md_ref.append(i)
-            elif kind == CLEAR:
-                (bids if side == BID else asks).clear()
-                (bpx if side == BID else apx).clear()
-                clears[side].append(i)
-                clears_any.append(i)
-                bb = bpx[-1] if bpx else NO_PRICE
-                ba = apx[0] if apx else NO_PRICE
-                best_from.append(i + 1)
-                best_bid.append(bb)
-                best_ask.append(ba)
-                if pub_at == inf:
-                    pub_at = (int(t / interval) + 1) * interval
-            elif kind == MARK:
-                mark_rows.append(i)
-                md_kind.append(MD_MARK)
-                md_src.append(t)
-                md_ref.append(i)
-        if pub_at != inf:
-            publish(len(rows), pub_at)
-
-        # columns of the rows that may touch our orders
-        table = np.array(rows, dtype=_ROW_DTYPE) if len(rows) else np.zeros(0, dtype=_ROW_DTYPE)
-        ev_row_a = np.asarray(ev_row, dtype=np.int64)
-        sel = table[ev_row_a]
-        kind_a, side_a, price_a, size_a = sel["kind"], sel["side"], sel["price"], sel["size"]
-        sizes = size_a.tolist()
-        is_trade = kind_a == TRADE
-        is_bid = side_a == BID
-        reach_asks = np.where(is_trade, is_bid, is_bid & (size_a > 0))
-        reach_bids = np.where(is_trade, ~is_bid, ~is_bid & (size_a > 0))
-        ev_pa = np.where(reach_asks, price_a, -1)
-        ev_pb = np.where(reach_bids, price_a, BIG)
-        ev_key = np.where(is_trade, -1, price_a * 2 + side_a)
-
-        # level histories (level changes only, grouped by price and side, in row order)
-        depth_pos = np.flatnonzero(~is_trade)
-        keys = ev_key[depth_pos]
-        order = np.argsort(keys, kind="stable")
-        sk = keys[order]
-        hist_pos = depth_pos[order]
-        h_row = ev_row_a[hist_pos].tolist()
-        h_size = size_a[hist_pos].tolist()
-        ukeys, starts = np.unique(sk, return_index=True)
-        ends = np.append(starts[1:], len(sk)) if len(starts) else starts
-        levels_idx = dict(zip(ukeys.tolist(), zip(starts.tolist(), ends.tolist(), strict=True), strict=True))
-        ask_prices = (ukeys[(ukeys & 1) == ASK] >> 1).tolist()  # keys ascend, so prices do per side
-        bid_prices = (ukeys[(ukeys & 1) == BID] >> 1).tolist()
-
-        return cls(
-            interval=interval, depth=depth, times=times,
-            best_from=best_from, best_bid=best_bid, best_ask=best_ask,
-            levels=levels_idx, h_row=h_row, h_size=h_size, prices=(ask_prices, bid_prices),
-            clears=clears, clears_any=clears_any,
-            md_kind=md_kind, md_src=np.asarray(md_src, dtype=np.float64), md_ref=md_ref,
-            pub_views=pub_views, pub_ptr=pub_ptr, trade_rows=trade_rows, mark_rows=mark_rows, rows=rows,
-            ev_row=ev_row, ev_kind=kind_a.tolist(), ev_side=side_a.tolist(), ev_price=price_a.tolist(),
-            ev_size=sizes, ev_prev=ev_prev, ev_pa=ev_pa, ev_pb=ev_pb, ev_key=ev_key,
-        )
-
-    # -- the book after the first `ptr` rows ---------------------------------------------------
-    def best(self, ptr: int) -> tuple[int, int]:
-        """(best bid, best ask) after `ptr` rows; NO_PRICE for an empty side."""
-        k = bisect_left(self.best_from, ptr + 1) - 1
-        return self.best_bid[k], self.best_ask[k]
-
-    def size_at(self, side: int, price: int, ptr: int) -> int:
-        """The level's size after `ptr` rows."""
-        span = self.levels.get(price * 2 + side)
-        if span is None:
-            return 0
-        lo, hi = span
-        j = bisect_left(self.h_row, ptr, lo, hi) - 1
-        if j < lo:
-            return 0
-        cl = self.clears[side]
-        if cl:
-            c = bisect_left(cl, ptr) - 1
-            if c >= 0 and cl[c] > self.h_row[j]:
-                return 0  # emptied by a snapshot since
-        return self.h_size[j]
-
-    def changed_since(self, side: int, price: int, since: int, ptr: int) -> bool:
-        """Did the level change (or a CLEAR happen) in rows [since, ptr)?"""
-        c = bisect_left(self.clears_any, since)
-        if c < len(self.clears_any) and self.clears_any[c] < ptr:
-            return True
-        span = self.levels.get(price * 2 + side)
-        if span is None:
-            return False
-        lo, hi = span
-        j = bisect_left(self.h_row, since, lo, hi)
-        return j < hi and self.h_row[j] < ptr
-
-    def levels_from(self, side: int, ptr: int, limit: int | None = None, count: int | None = None) -> list[tuple[int, int]]:
-        """Live levels of one side after `ptr` rows, best first, up to price `limit` and/or `count` levels."""
-        bb, ba = self.best(ptr)
-        prices = self.prices[side]
-        out: list[tuple[int, int]] = []
-        if side == BID:
-            if bb == NO_PRICE:
-                return out
-            k = bisect_left(prices, bb)
-            while k >= 0 and (count is None or len(out) < count):
-                p = prices[k]
-                if limit is not None and p < limit:
-                    break
-                s = self.size_at(BID, p, ptr)
-                if s > 0:
-                    out.append((p, s))
-                k -= 1
-        else:
-            if ba == NO_PRICE:
-                return out
-            k = bisect_left(prices, ba)
-            while k < len(prices) and (count is None or len(out) < count):
-                p = prices[k]
-                if limit is not None and p > limit:
-                    break
-                s = self.size_at(ASK, p, ptr)
-                if s > 0:
-                    out.append((p, s))
-                k += 1
+    def _build_books(self) -> list[BookView]:
+        # One C-level pass makes every (price, size) pair of the chunk; each book is then two tuple slices.
+        pairs = list(zip(self.lv_price.tolist(), self.lv_size.tolist(), strict=True))
+        out: list[BookView] = []
+        o = 0
+        n = self.pub_n.tolist()
+        for k in range(0, len(n), 2):
+            nb, na = n[k], n[k + 1]
+            out.append(BookView(tuple(pairs[o:o + nb]), tuple(pairs[o + nb:o + nb + na])))
+            o += nb + na
         return out
 
-    def book(self, ptr: int, depth: int) -> BookView:
-        """The top `depth` levels per side after `ptr` rows."""
-        return BookView(tuple(self.levels_from(BID, ptr, count=depth)), tuple(self.levels_from(ASK, ptr, count=depth)))
 
-    def mark(self, ptr: int) -> int | None:
-        """The last MARK price among the first `ptr` rows."""
-        k = bisect_left(self.mark_rows, ptr) - 1
-        return self.rows[self.mark_rows[k]][3] if k >= 0 else None
+class PreparedMarket:
+    """A recording prepared once and kept for repeated replays (a sweep's trials, seeds, variants): its
+    prepared chunks with their books built. Only for recordings small enough to hold (the 8-minute
+    BTCUSDT recording takes ~100 MB); longer ones stream, prepared as they go."""
 
-    def trades_before(self, ptr: int) -> int:
-        return bisect_left(self.trade_rows, ptr)
+    def __init__(self, chunks: Iterable[np.ndarray], interval: float, depth: int, max_rows: int | None = None) -> None:
+        tape = MarketTape(chunks, interval, depth)
+        self.interval, self.depth = interval, depth
+        self.chunks: list[TapeChunk] = []
+        self.complete = True
+        rows = 0
+        while (c := tape.next_chunk()) is not None:
+            rows += c.n
+            if max_rows is not None and rows > max_rows:
+                self.chunks, self.complete = [], False  # too long to hold: the caller streams it instead
+                return
+            c.books()
+            self.chunks.append(c)
+
+    @classmethod
+    def at_most(cls, chunks: Iterable[np.ndarray], interval: float, depth: int, max_rows: int) -> PreparedMarket | None:
+        """The prepared recording, or None when it has more than `max_rows` rows (stop reading there)."""
+        p = cls(chunks, interval, depth, max_rows)
+        return p if p.complete else None
+
+
+class MarketTape:
+    """Prepares a recording's chunks in order, one pass (see the module docstring)."""
+
+    def __init__(self, chunks: Iterable[np.ndarray], interval: float, depth: int) -> None:
+        if interval <= 0:
+            raise ValueError("a market tape needs book_interval_s > 0")
+        self.interval = interval
+        self.depth = depth
+        self._src: Iterator[np.ndarray] = iter(chunks)
+        self._ahead = self._next_raw()  # one raw chunk of lookahead: is the current one the last?
+        self._bk = kernels()
+        self._book = LevelBook()
+        self._pub_at = float("inf")
+        self._rows = 0
+
+    def _next_raw(self) -> np.ndarray | None:
+        for c in self._src:
+            if len(c):
+                return c
+        return None
+
+    def next_chunk(self) -> TapeChunk | None:
+        """The next prepared chunk (None at the end of the recording)."""
+        raw = self._ahead
+        if raw is None:
+            return None
+        self._ahead = self._next_raw()
+        t = np.ascontiguousarray(raw["t"], dtype=np.float64)
+        kind, side, price, size = (np.ascontiguousarray(raw[c], dtype=np.int64) for c in ("kind", "side", "price", "size"))
+        row0, n = self._rows, len(raw)
+        b = self._book
+        slot = b.slots_for(price, kind == DEPTH)
+        prev, md_kind, md_src, md_ref, lv_price, lv_size, pub_n, self._pub_at = self._bk.prepare(
+            t, kind, side, slot, size, row0, b.prices, b.sizes, b.changed, b.state, self.interval, self.depth,
+            self._pub_at, self._ahead is None)
+        self._rows += n
+        is_trade = kind == TRADE
+        md_row = np.where(md_kind == MD_BOOK, 0, md_ref)  # trades' and marks' rows (0 for a book: unused)
+        ev = np.flatnonzero(is_trade | ((kind == DEPTH) & (prev != size)))
+        k_a, s_a, p_a, z_a = kind[ev], side[ev], price[ev], size[ev]
+        is_t, is_bid = k_a == TRADE, s_a == BID
+        return TapeChunk(
+            row0=row0, n=n, t=t, times=t.tolist(), kind=kind, side=side, price=price, size=size, slot=slot,
+            prices=b.prices,
+            ev_row=ev, ev_prev=prev[ev],
+            ev_pa=np.where(np.where(is_t, is_bid, is_bid & (z_a > 0)), p_a, -1),
+            ev_pb=np.where(np.where(is_t, ~is_bid, ~is_bid & (z_a > 0)), p_a, BIG),
+            ev_key=np.where(is_t, -1, p_a * 2 + s_a),
+            md_kind=md_kind.tolist(), md_src=md_src, md_ref=md_ref.tolist(),
+            md_price=price[md_row].tolist(), md_size=size[md_row].tolist(), md_side=side[md_row].tolist(),
+            lv_price=lv_price, lv_size=lv_size, pub_n=pub_n,
+            trade_rows=np.flatnonzero(is_trade), mark_rows=np.flatnonzero(kind == MARK),
+        )
