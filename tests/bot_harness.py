@@ -195,7 +195,7 @@ class RunningBot:
         self.services = BotServices(self.cfg, core, self.venue, self.clock, "fake", tick_seconds=0.1)
         self.services.bridge.sample_seconds = self.sample_seconds
         self._runner = EngineRunner(core, self.services.venue, self.clock, sinks=self.services.sinks,
-                                    observers=self.services.observers)
+                                    observers=self.services.observers, ledger=self.services.records)
         await self.services.start(self.cfg.telemetry.host, self.port)
         self.port = self.services.port or self.port
         self._ready.set()

@@ -8,22 +8,49 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from lighter_bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "config.yaml"
+# `--config builtin-defaults` (or LIGHTER_CONFIG=builtin-defaults): run on the built-in defaults on
+# purpose. Without it a missing config file is an error, never a silent fallback.
+BUILTIN_DEFAULTS = "builtin-defaults"
 PosFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 
+# Lighter accepts a resting order's expiry from 5 minutes to 30 days ahead (lighter-api.md 1.6).
+MIN_ORDER_EXPIRY_S = 300.0
+MAX_ORDER_EXPIRY_S = 30 * 86_400.0
+# Every number is finite (no .inf/.nan) and at most this large in the unit its description ends
+# with, so a typo cannot switch a cap off or overflow a computation. A field may bound itself tighter.
+UNIT_LIMITS: dict[str, float] = {
+    "bps": 10_000.0,  # 100 %
+    "s": 30 * 86_400.0,
+    "base units": 1e9,
+    "USD": 1e9,
+    "x": 1_000.0,
+    "ratio": 1.0,
+    "fraction": 1.0,
+    "count": 1e6,
+    "tx": 1e6,
+    "requests": 1e6,
+    "integer": 1e12,
+    "bytes": 1e12,
+}
+NO_UNIT_LIMIT = 1e18  # seeds, ports: bounded only against absurd values
+
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 def _le(problems: list[str], path: str, lo_name: str, lo: float, hi_name: str, hi: float) -> None:
@@ -40,8 +67,8 @@ class VolatilityConfig(_Model):
     sample_seconds: PosFloat = Field(
         1.0, description="the mid is sampled on this time grid, so the estimate ignores the event rate (s)"
     )
-    low_bps: NonNegFloat = Field(6.0, description="volatility (bps) at or below which the band is at its calm end")
-    high_bps: NonNegFloat = Field(22.0, description="volatility (bps) at or above which the band is at its wide end")
+    low_bps: NonNegFloat = Field(6.0, description="volatility at or below which the band is at its calm end (bps)")
+    high_bps: NonNegFloat = Field(22.0, description="volatility at or above which the band is at its wide end (bps)")
     min_spread_bps: PosFloat = Field(7.0, description="full quoted width in calm markets (bps)")
     max_spread_bps: PosFloat = Field(13.0, description="full quoted width in volatile markets (bps)")
     max_size_multiplier: PosFloat = Field(1.1, description="size multiplier in calm markets (x)")
@@ -82,7 +109,9 @@ class TrendConfig(_Model):
 
 class PnlGuardConfig(_Model):
     enabled: bool = Field(True, description="realized-PnL watchdog (on/off)")
-    window_seconds: PosFloat = Field(300.0, description="realized-PnL slice length (s)")
+    window_seconds: Annotated[float, Field(ge=10)] = Field(
+        300.0, description="realized-PnL slice length, at least 10 (s)"
+    )
     realized_floor_quote: float = Field(
         0.0, description="a losing slice (realized PnL < 0) at or below this is bad; 0 = every losing slice (USD)"
     )
@@ -248,7 +277,9 @@ class MakerConfig(_Model):
     requote_burst_tx: Annotated[int, Field(ge=1)] = Field(
         6, description="requotes may burst this many requests, then are paced evenly over the minute (requests)"
     )
-    quote_expiry_seconds: PosFloat = Field(3600.0, description="lifetime of each quote, a backstop (s)")
+    quote_expiry_seconds: Annotated[float, Field(ge=MIN_ORDER_EXPIRY_S, le=MAX_ORDER_EXPIRY_S)] = Field(
+        3600.0, description="lifetime of each quote, a backstop; Lighter accepts 300 (5 min) to 2592000 (30 days) (s)"
+    )
     markout_horizons_seconds: tuple[PosFloat, ...] = Field(
         (1.0, 5.0, 30.0, 60.0), description="horizons at which fills are marked out against the mid (s)"
     )
@@ -277,6 +308,10 @@ class MakerConfig(_Model):
                 f"maker.size ({self.size:g}) must be between maker.size_min ({self.size_min:g}) "
                 f"and maker.size_max ({self.size_max:g})"
             )
+        for name in ("price_scale", "size_scale"):
+            scale = getattr(self, name)
+            if scale > 10**12 or 10 ** (len(str(scale)) - 1) != scale:
+                out.append(f"maker.{name} ({scale}) must be a power of ten (1, 10, ..., 1000000000000)")
         out += self.volatility.problems("maker.volatility")
         out += self.trend.problems("maker.trend")
         out += self.pnl_guard.problems("maker.pnl_guard")
@@ -337,7 +372,9 @@ class HedgerConfig(_Model):
     trigger_units: PosFloat = Field(0.07, description="hedge when |inventory| > this (base units)")
     target_units: NonNegFloat = Field(0.03, description="hedge back toward this |inventory| (base units)")
     max_clip_units: PosFloat = Field(0.08, description="largest hedge order (base units)")
-    max_slippage_bps: NonNegFloat = Field(7.0, description="crossing limit price at most this far from the mid (bps)")
+    max_slippage_bps: Annotated[float, Field(ge=0, le=500)] = Field(
+        7.0, description="crossing limit price at most this far from the mid, at most 500 (bps)"
+    )
     prefer_passive: bool = Field(True, description="try a passive reduce-only post-only order before crossing (on/off)")
     passive_wait_seconds: NonNegFloat = Field(0.4, description="how long the passive hedge rests before crossing (s)")
     passive_offset_bps: NonNegFloat = Field(2.0, description="passive hedge distance from the mid (bps)")
@@ -372,6 +409,10 @@ class GuardConfig(_Model):
     tx_reserve_for_cancels: Annotated[int, Field(ge=0)] = Field(
         6, description="requests per minute that hedges and requotes leave free for cancels (requests)"
     )
+    max_unrecorded_fills: Annotated[int, Field(ge=1, le=1000)] = Field(
+        20, description="halt (cancel all) when this many fills wait for a ledger that refuses writes; while it "
+        "refuses, only risk-reducing orders are sent (count)"
+    )
 
 
 class MetricsConfig(_Model):
@@ -380,23 +421,27 @@ class MetricsConfig(_Model):
     archive_dir: str = Field("data/metrics/archive", description="where rotated ledgers go")
     positions_path: str = Field("data/metrics/positions.jsonl", description="position snapshots (JSONL)")
     max_bytes: Annotated[int, Field(gt=0)] = Field(5 * 1024 * 1024, description="rotate the ledger at this size (bytes)")
-    rolling_window_seconds: PosFloat = Field(21600.0, description="rolling metrics window (s), 6 h")
-    short_window_seconds: PosFloat = Field(300.0, description="short metrics window (s), 5 min")
+    rolling_window_seconds: PosFloat = Field(21600.0, description="rolling metrics window, 6 h (s)")
+    short_window_seconds: PosFloat = Field(300.0, description="short metrics window, 5 min (s)")
 
 
 class TelemetryConfig(_Model):
     enabled: bool = Field(True, description="serve /health, /metrics, /dashboard")
     host: str = Field("127.0.0.1", description="bind address (0.0.0.0 in a container)")
-    port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port")
+    port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port, 0 = any free port (integer)")
     quote_stale_seconds: PosFloat = Field(20.0, description="/health fails if ACTIVE and no quote for this long (s)")
     status_log_seconds: PosFloat = Field(60.0, description="a `status` log line every this many seconds (s)")
 
 
+# A fee rate: a rebate down to -10 bps, a fee up to 100 bps (Lighter's are 0 to 2.8 bps).
+FeeRate = Annotated[float, Field(ge=-0.001, le=0.01)]
+
+
 class FeesConfig(_Model):
-    maker_actual_rate: float = Field(0.0, description="maker fee rate on our tier (fraction)")
-    taker_actual_rate: float = Field(0.0, description="taker fee rate on our tier (fraction)")
-    maker_premium_rate: float = Field(0.00004, description="Premium maker fee (fraction), 0.4 bps")
-    taker_premium_rate: float = Field(0.00028, description="Premium taker fee (fraction), 2.8 bps")
+    maker_actual_rate: FeeRate = Field(0.0, description="maker fee rate on our tier (fraction)")
+    taker_actual_rate: FeeRate = Field(0.0, description="taker fee rate on our tier (fraction)")
+    maker_premium_rate: FeeRate = Field(0.00004, description="Premium maker fee, 0.4 bps (fraction)")
+    taker_premium_rate: FeeRate = Field(0.00028, description="Premium taker fee, 2.8 bps (fraction)")
 
 
 class ApiConfig(_Model):
@@ -405,20 +450,23 @@ class ApiConfig(_Model):
     tier: Literal["standard", "premium"] = Field("standard", description="account tier (delays, fees, request budget)")
     tx_per_minute: Annotated[int, Field(gt=0)] | None = Field(
         None,
-        description="sendTx/sendTxBatch requests per rolling minute; default by tier (standard 60, shared with "
-        "every REST call; premium 4000, more with staked LIT)",
+        description="sendTx/sendTxBatch requests per rolling minute; empty = by tier (standard 60, shared with "
+        "every REST call; premium 4000, more with staked LIT) (requests)",
     )
 
 
 class SimConfig(_Model):
     scenario: str = Field("sol_day", description="synthetic market scenario for --venue sim")
-    seed: int = Field(7, description="random seed of the simulated market")
+    seed: int = Field(7, description="random seed of the simulated market (integer)")
     start_price: PosFloat = Field(170.0, description="initial SOL-like price (USD)")
 
 
 class AlertsConfig(_Model):
     enabled: bool = Field(True, description="send alerts")
-    discord_webhook_url: str | None = Field(None, description="Discord-compatible webhook (or env DISCORD_WEBHOOK)")
+    discord_webhook_url: str | None = Field(
+        None, description="Discord-compatible webhook URL; it holds a token: prefer env DISCORD_WEBHOOK (secret)",
+        json_schema_extra={"secret": True},
+    )
     min_interval_seconds: NonNegFloat = Field(60.0, description="same alert at most once per this (s)")
 
 
@@ -435,7 +483,7 @@ class BotConfig(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> BotConfig:
-        problems = self.maker.problems() + self.hedger.problems()
+        problems = number_problems(self) + self.maker.problems() + self.hedger.problems()
         if self.guard.max_position_units < self.maker.size_max:
             problems.append(
                 f"guard.max_position_units ({self.guard.max_position_units:g}) must be >= "
@@ -449,6 +497,37 @@ class BotConfig(_Model):
         """Stable short hash of the resolved config (no secrets live here)."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def unit_of(description: str) -> str | None:
+    """The unit a knob's description ends with, e.g. "(bps)" -> "bps"."""
+    m = re.search(r"\(([^()]*)\)\s*$", description)
+    return m.group(1) if m else None
+
+
+def is_secret(field: FieldInfo) -> bool:
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("secret") is True
+
+
+def number_problems(model: BaseModel, prefix: str = "") -> list[str]:
+    """Every number finite and within its unit's UNIT_LIMITS (a typo like 1e30 is not a cap)."""
+    out: list[str] = []
+    for name, field in type(model).model_fields.items():
+        value, path = getattr(model, name), f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            out += number_problems(value, path + ".")
+            continue
+        unit = unit_of(field.description or "")
+        limit = UNIT_LIMITS.get(unit or "", NO_UNIT_LIMIT)
+        for x in value if isinstance(value, tuple) else (value,):
+            if isinstance(x, bool) or not isinstance(x, int | float):
+                continue
+            if not math.isfinite(x):
+                out.append(f"{path} ({x}): must be a finite number")
+            elif abs(x) > limit:
+                out.append(f"{path} ({x:g}): must be at most {limit:.12g}{f' {unit}' if unit else ''} in size")
+    return out
 
 
 class Secrets(_Model):
@@ -480,9 +559,29 @@ def _format_errors(exc: ValidationError, data: Any) -> list[str]:
             msg = str(err.get("ctx", {}).get("error", err["msg"]))
             problems.extend(p.strip() for p in msg.split("; "))
         else:
-            shown = err.get("input")
-            problems.append(f"{loc or '(top level)'} ({shown!r}): {err['msg']}")
+            shown = "***" if loc in secret_paths() else err.get("input")
+            hint = HINTS.get(loc, "")
+            problems.append(f"{loc or '(top level)'} ({shown!r}): {err['msg']}{hint}")
     return problems
+
+
+# Extra words for errors whose rule comes from the exchange, not from us.
+HINTS = {
+    "maker.quote_expiry_seconds": " (Lighter accepts a resting order's expiry from 300 s = 5 minutes "
+                                  "to 2592000 s = 30 days ahead)",
+}
+
+
+def secret_paths(model: type[BaseModel] = BotConfig, prefix: str = "") -> set[str]:
+    """Key paths of config values that are secrets (redacted in `config show` and in errors)."""
+    out: set[str] = set()
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out |= secret_paths(ann, f"{prefix}{name}.")
+        elif is_secret(field):
+            out.add(f"{prefix}{name}")
+    return out
 
 
 def parse_config(data: Any, source: str = "") -> BotConfig:
@@ -496,15 +595,52 @@ def parse_config(data: Any, source: str = "") -> BotConfig:
         raise ConfigError(_format_errors(exc, data), source) from None
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (plain YAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                continue  # unhashable: the constructor below reports it
+            if key in seen:
+                first = seen[key].start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"duplicate key {key!r} (first at line {first.line + 1}); keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep)
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """The file's text; binary, UTF-16 or other non-UTF-8 files get one clear error."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and raw[1:2] == b"\x00" and raw[:1] != b"\x00"):
+        raise ConfigError([f"{path} is UTF-16 text: save it as UTF-8"], str(path))
+    if b"\x00" in raw:
+        raise ConfigError([f"{path} is a binary file, not YAML text"], str(path))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}): "
+                           "save it as UTF-8"], str(path)) from None
+
+
 def read_yaml(path: Path) -> Any:
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError([f"file not found: {path} (pass --config PATH or set LIGHTER_CONFIG)"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path} is a directory, not a YAML file"]) from None
     except OSError as exc:
         raise ConfigError([f"cannot read {path}: {exc.strerror}"]) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(_decode(raw, path), Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -567,20 +703,43 @@ def config_path(explicit: str | None = None) -> Path:
     return Path(explicit or os.environ.get("LIGHTER_CONFIG") or DEFAULT_CONFIG_PATH)
 
 
-def load_config(path: str | Path | None = None, profile: str | Path | None = None) -> BotConfig:
-    """Load config.yaml (or LIGHTER_CONFIG), optionally overlaid with a profile; raise ConfigError."""
-    p = config_path(str(path) if path else None)
-    data = read_yaml(p) if p.exists() or path else {}
+def uses_builtin_defaults(explicit: str | None = None) -> bool:
+    return str(config_path(explicit)).strip() == BUILTIN_DEFAULTS
+
+
+def load_config_data(path: str | Path | None = None) -> tuple[dict[str, Any], str]:
+    """The config file's mapping and its name. A missing file is an error whether it was named by
+    --config, by LIGHTER_CONFIG or is the default config.yaml; `builtin-defaults` asks for none."""
+    explicit = str(path) if path else None
+    if uses_builtin_defaults(explicit):
+        return {}, "built-in defaults"
+    p = config_path(explicit)
+    if not p.exists():
+        if explicit:
+            why = f"file not found: {p} (named by --config)"
+        elif os.environ.get("LIGHTER_CONFIG"):
+            why = f"file not found: {p} (named by LIGHTER_CONFIG)"
+        else:
+            why = f"no {DEFAULT_CONFIG_PATH} in {Path.cwd()}"
+        raise ConfigError([f"{why}: pass --config PATH or set LIGHTER_CONFIG to your config file, or "
+                           f"--config {BUILTIN_DEFAULTS} to run on the built-in defaults on purpose"])
+    data = read_yaml(p)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"the file must hold a mapping of sections, got {type(data).__name__}"], str(p))
+    return data, str(p)
+
+
+def load_config(path: str | Path | None = None, profile: str | Path | None = None) -> BotConfig:
+    """Load config.yaml (or LIGHTER_CONFIG), optionally overlaid with a profile; raise ConfigError."""
+    data, source = load_config_data(path)
     if profile is not None:
         prof = read_yaml(Path(profile))
         if not isinstance(prof, dict):
             raise ConfigError([f"profile {profile} must hold a mapping"], str(profile))
         data = merge_profile(data, prof)
-    return parse_config(apply_env_overrides(data), str(p))
+    return parse_config(apply_env_overrides(data), source)
 
 
 def _env(*names: str) -> str | None:
@@ -589,6 +748,22 @@ def _env(*names: str) -> str | None:
         if v:
             return v.strip()
     return None
+
+
+def read_token_file(path: Path) -> str:
+    """The auth token in a file: `LIGHTER_API_BEARER=...` (or `WS_AUTH_TOKEN=...`, as .env.ws_token
+    holds it), or the token alone on the first line. ConfigError names the file, never the token."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError([f"--token-file {path}: cannot read ({exc.strerror or exc})"]) from None
+    pairs = _read_token_file(path)
+    token = pairs.get("LIGHTER_API_BEARER") or pairs.get("WS_AUTH_TOKEN")
+    if token is None and not pairs:
+        token = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), None)
+    if not token:
+        raise ConfigError([f"--token-file {path}: no token in it (expected LIGHTER_API_BEARER=... or the token alone)"])
+    return token
 
 
 def _read_token_file(path: Path) -> dict[str, str]:
@@ -600,6 +775,10 @@ def _read_token_file(path: Path) -> dict[str, str]:
             k, _, v = line.partition("=")
             out[k.strip()] = v.strip().strip('"').strip("'")
     return out
+
+
+MAX_API_KEY_INDEX = 254  # Lighter's API key indexes (255 is the SDK's "last registered key")
+_API_KEY_RE = re.compile(r"(0x)?[0-9a-fA-F]{80}")  # a 40-byte private key (lighter-api.md 1.1)
 
 
 def load_secrets(env: dict[str, str] | None = None) -> Secrets:
@@ -628,9 +807,17 @@ def load_secrets(env: dict[str, str] | None = None) -> Secrets:
 
     acct = as_int(("LIGHTER_ACCOUNT_INDEX", get("LIGHTER_ACCOUNT_INDEX", "ACCOUNT_INDEX")))
     key_idx = as_int(("LIGHTER_API_KEY_INDEX", get("LIGHTER_API_KEY_INDEX", "API_KEY_INDEX")))
+    if acct is not None and acct < 0:
+        problems.append(f"environment LIGHTER_ACCOUNT_INDEX ({acct}) must be >= 0: your Lighter account index")
+    if key_idx is not None and not 0 <= key_idx <= MAX_API_KEY_INDEX:
+        problems.append(f"environment LIGHTER_API_KEY_INDEX ({key_idx}) must be 0..{MAX_API_KEY_INDEX}")
+    pk = get("LIGHTER_API_PRIVATE_KEY", "API_KEY_PRIVATE_KEY")
+    if pk is not None and not _API_KEY_RE.fullmatch(pk):
+        # The value is never shown: only its shape.
+        problems.append(f"LIGHTER_API_PRIVATE_KEY is not an API private key ({len(pk)} characters; expected 80 hex "
+                        "characters, optional 0x)")
     if problems:
         raise ConfigError(problems, "environment")
-    pk = get("LIGHTER_API_PRIVATE_KEY", "API_KEY_PRIVATE_KEY")
     ws = get("WS_AUTH_TOKEN") or token_file.get("WS_AUTH_TOKEN")
     bearer = get("LIGHTER_API_BEARER") or token_file.get("LIGHTER_API_BEARER")
     return Secrets(

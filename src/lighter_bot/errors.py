@@ -4,6 +4,7 @@
     ├── ConfigError          bad config file / flags / env: shown as a list of problems, exit 2
     ├── DataError            an input file (recording, ledger, profile) is unreadable or malformed
     │   └── AuthError        the exchange refused our auth token or key
+    ├── InstanceConflict     another bot already trades this account/market or holds this ledger: exit 2
     ├── RiskHalt             the risk guard stopped trading
     └── VenueError
         ├── RetryableVenueError   timeouts, 5xx, 429: back off and retry
@@ -33,6 +34,10 @@ class DataError(LighterBotError):
 class AuthError(DataError):
     """The exchange refused a credential we sent (auth token, API key): the message says how to get a
     good one. A user's to fix, like DataError (exit 2), but never reported as "invalid configuration"."""
+
+
+class InstanceConflict(LighterBotError):
+    """A second bot on one ledger (the folder lock) or on one account and market (seen on the venue)."""
 
 
 class RiskHalt(LighterBotError):

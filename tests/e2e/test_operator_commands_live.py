@@ -71,15 +71,23 @@ def test_operator_commands_against_a_running_bot(tmp_path: Path) -> None:
     summary = next(ln for ln in out.splitlines() if ln.startswith("summary:"))
     fills = int(summary.split("fills=")[1].split()[0])
     realized = float(summary.split("realized_pnl=")[1].split()[0])
-    rows = [json.loads(x) for x in (tmp_path / "data/metrics/fills.jsonl").read_text().splitlines()]
+    # The simulator run recorded into its own folder, never into the live ledger.
+    assert not (tmp_path / "data/metrics/fills.jsonl").exists()
+    (ledger,) = (tmp_path / "data/metrics/sim").glob("*/fills.jsonl")
+    rows = [json.loads(x) for x in ledger.read_text().splitlines()]
     assert fills > 0 and len(rows) == fills
+    # metrics_tool reads the ledger its config names: point one at the run's folder.
+    (tmp_path / "sim.yaml").write_text(yaml.safe_dump({"metrics": {
+        "ledger_path": str(ledger), "archive_dir": str(ledger.parent / "archive"),
+        "positions_path": str(ledger.parent / "positions.jsonl")}}))
+    env = {**env, "LIGHTER_CONFIG": str(tmp_path / "sim.yaml")}
 
     dump = py(tmp_path, "python scripts/metrics_tool.py dump", env)
     assert dump.returncode == 0, dump.stderr
     snap = json.loads(dump.stdout)
     assert snap["total"]["fills"] == fills
     assert snap["total"]["realized_quote"] == pytest.approx(realized, abs=6e-5)  # the engine's own books
-    assert (tmp_path / "data/metrics/positions.jsonl").exists()
+    assert (ledger.parent / "positions.jsonl").exists()
     w = json.loads(py(tmp_path, "python scripts/metrics_tool.py window --hours 6", env).stdout)
     assert w["fills"] == fills  # 15 simulated minutes
     last = max(r["timestamp"] for r in rows)

@@ -73,10 +73,13 @@ def test_duration_run_serves_health_metrics_records_fills_and_exits_clean(tmp_pa
     summary = next(line for line in out.splitlines() if line.startswith("summary:"))
     assert "resting_orders_left=0" in summary
     fills = int(summary.split("fills=")[1].split()[0])
-    ledger = tmp_path / "metrics" / "fills.jsonl"
-    rows = [json.loads(x) for x in ledger.read_text().splitlines()] if ledger.exists() else []
+    # A simulator run records into its own folder; the live ledger stays untouched.
+    assert not (tmp_path / "metrics" / "fills.jsonl").exists()
+    (ledger,) = (tmp_path / "metrics" / "sim").glob("*/fills.jsonl")
+    rows = [json.loads(x) for x in ledger.read_text().splitlines()]
     assert fills > 0 and len(rows) == fills
     assert len({r["trade_id"] for r in rows}) == len(rows)
+    assert all(r["clock"] == "simulated" and r["source"] == "sim" for r in rows)
 
 
 @pytest.mark.slow

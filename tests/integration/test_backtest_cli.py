@@ -16,8 +16,8 @@ KEYS = ("events", "events_per_second", "fills", "volume_base", "volume_quote", "
 
 @pytest.fixture(autouse=True)
 def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # no config.yaml here: defaults apply
-    monkeypatch.delenv("LIGHTER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no config.yaml here: the built-in defaults, asked for explicitly
+    monkeypatch.setenv("LIGHTER_CONFIG", "builtin-defaults")
 
 
 def test_scenario_run_writes_json(tmp_path: Path) -> None:
@@ -57,6 +57,34 @@ def test_bad_format_names_the_file(tmp_path: Path) -> None:
     bad.write_text("just text\n")
     res = CliRunner().invoke(app, ["backtest", "--data", str(bad)])
     assert res.exit_code == 2 and "notes.txt: unknown data format" in res.output
+
+
+def _recording(lines: int) -> bytes:
+    import zstandard
+
+    frame = {"type": "update/order_book", "channel": "order_book:2", "order_book": {"asks": [], "bids": []}}
+    text = "".join(json.dumps({"ts": i * 0.1, "frame": frame}) + "\n" for i in range(lines))
+    return bytes(zstandard.ZstdCompressor().compress(text.encode()))
+
+
+@pytest.mark.parametrize(("name", "content", "needle"), [
+    ("empty.npz", b"", "empty.npz: not a readable .npz"),
+    ("cut.jsonl.zst", _recording(2000)[:10], "cut.jsonl.zst: truncated zstd file (it ends inside a compressed frame, "
+                                             "after 0 complete line(s))"),
+    ("half.jsonl.zst", _recording(2000)[:-5], "half.jsonl.zst: truncated zstd file"),
+])
+def test_empty_and_cut_off_data_files_say_so(tmp_path: Path, name: str, content: bytes, needle: str) -> None:
+    """The red team got `Aborted.` for an empty .npz and "unknown data format" for a cut-off .jsonl.zst."""
+    (tmp_path / name).write_bytes(content)
+    res = CliRunner().invoke(app, ["backtest", "--data", str(tmp_path / name)])
+    assert res.exit_code == 2 and needle in res.output and "Aborted" not in res.output, res.output
+
+
+def test_a_complete_zstd_file_of_several_frames_reads_whole(tmp_path: Path) -> None:
+    from lighter_bot.marketdata.zstd_lines import zstd_lines
+
+    (tmp_path / "two.jsonl.zst").write_bytes(_recording(3) + _recording(2))  # e.g. `cat a.zst b.zst`
+    assert len(list(zstd_lines(tmp_path / "two.jsonl.zst"))) == 5
 
 
 def test_data_run_with_derived_profile(shared_dir: Path, tmp_path: Path) -> None:

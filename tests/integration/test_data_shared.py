@@ -38,8 +38,8 @@ RECORDINGS = {
 
 @pytest.fixture(autouse=True)
 def _no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LIGHTER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no config.yaml here: the built-in defaults, asked for explicitly
+    monkeypatch.setenv("LIGHTER_CONFIG", "builtin-defaults")
 
 
 @pytest.mark.parametrize("name", list(RECORDINGS))

@@ -25,7 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
+    """A deployment root: the scripts and the shipped config.yaml (its ledger is data/metrics/fills.jsonl)."""
     (tmp_path / "scripts").symlink_to(REPO / "scripts")
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     return tmp_path
 
 
@@ -130,3 +132,27 @@ def test_user_mistakes_exit_2_with_one_line(root: Path) -> None:
         p = sh(root, cmd)
         assert p.returncode == 2, (cmd, p.stderr)
         assert "Traceback" not in p.stderr and p.stderr.startswith("error:"), p.stderr
+
+
+def test_odd_rows_are_counted_with_a_warning(root: Path) -> None:
+    """A row with an unknown side, one without a trade id and one dated in 3000 were counted in
+    silence; now each kind is named on stderr (and still counted: nothing disappears)."""
+    total, _, _ = seed(root)
+    ledger = root / "data/metrics/fills.jsonl"
+    good = json.loads(ledger.read_text().splitlines()[0])
+    odd = [{**good, "trade_id": "odd-side", "side": "buy"}, {**good, "trade_id": None},
+           {**good, "trade_id": "odd-ts", "timestamp": 32_503_680_000.0}]
+    with ledger.open("a") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in odd)
+    p = sh(root, "python scripts/metrics_tool.py dump")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["total"]["fills"] == total + 3
+    warning = next(ln for ln in p.stderr.splitlines() if ln.startswith("warning: counted, but check them"))
+    assert "1 row(s) with unknown side" in warning and "1 row(s) with no trade id" in warning
+    assert "1 row(s) with absurd timestamp" in warning
+    clean = root / "clean"
+    clean.mkdir()
+    (clean / "scripts").symlink_to(REPO / "scripts")
+    shutil.copy(REPO / "config.yaml", clean / "config.yaml")
+    seed(clean)
+    assert "warning" not in sh(clean, "python scripts/metrics_tool.py dump").stderr

@@ -48,16 +48,22 @@ def test_failing_disk_keeps_rows_queued_until_it_recovers(tmp_path: Path) -> Non
     recs = fill_records(6, 1_762_000_000.0, 1.0)
 
     async def main() -> None:
-        (tmp_path / "m").write_text("not a directory")  # every open under m/ fails
         svc = RecordsService(cfg(tmp_path), SOL_PERP, "h", "test")
         await svc.start()
+        (tmp_path / "m").rename(tmp_path / "m.away")
+        (tmp_path / "m").write_text("not a directory")  # the disk "fails": every open under m/ fails
         svc.sink(recs)
         await _wait(lambda: svc.write_errors >= 1)
         assert not svc.healthy and svc.queue_depth == 6 and svc.books.totals.fills == 0
+        writable, unrecorded, why = svc.ledger_status()
+        assert not writable and unrecorded == 6 and "File exists" in why
         (tmp_path / "m").unlink()  # the disk "recovers"
+        (tmp_path / "m.away").rename(tmp_path / "m")
         await _wait(lambda: svc.rows_written == 6, timeout=5)
         assert svc.healthy and svc.queue_depth == 0 and svc.books.totals.fills == 6
+        assert svc.ledger_status() == (True, 0, "")
         await svc.close()
+        assert svc.unrecorded_at_exit == 0
 
     asyncio.run(main())
     assert [r["trade_id"] for r in Ledger(cfg(tmp_path).ledger_path).rows()] == [f"t{i}" for i in range(6)]

@@ -79,6 +79,23 @@ def test_stale_book_raises_a_stale_feed_alert() -> None:
     assert any(c[0] == "halt" for c in alerts.calls)
 
 
+def test_reducing_says_why_a_ledger_refusing_writes_or_a_cap() -> None:
+    from lighter_bot.domain.events import LedgerStatus
+
+    core = EngineCore(BotConfig(), SOL_PERP, SimClock(0.0))
+    alerts = RecordingAlerts()
+    watch = AlertWatcher(core, alerts)
+    core.on_event(BookUpdate(1.0, book()))
+    core.on_event(LedgerStatus(1.1, writable=False, unrecorded=1, detail="OSError: read-only file system"))
+    watch.check()
+    watch.check()
+    assert alerts.calls == [("guard_block", "ledger not writable: reducing only")]
+    core.on_event(LedgerStatus(1.2, writable=True))
+    core.on_event(BookUpdate(1.3, book()))
+    watch.check()
+    assert alerts.calls[-1] == ("resolve", "guard_block:ledger not writable: reducing only")
+
+
 def test_model_drift_alerts_once_when_our_fills_do_worse_than_the_edge_model() -> None:
     cfg = BotConfig.model_validate({"maker": {"edge": {"enabled": True, "horizon_seconds": 2.0, "min_events": 5,
                                                        "z": 0.0, "live_min_fills": 5, "live_gap_alert_bps": 1.0}}})

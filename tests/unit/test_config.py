@@ -67,10 +67,10 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_secrets_from_env_and_old_names_never_in_repr(tmp_path: Path) -> None:
-    s = load_secrets({"API_KEY_PRIVATE_KEY": "0xdeadbeef", "ACCOUNT_INDEX": "366110", "WS_TOKEN_FILE": str(tmp_path / "x")})
+    s = load_secrets({"API_KEY_PRIVATE_KEY": "0x" + "de" * 40, "ACCOUNT_INDEX": "366110", "WS_TOKEN_FILE": str(tmp_path / "x")})
     assert s.account_index == 366110
-    assert s.api_private_key is not None and s.api_private_key.get_secret_value() == "0xdeadbeef"
-    assert "deadbeef" not in repr(s) and "deadbeef" not in str(s.redacted())
+    assert s.api_private_key is not None and s.api_private_key.get_secret_value() == "0x" + "de" * 40
+    assert "dedede" not in repr(s) and "dedede" not in str(s.redacted())
 
 
 def test_ws_token_file_fallback(tmp_path: Path) -> None:

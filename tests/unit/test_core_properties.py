@@ -2,7 +2,7 @@
 
 After every event: quotes are valid (bid < ask, never through the touch, size >= exchange minimum and
 size x price >= the notional floor); in REDUCING no command can increase exposure; in HALTED nothing
-but cancels; no batch of commands pushes the worst case (every working and in-flight order filled)
+but cancels; while the ledger refuses writes never ACTIVE, and HALTED once too many fills wait; no batch of commands pushes the worst case (every working and in-flight order filled)
 beyond the caps; the transaction budget is never exceeded in any 60-s window.
 """
 
@@ -21,6 +21,7 @@ from lighter_bot.domain.commands import CancelAll, CancelOrder, Command, ModifyO
 from lighter_bot.domain.events import (
     BookUpdate,
     Event,
+    LedgerStatus,
     ModifyRejected,
     OrderAccepted,
     OrderCanceled,
@@ -121,6 +122,7 @@ actions = st.one_of(
     st.tuples(st.just("tick"), st.integers(0, 0), st.integers(1, 80)),
     st.tuples(st.just("snapshot"), st.integers(-400, 400), st.integers(0, 0)),
     st.tuples(st.just("venue"), st.integers(0, 1), st.booleans()),
+    st.tuples(st.just("ledger"), st.integers(0, 25), st.booleans()),
 )
 
 
@@ -171,6 +173,10 @@ def test_core_invariants_hold_on_any_event_sequence(steps: list[tuple[tuple[str,
         pre_long, pre_short = worst_case(pre.position_lots, pre.orders.values())
         cmds = core.on_event(e)
         mode = core.status().trading_state
+        if not core.state.ledger_writable:
+            assert mode is not TradingState.ACTIVE
+        if core.state.unrecorded_fills >= CFG.guard.max_unrecorded_fills:
+            assert mode is TradingState.HALTED
         for c in cmds:
             event(f"{mode.value}: {type(c).__name__}")
         check_commands(core, dict(pre.orders), cmds, pre.position_lots, mode)
@@ -208,6 +214,8 @@ def test_core_invariants_hold_on_any_event_sequence(steps: list[tuple[tuple[str,
             feed(PositionSnapshot(t, a))
         elif kind == "venue":
             feed(VenueStatus(t, connected=bool(a), account_stream_ok=bool(b)))
+        elif kind == "ledger":  # the ledger refusing writes, `a` fills waiting
+            feed(LedgerStatus(t, writable=bool(b), unrecorded=a))
         else:
             feed(Tick(t))
     # The budget: no 60-s window holds more requests than the core's share of the per-minute limit.
@@ -245,3 +253,31 @@ def test_budget_priorities_keep_cancels_possible_when_requotes_are_exhausted() -
     assert core.budget.used(t) <= core.budget.per_minute - CFG.guard.tx_reserve_for_cancels - CFG.hedger.tx_reserve
     out = core.on_event(VenueStatus(t + 0.01, connected=False))
     assert out and all(isinstance(c, CancelOrder) for c in out)
+
+
+def test_a_ledger_that_refuses_writes_reduces_then_halts_and_recovers() -> None:
+    core = EngineCore(CFG, MK, SimClock(0.0))
+    v = FakeVenue()
+    core.on_event(PositionSnapshot(0.9, 30))  # 0.03 long: below the hedge trigger, quoting both sides
+    placed = core.on_event(BookUpdate(1.0, v.book()))
+    assert any(isinstance(c, PlaceOrder) and c.side is Side.BID for c in placed)
+    for c in placed:
+        for e in v.land(1.05, c, False):
+            core.on_event(e)
+    out = core.on_event(LedgerStatus(1.1, writable=False, unrecorded=1, detail="OSError: [Errno 28] No space left"))
+    st = core.status()
+    assert st.trading_state is TradingState.REDUCING and st.reasons == ("ledger not writable",)
+    assert any(isinstance(c, CancelOrder) for c in out)  # the bid that would add to the long goes
+    again = core.on_event(BookUpdate(1.2, v.book()))
+    assert all(not isinstance(c, PlaceOrder) or (c.side is Side.ASK and c.reduce_only) for c in again)
+    limit = CFG.guard.max_unrecorded_fills
+    out = core.on_event(LedgerStatus(1.3, writable=False, unrecorded=limit))
+    st = core.status()
+    assert st.trading_state is TradingState.HALTED and "unrecorded fills queue full" in st.reasons
+    assert all(isinstance(c, (CancelOrder, CancelAll)) for c in out)
+    core.on_event(LedgerStatus(1.4, writable=True, unrecorded=0))
+    core.on_event(BookUpdate(1.5, v.book()))
+    assert core.status().trading_state is TradingState.ACTIVE
+    # A slow disk that raises nothing but lets fills pile up halts the same way.
+    core.on_event(LedgerStatus(1.6, writable=True, unrecorded=limit))
+    assert core.status().trading_state is TradingState.HALTED

@@ -88,3 +88,12 @@ def test_default_floor_acts_on_slices_that_go_negative_not_on_quiet_ones() -> No
     g = PnlGuard(PnlGuardConfig(realized_floor_quote=-0.5))
     run(g, [-0.004, -0.002])
     assert g.level == 0  # the old -0.5 floor never sees such slices
+
+
+def test_a_tiny_step_does_not_ask_for_billions_of_levels() -> None:
+    """widen_bps 1e-9 (or a size factor a hair under 1) asked for 8e9 precomputed levels: out of memory."""
+    from lighter_bot.strategy.pnl_guard import MAX_LEVELS
+
+    for over in ({"widen_bps": 1e-9}, {"size_multiplier": 0.999999999, "min_size_multiplier": 0.6}):
+        g = PnlGuard(PnlGuardConfig(**over))
+        assert g.max_level == MAX_LEVELS

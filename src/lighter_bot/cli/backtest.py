@@ -15,7 +15,7 @@ from lighter_bot.backtest.runner import BacktestResult, run_backtest
 from lighter_bot.backtest.session import ProgressBar, RecordedRun, run_recorded, write_reports
 from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
-from lighter_bot.config import BotConfig, config_path, load_config, merge_profile, parse_config, read_yaml
+from lighter_bot.config import BotConfig, load_config, load_config_data, merge_profile, parse_config
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.engine.clock import SimClock
 from lighter_bot.engine.core import EngineCore
@@ -50,11 +50,8 @@ def _rules(cfg: BotConfig, tier: str) -> VenueRules:
 def _config_for_data(config: str | None, profile: str | None, spec: MarketSpec, price: float) -> BotConfig:
     if profile is not None:
         return load_config(config, profile)
-    p = config_path(config)
-    data: Any = read_yaml(p) if p.exists() or config else {}
-    if not isinstance(data, dict):
-        data = {}
-    return parse_config(merge_profile(data, replay.derive_profile(spec, price)), f"{p} + profile derived for {spec.symbol}")
+    data, source = load_config_data(config)
+    return parse_config(merge_profile(data, replay.derive_profile(spec, price)), f"{source} + profile derived for {spec.symbol}")
 
 
 def run_one(cfg: BotConfig, market: MarketSpec, rows: Any, rules: VenueRules, seed: int, duration: float | None,

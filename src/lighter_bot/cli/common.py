@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from lighter_bot.errors import ConfigError, DataError, LighterBotError
+from lighter_bot.errors import ConfigError, DataError, InstanceConflict, LighterBotError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,7 +32,7 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(EXIT_USAGE) from None
-        except DataError as exc:
+        except (DataError, InstanceConflict) as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(EXIT_USAGE) from None
         except LighterBotError as exc:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 import typer
 
 from lighter_bot.cli.common import user_errors
-from lighter_bot.config import BotConfig, config_path, describe_fields, load_config, load_secrets
+from lighter_bot.config import (
+    BotConfig,
+    config_path,
+    describe_fields,
+    load_config,
+    load_secrets,
+    secret_paths,
+    uses_builtin_defaults,
+)
 
 app = typer.Typer(help="Validate and show the resolved configuration (secrets redacted).", no_args_is_help=True)
 
@@ -22,7 +31,8 @@ def check(config: ConfigOpt = None, profile: ProfileOpt = None) -> None:
     """Exit 0 and print the config hash when the file is valid; list every problem and exit 2 otherwise."""
     cfg = load_config(config, profile)
     load_secrets()
-    typer.echo(f"ok: {config_path(config)} is valid (config hash {cfg.config_hash()})")
+    what = "the built-in defaults are" if uses_builtin_defaults(config) else f"{config_path(config)} is"
+    typer.echo(f"ok: {what} valid (config hash {cfg.config_hash()})")
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -35,8 +45,30 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The config with every secret value (e.g. the Discord webhook URL, which holds its token) as
+    "***", and credentials inside any URL (`https://user:pass@host`) masked."""
+    secrets = secret_paths()
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out[k] = redact(v, path + ".")
+        elif path in secrets and v is not None:
+            out[k] = "***"
+        elif isinstance(v, str):
+            out[k] = _USERINFO.sub("***@", v)
+        else:
+            out[k] = v
+    return out
+
+
 def resolved(cfg: BotConfig) -> dict[str, Any]:
-    return {"config": cfg.model_dump(mode="json"), "secrets": load_secrets().redacted(), "config_hash": cfg.config_hash()}
+    return {"config": redact(cfg.model_dump(mode="json")), "secrets": load_secrets().redacted(),
+            "config_hash": cfg.config_hash()}
 
 
 @app.command("show")

@@ -53,8 +53,8 @@ def _config(
         problems.append("--account-index must be >= 0")
     if not 0 <= port <= 65535:
         problems.append("--port must be 0..65535")
-    if speed <= 0:
-        problems.append("--speed must be > 0")
+    if not 0 < speed <= 100:  # also refuses inf and nan: a paced market cannot run infinitely fast
+        problems.append("--speed must be > 0 and at most 100")
     if tier not in TIERS:
         problems.append(f"--tier must be one of {sorted(TIERS)}")
     if problems:

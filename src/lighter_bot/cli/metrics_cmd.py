@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
 from lighter_bot.config import BotConfig, load_config, load_secrets
 from lighter_bot.domain.fills import AccountFill
+from lighter_bot.records.accounting import suspicious_rows
 from lighter_bot.records.backfill import FillsOf
 from lighter_bot.records.report import LedgerReport, import_file, reset
 from lighter_bot.venues.lighter import parse_trades
@@ -45,6 +47,10 @@ def _print(data: dict[str, Any]) -> None:
 def _warn_bad(rep: LedgerReport) -> None:
     if rep.bad_rows or rep.ledger.bad_lines:
         print(f"warning: skipped {rep.bad_rows + rep.ledger.bad_lines} unreadable ledger line(s)", file=sys.stderr)
+    odd = suspicious_rows(rep.rows, time.time())
+    if odd:
+        print("warning: counted, but check them: " + ", ".join(f"{n} row(s) with {k}" for k, n in odd.items())
+              + f" in {rep.cfg.ledger_path}", file=sys.stderr)
 
 
 @app.command("dump")
@@ -111,12 +117,13 @@ def import_json(
     """Add Lighter trades (REST or WS format) or ledger rows to the ledger, skipping known trade ids."""
     cfg = _cfg(ctx, config)
     acct = account_index if account_index is not None else load_secrets().account_index
-    res, written = import_file(cfg.metrics, input_, None if acct is None else _fills_of(acct), cfg.config_hash())
+    res, written = import_file(cfg.metrics, input_, None if acct is None else _fills_of(acct))
     for m in res.malformed[:20]:
         print(f"warning: skipped {m}", file=sys.stderr)
     dupes = len(res.rows) - written
     typer.echo(f"imported {written} new fill(s) into {cfg.metrics.ledger_path} "
-               f"({dupes} already present, {res.not_ours} not this account's, {len(res.malformed)} malformed)")
+               f"({dupes} already present, {res.not_ours} not this account's, {len(res.malformed)} malformed, "
+               f"{res.simulated} simulated and left out)")
 
 
 def _fills_of(account_index: int) -> FillsOf:

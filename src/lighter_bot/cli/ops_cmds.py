@@ -17,7 +17,7 @@ import typer
 
 from lighter_bot.cli import flags
 from lighter_bot.cli.common import fail, user_errors
-from lighter_bot.config import config_path, load_config, load_secrets
+from lighter_bot.config import config_path, load_config, load_secrets, read_token_file
 from lighter_bot.domain.orders import Side
 from lighter_bot.errors import DataError
 from lighter_bot.ops import profiles as prof
@@ -27,6 +27,7 @@ from lighter_bot.ops import ws_token as wst
 from lighter_bot.ops.markets import exchange_min_notional, fetch_markets, find_market, min_clip_value
 from lighter_bot.ops.rest import LighterRest
 from lighter_bot.ops.sizing import compute_sizing
+from lighter_bot.telemetry.logs import register_secrets
 from lighter_bot.venues.lighter import parse, parse_markets, parse_trades
 from lighter_bot.venues.lighter.parse_markets import MarketInfo
 
@@ -216,7 +217,8 @@ def fetch_trades(
     market_id: Annotated[int | None, typer.Option("--market-id", help="only this market")] = None,
     limit: Annotated[int, typer.Option("--limit", help="newest N trades (paged by 100)")] = 200,
     mark_mid: Annotated[str | None, typer.Option("--mark-mid", help="mid price for mark-to-market of the open position")] = None,
-    token: Annotated[str | None, typer.Option("--token", help="auth token (default: LIGHTER_API_BEARER or .env.ws_token)")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="auth token; visible to other users in `ps`: prefer LIGHTER_API_BEARER, .env.ws_token or --token-file")] = None,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help="file holding the auth token (LIGHTER_API_BEARER=... or the token alone)")] = None,
     config: ConfigOpt = None,
     output: Annotated[str | None, typer.Option("--output", help="also save the raw trades as JSON")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
@@ -232,9 +234,17 @@ def fetch_trades(
     acct = account if account is not None else secrets.account_index
     if acct is None:
         raise fail("pass --account-index N (or --account N, or set LIGHTER_ACCOUNT_INDEX)")
-    bearer = token or (secrets.api_bearer.get_secret_value() if secrets.api_bearer else None)
+    if token is not None and token_file is not None:
+        raise fail("pass --token-file or --token, not both")
+    if token is not None:
+        print("warning: --token puts the token on the command line, where other users see it (`ps`) and your "
+              "shell history keeps it: prefer LIGHTER_API_BEARER, .env.ws_token or --token-file", file=sys.stderr)
+    bearer = token or (read_token_file(token_file) if token_file is not None else None) or (
+        secrets.api_bearer.get_secret_value() if secrets.api_bearer else None)
     if not bearer:
-        raise fail("pass --token or set LIGHTER_API_BEARER (mint one with scripts/refresh_ws_token.py)")
+        raise fail("no auth token: set LIGHTER_API_BEARER, or pass --token-file FILE "
+                   "(mint one with scripts/refresh_ws_token.py)")
+    register_secrets([bearer])
     url = _base_url(base_url, config)
 
     async def go() -> list[dict[str, Any]]:

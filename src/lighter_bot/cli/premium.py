@@ -42,6 +42,8 @@ def premium_check(
         typer.echo(json.dumps(v.to_dict(), indent=2, sort_keys=True))
         return
     typer.echo(f"Premium switch justified: {'YES' if v.justified else 'NO'} (this command never switches anything)")
+    if v.numbers.get("ignored_simulated_fills"):
+        typer.echo(f"  ignored {v.numbers['ignored_simulated_fills']} simulated fill(s): only live fills are evidence")
     for c in v.checks:
         typer.echo(f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
     n = v.numbers

@@ -23,6 +23,7 @@ class BuiltVenue:
     client_id_base: int
     source: str  # ledger `source` column
     description: str
+    run_id: str | None = None  # a simulator run: its records go under <ledger folder>/sim/<run_id>/
 
 
 async def build_venue(
@@ -54,6 +55,7 @@ async def build_lighter(cfg: BotConfig, secrets: Secrets, base_url: str | None) 
 def build_sim(cfg: BotConfig, scenario: str, seed: int, speed: float) -> BuiltVenue:
     import time
 
+    from lighter_bot.records.locations import new_run_id
     from lighter_bot.venues.sim.live import make_sim_venue
     from lighter_bot.venues.sim.rules import tier_rules
     from lighter_bot.venues.sim.scenarios import scenario_names
@@ -63,5 +65,8 @@ def build_sim(cfg: BotConfig, scenario: str, seed: int, speed: float) -> BuiltVe
     rules = tier_rules(cfg.api.tier)
     if cfg.api.tx_per_minute:
         rules = rules.with_(tx_per_minute=cfg.api.tx_per_minute)
-    venue = make_sim_venue(scenario, seed, rules, speed, cfg.sim.start_price, start_time=float(int(time.time())))
-    return BuiltVenue(venue, venue.clock, 1, "sim", f"simulator: scenario {scenario}, seed {seed}, {rules.name} tier")
+    run_id = new_run_id(scenario, seed)
+    venue = make_sim_venue(scenario, seed, rules, speed, cfg.sim.start_price, start_time=float(int(time.time())),
+                           run_id=run_id)
+    return BuiltVenue(venue, venue.clock, 1, "sim", f"simulator: scenario {scenario}, seed {seed}, {rules.name} tier",
+                      run_id)

@@ -108,6 +108,19 @@ class VenueStatus:
     connected: bool
     account_stream_ok: bool = True
     detail: str = ""
+    other_instance: bool = False  # another bot is trading this account and market: halt
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerStatus:
+    """The fills ledger as the shell reports it: may the bot make fills it has to record?
+
+    `writable`: the last write reached the disk; `unrecorded`: fills made but not yet durable."""
+
+    ts: float
+    writable: bool
+    unrecorded: int = 0
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,5 +142,6 @@ Event = (
     | OrderFilled
     | PositionSnapshot
     | VenueStatus
+    | LedgerStatus
     | Tick
 )

@@ -47,3 +47,15 @@ class AccountFill:
     @property
     def signed_size(self) -> Decimal:
         return self.size * self.side.sign
+
+
+@dataclass(frozen=True, slots=True)
+class FillHistory:
+    """Our fills in one market since a time, read back from the exchange's trade history, oldest
+    first, with the exchange's position (lots) read right after them. `complete`: the history
+    reached back to the time asked for (False: stopped at its page limit or on an unreadable trade)."""
+
+    fills: tuple[AccountFill, ...]
+    complete: bool
+    position_lots: int
+    note: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Protocol
 
@@ -35,8 +36,8 @@ class ScaledClock:
     """Simulated time running `speed` times faster than the wall clock from `start`."""
 
     def __init__(self, start: float, speed: float = 1.0, wall: Clock | None = None) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
+        if not math.isfinite(speed) or speed <= 0:
+            raise ValueError("speed must be a finite number > 0")
         self._wall = wall or LiveClock()
         self._w0 = self._wall.now()
         self._start = start

@@ -164,6 +164,7 @@ class EngineCore:
         self._quiet_key: tuple[object, ...] | None = None
         self._max_book_age = g.max_book_age_seconds
         self._reject_window = g.reject_storm_window_seconds
+        self._max_unrecorded = g.max_unrecorded_fills
         self._trend_on = mk.trend.enabled
         self._maker_dry = mk.dry_run
 
@@ -317,9 +318,10 @@ class EngineCore:
         pos = s.position_lots
         mid_ticks = -(-mid2 // 2) if mid2 is not None else 0
         reasons: tuple[str, ...]
-        if (s.venue_connected and s.account_ok and mid2 is not None and s.book_ts is not None
+        if (s.venue_connected and s.account_ok and not s.other_instance and mid2 is not None and s.book_ts is not None
                 and now - s.book_ts <= self._max_book_age and not book.crossed
                 and (not s.rejects or s.rejects[-1] <= now - self._reject_window)
+                and s.ledger_writable and s.unrecorded_fills < self._max_unrecorded
                 and self.caps.within(pos, mid_ticks)):
             mode, reasons = _ACTIVE, ()  # the common case, without building the guard's inputs
         else:
@@ -327,7 +329,8 @@ class EngineCore:
                 cfg.guard,
                 self.caps,
                 GuardInputs(now, s.venue_connected, s.account_ok, s.book_ts, mid2 is not None, book.crossed,
-                            self._rejects_in_window(), pos, mid_ticks),
+                            self._rejects_in_window(), pos, mid_ticks, s.ledger_writable, s.unrecorded_fills,
+                            s.other_instance),
             )
         mem.trading_state, mem.reasons = mode, reasons
         if mode is _HALTED or mid2 is None:

@@ -1,8 +1,11 @@
 """The live shell: connects a Venue to the EngineCore on asyncio.
 
 It feeds venue events and periodic Ticks into the (synchronous) core, sends the commands back,
-hands new fills to the sinks (ledger, metrics), and on stop (signal, --duration, venue end) cancels
-every order through the venue before returning a summary.
+hands new fills to the sinks (ledger, metrics), tells the core whenever the ledger's health changes
+(a LedgerStatus event: the core stays pure, the shell does the I/O), and on stop (signal,
+--duration, venue end, or a crashed task) cancels every order through the venue before returning a
+summary. A crashed task is in the summary's `error`: the command exits non-zero on it, so a
+supervisor (Railway's ON_FAILURE) restarts the bot instead of believing it finished.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
 from lighter_bot.domain.commands import Command
-from lighter_bot.domain.events import Event, Tick
+from lighter_bot.domain.events import Event, LedgerStatus, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.engine.clock import Clock
 from lighter_bot.engine.core import EngineCore
@@ -25,6 +29,12 @@ log = structlog.get_logger("runner")
 
 FillSink = Callable[[Sequence[FillRecord]], object]
 EventObserver = Callable[[Event, Sequence[Command]], object]  # after the core handled an event (telemetry/oplog.py)
+
+
+class LedgerHealth(Protocol):
+    def ledger_status(self) -> tuple[bool, int, str]:
+        """(takes writes, fills not yet durable, why not)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,7 @@ class RunSummary:
     max_abs_position: float
     position: float
     resting_orders_left: int
+    error: str | None = None  # an engine task crashed (orders were cancelled): exit non-zero
 
     def lines(self) -> list[str]:
         return [
@@ -57,17 +68,25 @@ class EngineRunner:
         sinks: Sequence[FillSink] = (),
         tick_seconds: float = 0.05,
         observers: Sequence[EventObserver] = (),
+        ledger: LedgerHealth | None = None,
+        on_started: Callable[[], object] | None = None,
     ) -> None:
+        """`on_started`: called once the venue's start events are in the core (the shell's fill
+        recovery starts there: it needs the position the venue adopted)."""
         self.core = core
         self.venue = venue
         self.clock = clock
         self.sinks = list(sinks)
         self.observers = list(observers)
+        self.ledger = ledger
+        self.on_started = on_started
+        self._ledger_seen: tuple[bool, int, str] = (True, 0, "")
         self.tick_seconds = tick_seconds
         self.max_abs_position_lots = 0
         self.started_at: float | None = None
         self._stop = asyncio.Event()
         self.last_error: str | None = None
+        self.crash: str | None = None  # the first engine task that failed, and how
         self.resting_after_shutdown: int | None = None
 
     def stop(self) -> None:
@@ -90,7 +109,27 @@ class EngineRunner:
                 sink(fills)
         for obs in self.observers:
             obs(event, cmds)
+        ledger = self._ledger_change()
+        if ledger is not None:
+            cmds += self._record(ledger)
         return cmds
+
+    def _ledger_change(self) -> LedgerStatus | None:
+        """A LedgerStatus for the core when the ledger's health changed since it last heard."""
+        if self.ledger is None:
+            return None
+        st = self.ledger.ledger_status()
+        if st == self._ledger_seen:
+            return None
+        if st[0] != self._ledger_seen[0]:
+            if st[0]:
+                log.warning("ledger_writable_again", unrecorded=st[1])
+            else:
+                log.error("ledger_unwritable_reducing_risk", error=st[2], unrecorded=st[1],
+                          action="only risk-reducing orders until the ledger takes writes; halt when "
+                                 f"{self.core.config.guard.max_unrecorded_fills} fills wait")
+        self._ledger_seen = st
+        return LedgerStatus(self.clock.now(), *st)
 
     async def _submit(self, cmds: list[Command]) -> None:
         try:
@@ -115,6 +154,8 @@ class EngineRunner:
         self.started_at = self.clock.now()
         for e in await self.venue.start():
             await self._handle(e)
+        if self.on_started is not None:
+            self.on_started()
         tasks = [asyncio.create_task(self._pump(), name="pump"), asyncio.create_task(self._ticker(), name="ticker")]
         if duration is not None:
             tasks.append(asyncio.create_task(self._deadline(duration), name="deadline"))
@@ -124,7 +165,9 @@ class EngineRunner:
             for t in done:
                 if t is not stopper and not t.cancelled() and t.exception() is not None:
                     self.last_error = repr(t.exception())
-                    log.error("engine_task_failed", task=t.get_name(), error=self.last_error)
+                    self.crash = self.crash or f"{t.get_name()}: {self.last_error}"
+                    log.error("engine_task_failed", task=t.get_name(), error=self.last_error,
+                              action="cancelling every order, then exiting non-zero")
         finally:
             self._stop.set()
             for t in [*tasks, stopper]:
@@ -184,4 +227,5 @@ class EngineRunner:
             max_abs_position=mk.sz(self.max_abs_position_lots),
             position=mk.sz(s.position_lots),
             resting_orders_left=len(s.orders) if self.resting_after_shutdown is None else self.resting_after_shutdown,
+            error=self.crash,
         )

@@ -15,6 +15,7 @@ from lighter_bot.domain.commands import CancelAll, CancelOrder, ModifyOrder, Pla
 from lighter_bot.domain.events import (
     BookUpdate,
     Event,
+    LedgerStatus,
     MarketTrade,
     MarkPrice,
     ModifyRejected,
@@ -59,6 +60,10 @@ class EngineState:
     account_ok: bool = True
     account_ts: float | None = None
     venue_detail: str = ""
+    other_instance: bool = False  # the venue sees another bot trading this account and market
+    ledger_writable: bool = True  # the shell's ledger took its last write (LedgerStatus)
+    unrecorded_fills: int = 0  # fills made but not yet durable in the ledger
+    ledger_detail: str = ""
     rejects: deque[float] = field(default_factory=deque)
     last_reject_code: int | None = None
     fills_count: int = 0
@@ -142,10 +147,16 @@ def apply(state: EngineState, event: Event) -> Applied:
             state.pnl = replace(state.pnl, qty=qty, avg_price=avg if qty else 0.0)
             state.position_lots = event.position
         return NOTHING
+    if isinstance(event, LedgerStatus):
+        state.ledger_writable = event.writable
+        state.unrecorded_fills = event.unrecorded
+        state.ledger_detail = event.detail
+        return NOTHING
     if isinstance(event, VenueStatus):
         state.venue_connected = event.connected
         state.account_ok = event.account_stream_ok
         state.venue_detail = event.detail
+        state.other_instance = event.other_instance
         if event.account_stream_ok:
             state.account_ts = event.ts
         return NOTHING

@@ -7,7 +7,6 @@ UTF-8 or an unreadable file surfaces as DataError naming the file, whenever the 
 from __future__ import annotations
 
 import gzip
-import io
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,10 +23,9 @@ def open_text(path: Path) -> Iterator[str]:
             with gzip.open(path, "rt", encoding="utf-8") as fh:
                 yield from fh
         elif path.suffix == ".zst":
-            import zstandard
+            from lighter_bot.marketdata.zstd_lines import zstd_lines
 
-            with path.open("rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as zr:
-                yield from io.TextIOWrapper(zr, encoding="utf-8")
+            yield from zstd_lines(path)  # its stream reader would end quietly inside a cut-off frame
         else:
             with path.open(encoding="utf-8") as fh:
                 yield from fh

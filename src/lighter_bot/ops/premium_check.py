@@ -1,7 +1,9 @@
 """Premium only after proof (plan step 5): does the live ledger justify switching to the Premium tier?
 
 Reads the fills ledger (records.ledger / records.accounting, the same books as the dashboard) and
-the position snapshots (for mids after each fill), and checks over the last `horizon_hours`:
+the position snapshots (for mids after each fill). Only live fills are evidence: simulator and
+backtest rows (`records.ledger.is_live_row`) are left out and counted. It checks over the last
+`horizon_hours`:
 
 * coverage: the ledger spans at least the horizon (evidence, not a lucky hour);
 * evidence: at least `min_maker_fills` maker fills, at a rate of at least `min_fills_per_hour`;
@@ -24,7 +26,7 @@ from typing import Any
 from lighter_bot.config import BotConfig
 from lighter_bot.errors import DataError
 from lighter_bot.records.accounting import LedgerFill, build, parse_fills
-from lighter_bot.records.ledger import Ledger, PositionsLog, normalize_ts
+from lighter_bot.records.ledger import Ledger, PositionsLog, is_live_row, normalize_ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +84,14 @@ def markout_bps(fills: list[LedgerFill], ts: list[float], mids: list[float], hor
 
 def evaluate(rows: list[dict[str, Any]], position_rows: list[dict[str, Any]], cfg: BotConfig,
              crit: PremiumCriteria, now: float | None = None) -> PremiumVerdict:
+    live = [r for r in rows if is_live_row(r)]
+    ignored = len(rows) - len(live)
+    rows = live
     fills, _bad = parse_fills(rows)
     fills.sort(key=lambda f: f.ts)
     if not fills:
-        return PremiumVerdict(False, [Check("evidence", False, "the ledger holds no fills")], {"fills": 0})
+        why = "the ledger holds no live fills" + (f" ({ignored} simulated fill(s) ignored)" if ignored else "")
+        return PremiumVerdict(False, [Check("evidence", False, why)], {"fills": 0, "ignored_simulated_fills": ignored})
     end = max(fills[-1].ts, now or 0.0)
     start = end - crit.horizon_hours * 3600.0
     acc, _ = build(rows)
@@ -127,6 +133,7 @@ def evaluate(rows: list[dict[str, Any]], position_rows: list[dict[str, Any]], cf
     premium_fees = maker_notional * f.maker_premium_rate + taker_notional * f.taker_premium_rate
     extra = premium_fees - actual_fees
     numbers = {
+        "ignored_simulated_fills": ignored,
         "horizon_hours": hours,
         "window_start": start,
         "window_end": end,

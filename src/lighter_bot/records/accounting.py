@@ -84,6 +84,28 @@ def parse_fill(row: dict[str, Any]) -> LedgerFill | None:
         return None
 
 
+EARLIEST_TS = 1_483_228_800.0  # 2017-01-01: no fill of this bot is older
+FUTURE_SLACK_S = 86_400.0
+
+
+def suspicious_rows(rows: Iterable[dict[str, Any]], now: float) -> dict[str, int]:
+    """Rows that are counted but look wrong, by kind: a side that is not bid/ask (taken from the sign
+    of base_delta), no trade id (cannot be deduplicated), a timestamp before 2017 or more than a day
+    ahead (it bends the windows). Empty when all is well."""
+    out = {"unknown side": 0, "no trade id": 0, "absurd timestamp": 0}
+    for r in rows:
+        if parse_fill(r) is None:
+            continue  # unreadable: counted as such elsewhere
+        if str(r.get("side") or "").lower() not in ("bid", "ask"):
+            out["unknown side"] += 1
+        if trade_key(r) is None:
+            out["no trade id"] += 1
+        ts = normalize_ts(_num(r["timestamp"]))
+        if not EARLIEST_TS <= ts <= now + FUTURE_SLACK_S:
+            out["absurd timestamp"] += 1
+    return {k: v for k, v in out.items() if v}
+
+
 def parse_fills(rows: Iterable[dict[str, Any]]) -> tuple[list[LedgerFill], int]:
     """Usable fills sorted by time (stable), deduplicated by trade id; plus the count of bad rows."""
     out: list[LedgerFill] = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from lighter_bot.domain.fills import AccountFill
 from lighter_bot.errors import DataError
-from lighter_bot.records.ledger import market_key, normalize_ts
+from lighter_bot.records.ledger import is_live_row, market_key, normalize_ts
 
 # Our side(s) of one venue trade object: [] when it is not our account's (venues/lighter/parse.py
 # `account_fills` bound to our account index); raises DataError on a malformed trade.
@@ -29,6 +29,7 @@ class ImportResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     not_ours: int = 0
     malformed: list[str] = field(default_factory=list)
+    simulated: int = 0  # simulator rows: never imported into a ledger of live fills
 
 
 def load_trades_file(path: Path) -> list[dict[str, Any]]:
@@ -67,8 +68,10 @@ def _d(v: Any) -> Decimal:
         raise ValueError(f"not a number: {v!r}") from None
 
 
-def from_account_fill(f: AccountFill, config_hash: str = "") -> dict[str, Any]:
-    """Our ledger row for our side of an exchange trade."""
+def from_account_fill(f: AccountFill, config_hash: str | None = None) -> dict[str, Any]:
+    """Our ledger row for our side of an exchange trade. `config_hash`: the config that made it, when
+    known; an import from the exchange's history does not know it (None), and must not claim the
+    config of the command that imports it."""
     base_delta = f.signed_size
     fee = f.fee.normalize()
     return {
@@ -92,6 +95,7 @@ def from_account_fill(f: AccountFill, config_hash: str = "") -> dict[str, Any]:
         "position_after": None,
         "source": "backfill",
         "config_hash": config_hash,
+        "clock": "wall",
     }
 
 
@@ -108,8 +112,9 @@ def from_ledger_row(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def convert(trades: list[dict[str, Any]], fills_of: FillsOf | None, config_hash: str = "") -> ImportResult:
-    """Ledger rows of the file's objects; `fills_of` reads a venue trade (None: no account index given)."""
+def convert(trades: list[dict[str, Any]], fills_of: FillsOf | None) -> ImportResult:
+    """Ledger rows of the file's objects; `fills_of` reads a venue trade (None: no account index given).
+    Ledger rows keep their own config hash; exchange trades get none (the config is unknown)."""
     res = ImportResult()
     for i, t in enumerate(trades):
         ledger_row = is_ledger_row(t)
@@ -117,6 +122,9 @@ def convert(trades: list[dict[str, Any]], fills_of: FillsOf | None, config_hash:
             raise DataError("Lighter trades need --account-index (or env LIGHTER_ACCOUNT_INDEX) to know our side")
         try:
             if ledger_row or fills_of is None:  # (the latter implies the former, see above)
+                if not is_live_row(t):
+                    res.simulated += 1
+                    continue
                 res.rows.append(from_ledger_row(t))
                 continue
             fills = fills_of(t)
@@ -125,7 +133,7 @@ def convert(trades: list[dict[str, Any]], fills_of: FillsOf | None, config_hash:
             elif len(fills) > 1:
                 raise ValueError("self-trade (both sides are this account)")
             else:
-                res.rows.append(from_account_fill(fills[0], config_hash))
+                res.rows.append(from_account_fill(fills[0]))
         except (DataError, KeyError, TypeError, ValueError) as exc:
             res.malformed.append(f"trade #{i} ({t.get('trade_id', '?')}): {exc}")
     return res

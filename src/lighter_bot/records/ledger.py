@@ -33,9 +33,11 @@ def _dec(x: float) -> str:
 
 
 def fill_row(
-    rec: FillRecord, market: MarketSpec, config_hash: str, source: str, purpose: str | None = None
+    rec: FillRecord, market: MarketSpec, config_hash: str | None, source: str, purpose: str | None = None,
+    clock: str = "wall",
 ) -> dict[str, Any]:
-    """The ledger row of one fill: sizes and prices as exact decimal strings, deltas signed."""
+    """The ledger row of one fill: sizes and prices as exact decimal strings, deltas signed; `clock`
+    says what `timestamp` is: "wall" (live: the wall clock) or "simulated" (a simulator run's clock)."""
     f = rec.fill
     size = market.lots_to_size(f.size)
     price = market.ticks_to_price(f.price)
@@ -61,12 +63,25 @@ def fill_row(
         "position_after": str(market.lots_to_size(rec.position_after)),
         "source": source,
         "config_hash": config_hash,
+        "clock": clock,
     }
 
 
 def normalize_ts(ts: float) -> float:
     """Seconds since the epoch; millisecond values (old ledgers, Lighter payloads) are converted."""
     return ts / 1000.0 if ts > _MS_THRESHOLD else ts
+
+
+# Ledger `source` values of fills that never happened on the exchange.
+SIMULATED_SOURCES = frozenset({"sim", "backtest", "memory", "fake"})
+
+
+def is_live_row(row: dict[str, Any]) -> bool:
+    """A fill made on the exchange (live trading, recovery, an import of the exchange's history), not
+    by the simulator: simulated rows say `clock: simulated`, come from a simulated source, or carry a
+    simulator trade id (`sim-...`, also in ledgers written before the clock column existed)."""
+    return (row.get("clock") != "simulated" and str(row.get("source") or "") not in SIMULATED_SOURCES
+            and not str(row.get("trade_id") or "").startswith("sim-"))
 
 
 def trade_key(row: dict[str, Any]) -> str | None:

@@ -99,8 +99,7 @@ class LedgerReport:
         return n
 
 
-def import_file(cfg: MetricsConfig, path: Path, fills_of: FillsOf | None, config_hash: str = "") -> tuple[
-        ImportResult, int]:
+def import_file(cfg: MetricsConfig, path: Path, fills_of: FillsOf | None) -> tuple[ImportResult, int]:
     """Convert a backfill file and append the new fills; returns (conversion result, rows written).
 
     `fills_of` reads our side of a venue trade (None when no account index was given)."""
@@ -108,7 +107,7 @@ def import_file(cfg: MetricsConfig, path: Path, fills_of: FillsOf | None, config
     if fills_of is None and needs_account(trades):
         raise DataError("--input holds Lighter trades: pass --account-index N (or set LIGHTER_ACCOUNT_INDEX) "
                         "so that our side of each trade is known")
-    res = convert(trades, fills_of, config_hash)
+    res = convert(trades, fills_of)
     written = Ledger.from_config(cfg).append_rows(res.rows) if res.rows else 0
     return res, written
 

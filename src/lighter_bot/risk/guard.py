@@ -1,9 +1,12 @@
 """Trading state: ACTIVE -> REDUCING (only exposure-reducing orders) -> HALTED (cancels only), with reasons.
 
 HALTED when the data we would trade on cannot be trusted: venue disconnected, account stream lost
-(stale account data: fills may be missed), no/stale/crossed book, or a reject storm. REDUCING when
-the position itself is beyond a cap (it cannot get there through our own orders, whose worst case is
-capped, but a venue position snapshot or a price move can put it there). The old guard's
+(stale account data: fills may be missed), no/stale/crossed book, or a reject storm; and when the
+fills ledger holds `guard.max_unrecorded_fills` fills it could not record (nothing the bot cannot
+record may be traded), and while the venue sees another bot trading our account and market. REDUCING when the position itself is beyond a cap (it cannot get there
+through our own orders, whose worst case is capped, but a venue position snapshot or a price move
+can put it there), or while the ledger refuses writes: risk may only come down, and the few fills
+that takes wait in the shell's bounded queue until the disk takes them or the queue is full. The old guard's
 "kill switch" only changed log text (seed-system.md 3.3); here the state decides what may be sent.
 """
 
@@ -33,6 +36,9 @@ STALE_BOOK = "stale book"
 CROSSED_BOOK = "crossed book"
 REJECT_STORM = "reject storm"
 CAP_BREACH = "cap breach"
+OTHER_INSTANCE = "another bot on this account"
+LEDGER_UNWRITABLE = "ledger not writable"
+LEDGER_FULL = "unrecorded fills queue full"
 
 
 class GuardInputs(NamedTuple):
@@ -45,6 +51,9 @@ class GuardInputs(NamedTuple):
     rejects_in_window: int
     position_lots: int
     mid_ticks: int  # 0 when unknown
+    ledger_writable: bool = True
+    unrecorded_fills: int = 0
+    other_instance: bool = False
 
 
 def evaluate(cfg: GuardConfig, caps: Caps, x: GuardInputs) -> tuple[TradingState, tuple[str, ...]]:
@@ -61,10 +70,18 @@ def evaluate(cfg: GuardConfig, caps: Caps, x: GuardInputs) -> tuple[TradingState
         reasons.append(CROSSED_BOOK)
     if x.rejects_in_window >= cfg.reject_storm_count:
         reasons.append(REJECT_STORM)
+    if x.unrecorded_fills >= cfg.max_unrecorded_fills:
+        reasons.append(LEDGER_FULL)
+    if x.other_instance:
+        reasons.append(OTHER_INSTANCE)
     if reasons:
         return TradingState.HALTED, tuple(reasons)
     if not caps.within(x.position_lots, x.mid_ticks):
-        return TradingState.REDUCING, (CAP_BREACH,)
+        reasons.append(CAP_BREACH)
+    if not x.ledger_writable:
+        reasons.append(LEDGER_UNWRITABLE)
+    if reasons:
+        return TradingState.REDUCING, tuple(reasons)
     return TradingState.ACTIVE, ()
 
 

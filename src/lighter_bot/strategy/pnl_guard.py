@@ -16,6 +16,8 @@ import math
 
 from lighter_bot.config import PnlGuardConfig
 
+MAX_LEVELS = 100
+
 
 class PnlGuard:
     def __init__(self, cfg: PnlGuardConfig) -> None:
@@ -34,6 +36,10 @@ class PnlGuard:
             # enough levels for the size factor to reach its floor as well
             steps = math.ceil(math.log(cfg.min_size_multiplier) / math.log(cfg.size_multiplier) - 1e-9)
             self.max_level = max(self.max_level, steps)
+        # A tiny step (widen_bps 1e-9, size_multiplier 0.999999999) would ask for billions of levels,
+        # precomputed below: the config bounds test ran out of memory on it. 2 bad slices a level, 100
+        # levels is days of losses; the guard never needs more.
+        self.max_level = min(self.max_level, MAX_LEVELS)
         # per level: the extra width and the size factor (read on every decision)
         self._extra = [min(lv * cfg.widen_bps, cfg.max_extra_bps) for lv in range(self.max_level + 1)]
         self._mult = [1.0] + [max(cfg.size_multiplier**lv, cfg.min_size_multiplier) for lv in range(1, self.max_level + 1)]

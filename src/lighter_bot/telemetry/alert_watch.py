@@ -27,7 +27,7 @@ class AlertWatcher:
         self.core = core
         self.alerts = alerts
         self._halt_reasons: tuple[str, ...] = ()
-        self._reducing = False
+        self._reducing = ""  # the REDUCING alert in force ("" while not reducing)
         self._blocked: tuple[str, ...] = ()
         self._abandoned = 0
         self._connected = True
@@ -46,11 +46,12 @@ class AlertWatcher:
                 self.alerts.resolve(AlertKind.HALT, reason, f"trading resumed: {reason} cleared")
         self._halt_reasons = halted
 
-        reducing = st.trading_state is TradingState.REDUCING
-        if reducing and not self._reducing:
-            self.alerts.guard_block("cap breach: reducing only", position=self.core.market.sz(s.position_lots))
-        elif self._reducing and not reducing:
-            self.alerts.resolve(AlertKind.GUARD_BLOCK, "cap breach: reducing only", "position back within caps")
+        reducing = f"{', '.join(st.reasons)}: reducing only" if st.trading_state is TradingState.REDUCING else ""
+        if reducing != self._reducing:
+            if self._reducing:
+                self.alerts.resolve(AlertKind.GUARD_BLOCK, self._reducing, "trading is no longer reducing only")
+            if reducing:  # a cap breach, a ledger refusing writes, or both
+                self.alerts.guard_block(reducing, position=self.core.market.sz(s.position_lots))
         self._reducing = reducing
 
         blocked = tuple(side.value for side in st.blocked_sides)

@@ -40,6 +40,7 @@ class AlertKind(StrEnum):
     HALT = "halt"
     STALE_FEED = "stale_feed"
     RECONNECT_STORM = "reconnect_storm"
+    LEDGER = "ledger"  # the ledger disagrees with the exchange, or could not be completed from it
     MODEL_DRIFT = "model_drift"
     RESOLVED = "resolved"
 
@@ -50,6 +51,7 @@ LEVELS: dict[AlertKind, str] = {
     AlertKind.HALT: "critical",
     AlertKind.STALE_FEED: "warning",
     AlertKind.RECONNECT_STORM: "error",
+    AlertKind.LEDGER: "error",
     AlertKind.MODEL_DRIFT: "warning",
     AlertKind.RESOLVED: "info",
 }
@@ -150,6 +152,9 @@ class AlertManager:
 
     def halt(self, reason: str, **fields: object) -> bool:
         return self.emit(AlertKind.HALT, f"trading HALTED: {reason}", key=reason, **fields)
+
+    def ledger(self, reason: str, **fields: object) -> bool:
+        return self.emit(AlertKind.LEDGER, f"ledger: {reason}", key=reason, **fields)
 
     def stale_feed(self, feed: str, age_s: float, **fields: object) -> bool:
         return self.emit(AlertKind.STALE_FEED, f"{feed} feed stale for {age_s:.1f} s", key=feed, age_s=round(age_s, 1), **fields)

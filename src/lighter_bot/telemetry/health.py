@@ -2,8 +2,9 @@
 
 Checks: venue_connected, book_fresh (book age <= guard.max_book_age_seconds), account_stream_fresh
 (the venue reports the account stream healthy), quotes_fresh (while ACTIVE, quotes decided within
-telemetry.quote_stale_seconds; a grace period after start), plus any extra checks the caller adds
-(the running bot adds ledger_writable).
+telemetry.quote_stale_seconds; a grace period after start), single_instance (the venue sees no other
+bot on our account and market), plus any extra checks the caller adds (the running bot adds
+ledger_writable).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def evaluate(
         "quotes_fresh": st.trading_state is not TradingState.ACTIVE
         or (quote_age is not None and quote_age <= quote_stale_s)
         or now - started_at < quote_stale_s,
+        "single_instance": not s.other_instance,
         **(extra or {}),
     }
     failing = tuple(k for k, ok in checks.items() if not ok)

@@ -165,6 +165,10 @@ class BotMetrics:
         self.ledger_rows = Counter("ledger_rows_written", "Fill rows durably written", registry=r)
         self.ledger_errors = g("ledger_write_errors", "Failed ledger writes since start")
         self.ledger_queue = g("ledger_queue_depth", "Fill rows waiting to be written")
+        self.ledger_recovered = Counter("ledger_recovered_fills", "Fills made while no bot recorded them, "
+                                        "recorded at start from the exchange's trade history", registry=r)
+        self.ledger_position_mismatch = g("ledger_position_mismatch_units", "Exchange position - ledger position "
+                                          "after the start's recovery; 0 when they agree (base units)")
         self.ledger_write_seconds = Histogram("ledger_write_seconds", "One batch write + fsync (s)",
                                               buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
                                               registry=r)

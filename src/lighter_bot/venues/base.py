@@ -8,10 +8,11 @@ exchange over lighter-sdk). Backtests drive the synchronous simulator directly (
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from lighter_bot.domain.commands import Command
 from lighter_bot.domain.events import Event
+from lighter_bot.domain.fills import FillHistory
 from lighter_bot.domain.market import MarketSpec
 
 # A venue's shutdown() returns within this many seconds, checked or not. With the runner's 2 s drain
@@ -42,4 +43,14 @@ class Venue(Protocol):
 
         Returns how many of our orders still rest on the venue afterwards (0 when all is clean,
         UNCHECKED when the venue did not answer within SHUTDOWN_BUDGET_S)."""
+        ...
+
+
+@runtime_checkable
+class FillHistorySource(Protocol):
+    """A venue that can read our fills back from the exchange (the live venue; the simulator cannot:
+    nothing fills while it is not running)."""
+
+    async def fills_since(self, since_ts: float) -> FillHistory:
+        """Our fills in this market from `since_ts` (s) to now, and the exchange's position after them."""
         ...

@@ -115,8 +115,10 @@ def test_token_from_our_rotation_reads_trades_whose_pnl_matches_the_emulator(emu
     token = asyncio.run(ws_token.create_token(emu.base_url, creds, 3600, int(time.time())))
 
     mid = m.px(ex.book().best_bid) + m.px(1)
+    (workdir / ".env.bearer").write_text(f"LIGHTER_API_BEARER={token}\n")  # not on the command line
     code, out = cli("ops", "fetch-trades", "--base-url", emu.base_url, "--account", str(emu.account_index),
-                    "--market-id", str(m.market_id), "--limit", "200", "--mark-mid", str(mid), "--token", token, "--json")
+                    "--market-id", str(m.market_id), "--limit", "200", "--mark-mid", str(mid),
+                    "--token-file", str(workdir / ".env.bearer"), "--json")
     assert code == 0, out
     assert token not in out
     [s] = json.loads(out)["markets"]

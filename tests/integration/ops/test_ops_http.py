@@ -136,7 +136,7 @@ def test_fetch_trades_json_paginates_and_dedupes(fake_lighter: Server, workdir: 
     [
         (["--token", "wrong"], 2, "error: authentication failed: "),
         (["--token", TOKEN, "--limit", "100", "--market-id", "abc"], 2, "--market-id"),
-        ([], 2, "pass --token or set LIGHTER_API_BEARER"),
+        ([], 2, "no auth token: set LIGHTER_API_BEARER, or pass --token-file FILE"),
         (["--token", TOKEN, "--limit", "0"], 2, "--limit (0) must be between"),
         (["--token", TOKEN, "--mark-mid", "x"], 2, "--mark-mid 'x' is not a number"),
     ],
@@ -149,6 +149,32 @@ def test_fetch_trades_errors(fake_lighter: Server, workdir: Path, args: list[str
     assert "invalid configuration" not in res.output  # a flag or a token, not the config file
     if message.startswith("error: authentication"):
         assert "refused the auth token (HTTP 401" in res.output and "refresh_ws_token.py" in res.output
+
+
+def test_fetch_trades_token_from_a_file_or_the_environment_and_a_warning_for_argv(
+        fake_lighter: Server, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token belongs in the environment or a file: on the command line other users see it in `ps`
+    (issue 17 item 9). `--token` still works, with a warning."""
+    _, url = fake_lighter
+    base = ["ops", "fetch-trades", "--base-url", url, "--account", str(ACCOUNT), "--json"]
+    for text in (f"LIGHTER_API_BEARER={TOKEN}\n", f"{TOKEN}\n", f"# rotated today\nWS_AUTH_TOKEN={TOKEN}\n"):
+        (workdir / "tok").write_text(text)
+        res = CliRunner().invoke(app, [*base, "--token-file", str(workdir / "tok")])
+        assert res.exit_code == 0 and json.loads(res.stdout)["fetched"] == 5, res.output
+        assert "warning" not in res.stderr and TOKEN not in res.stderr
+    monkeypatch.setenv("LIGHTER_API_BEARER", TOKEN)
+    res = CliRunner().invoke(app, base)
+    assert res.exit_code == 0 and "warning" not in res.stderr
+    monkeypatch.delenv("LIGHTER_API_BEARER")
+    res = CliRunner().invoke(app, [*base, "--token", TOKEN])
+    assert res.exit_code == 0, res.output
+    assert "warning: --token puts the token on the command line" in res.stderr and TOKEN not in res.stderr
+    for bad, words in (("missing", "cannot read"), ("empty", "no token in it")):
+        path = workdir / bad
+        if bad == "empty":
+            path.write_text("\n# nothing\n")
+        res = CliRunner().invoke(app, [*base, "--token-file", str(path)])
+        assert res.exit_code == 2 and words in res.output and "Traceback" not in res.output
 
 
 def test_suggest_market_targets_as_written(fake_lighter: Server, workdir: Path) -> None:

@@ -14,6 +14,8 @@ from lighter_bot.venues.emulator.txinfo import ApiError
 if TYPE_CHECKING:
     from lighter_bot.venues.emulator.exchange import EmulatedExchange
 
+TRADE_SORTS = ("block_height", "timestamp", "trade_id")  # one order here: trade ids rise with time
+
 
 class MarketRoutes:
     def __init__(self, ex: EmulatedExchange) -> None:
@@ -107,6 +109,8 @@ class MarketRoutes:
 
     async def trades(self, request: web.Request) -> dict[str, Any]:
         ex = self.ex
+        if request.query.get("sort_by") not in TRADE_SORTS:  # required by Lighter (the SDK's sort_by)
+            raise ApiError(20001, f"invalid param: sort_by must be one of {', '.join(TRADE_SORTS)}")
         limit = qint(request, "limit", 100)
         if not 1 <= limit <= 100:
             raise ApiError(20001, "invalid param: limit must be 1..100")

@@ -18,6 +18,7 @@ from lighter_bot.engine.clock import Clock
 from lighter_bot.errors import ConfigError, FatalVenueError
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.book import LocalBook
+from lighter_bot.venues.lighter.instance_check import ForeignOrders
 from lighter_bot.venues.lighter.orders import OrderBook, client_index_base
 from lighter_bot.venues.lighter.parse import RowErrors
 from lighter_bot.venues.lighter.ratelimit import RequestGate
@@ -60,6 +61,7 @@ class VenueSettings:
     position_check_s: float = POSITION_CHECK_S
     token_lifetime_s: float = 3600.0  # auth tokens are minted for this long...
     token_renew_before_s: float = 900.0  # ...renewed this long before expiry, on the running connection
+    instance_probe_s: float = 1.0  # foreign orders at start: listed again after this long
 
 
 @dataclass
@@ -70,6 +72,7 @@ class VenueContext:
     rest: RestClient
     tracker: OrderBook
     book: LocalBook
+    foreign: ForeignOrders  # another bot on this account and market (instance_check.py)
     spec: MarketSpec | None = None
     signer: TxSigner | None = None
     tokens: AuthTokens | None = None
@@ -84,7 +87,8 @@ class VenueContext:
     def build(cls, s: VenueSettings, clock: Clock, spec: MarketSpec | None) -> VenueContext:
         gate = RequestGate.for_tier(s.tier, clock, s.tx_per_minute)
         tracker = OrderBook(client_index_base(clock.now()), s.account_index, s.order_grace_s, s.position_grace_s)
-        return cls(s, clock, gate, RestClient(s.base_url, gate), tracker, LocalBook(s.book_depth), spec)
+        foreign = ForeignOrders(tracker.base, clock.now())
+        return cls(s, clock, gate, RestClient(s.base_url, gate), tracker, LocalBook(s.book_depth), foreign, spec)
 
     @property
     def market(self) -> MarketSpec:

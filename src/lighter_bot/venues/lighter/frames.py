@@ -35,7 +35,7 @@ class FrameRouter:
     def __init__(self, ctx: VenueContext, queue: Callable[[list[Item]], None], on_down: Callable[[], None]) -> None:
         self.ctx = ctx
         self._queue = queue  # order entry's queue (orphan cancels)
-        self._on_down = on_down  # the connection dropped: report health now
+        self._on_down = on_down  # the connection dropped, or another bot showed: report health now
         self.last_book_at: float | None = None
         self.book_invalid_since: float | None = None
         self.book_resubscribed_at: float | None = None
@@ -169,7 +169,9 @@ class FrameRouter:
             for info in infos:
                 events, orphan = tracker.on_order(info, now)
                 ctx.emit(events)
-                if orphan:
+                if orphan and ctx.foreign.on_orphan(info, now):
+                    self._on_down()  # an older bot is alive: report it now (halt), leave its orders alone
+                elif orphan:
                     self.cancel_orphan(info.order_index, now)
             if snapshot and name == "account_orders":
                 # A snapshot lists every open order: ours it leaves out ended while we were not

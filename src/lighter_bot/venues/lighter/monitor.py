@@ -41,6 +41,7 @@ class Monitor:
         self._status_at = 0.0
         self._reconcile_at = 0.0
         self._reauth_at = 0.0
+        self._other_bot = False
 
     def assume_healthy(self, now: float) -> None:
         """start() just returned VenueStatus(healthy): the next change is reported against that."""
@@ -81,13 +82,22 @@ class Monitor:
     def update_status(self, force: bool = False) -> None:
         now = self.ctx.clock.now()
         st = self.health()
+        foreign = self.ctx.foreign
+        other = foreign.active(now)
+        if other != self._other_bot:
+            self._other_bot = other
+            force = True
+            if other:
+                log.error("another_bot_on_account", detail=foreign.detail, action="halted")
+            else:
+                log.warning("another_bot_gone", quiet_s=foreign.hold_s, action="resuming")
         if force or st != self.status or (st[0] and st[1] and now - self._status_at >= STATUS_HEARTBEAT_S):
             if st != self.status and st[2]:
                 log.warning("venue_degraded", detail=st[2], market_data_ok=st[0], account_ok=st[1])
             elif st != self.status:
                 log.info("venue_healthy")
             self.status, self._status_at = st, now
-            self.ctx.emit([VenueStatus(now, st[0], st[1], st[2])])
+            self.ctx.emit([VenueStatus(now, st[0], st[1], st[2], other_instance=other)])
 
     async def run(self) -> None:
         while not self.ctx.closing:

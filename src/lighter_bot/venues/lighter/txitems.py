@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lighter_bot.config import MAX_ORDER_EXPIRY_S, MIN_ORDER_EXPIRY_S
 from lighter_bot.domain.commands import CancelAll, CancelOrder, Command, ModifyOrder, PlaceOrder
 from lighter_bot.domain.orders import Purpose, Side, TimeInForce
 from lighter_bot.venues.lighter.context import VenueSettings
@@ -49,6 +50,14 @@ class MarketCancelAll:
 
 Item = Command | CancelIndex | DeadMan | MarketCancelAll
 
+# Lighter accepts a resting order's expiry 5 min .. 30 days ahead of when it executes; the margin
+# covers the transit between signing here and execution there (config bounds: MIN/MAX_ORDER_EXPIRY_S).
+EXPIRY_MARGIN_S = 30.0
+
+
+def order_lifetime(seconds: float) -> float:
+    return min(max(seconds, MIN_ORDER_EXPIRY_S + EXPIRY_MARGIN_S), MAX_ORDER_EXPIRY_S - EXPIRY_MARGIN_S)
+
 
 def priority(item: Item) -> TxPriority:
     if isinstance(item, (CancelOrder, CancelAll, CancelIndex, DeadMan, MarketCancelAll)):
@@ -82,7 +91,7 @@ def sign(signer: TxSigner, s: VenueSettings, tracker: OrderBook, item: Item, non
             tif, expiry = TIF_IOC, 0
         else:
             tif = TIF_POST_ONLY if item.tif is TimeInForce.POST_ONLY else TIF_GTT
-            expiry = int((now + (item.expiry_s or s.quote_expiry_s)) * 1000)
+            expiry = int((now + order_lifetime(item.expiry_s or s.quote_expiry_s)) * 1000)
         return signer.sign_create(
             market=m, coi=tracker.coi(item.client_id), size=item.size, price=item.price,
             is_ask=item.side is Side.ASK, tif=tif, reduce_only=item.reduce_only, expiry_ms=expiry, nonce=nonce,

@@ -1,14 +1,17 @@
 """LighterVenue: the live Lighter exchange behind the Venue protocol (lighter-sdk for signing).
 
 Lifecycle (this module; the parts it composes do the rest: entry.py sends, frames.py reads the
-stream, monitor.py + reconcile.py keep health and settle what the stream cannot):
+stream, monitor.py + reconcile.py keep health and settle what the stream cannot, clearing.py
+cancels and confirms the market at start and stop):
 * start(): market metadata -> API key check -> auth token -> account snapshot (adopt the position)
+  -> refuse to start when another live bot trades this account and market (instance_check.py)
   -> ONE immediate cancel-all of this market, confirmed over REST -> arm the dead-man switch ->
   WebSocket up with a first book snapshot. Returns PositionSnapshot, BookUpdate, VenueStatus.
 * events(): BookUpdate / MarketTrade / MarkPrice from public channels, acks, cancels, modifies and
   fills from the account channels, PositionSnapshot when the exchange's position is confirmed,
   VenueStatus whenever health changes (and every few seconds while healthy).
 * submit(): commands are queued and sent by one task, batched, budgeted, with explicit nonces.
+* fills_since(): our fills of a downtime from the trade history (recovery.py), for the shell.
 * shutdown(): ONE immediate cancel-all of this market, confirmed by the stream and REST, abort the
   dead-man switch, disconnect.
 
@@ -28,11 +31,12 @@ from lighter_bot.config import BotConfig, Secrets
 from lighter_bot.domain.book import BookView
 from lighter_bot.domain.commands import Command
 from lighter_bot.domain.events import BookUpdate, Event, VenueStatus
+from lighter_bot.domain.fills import AccountFill, FillHistory
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.engine.clock import Clock
-from lighter_bot.errors import ConfigError, FatalVenueError, RejectedError, RetryableVenueError
+from lighter_bot.errors import ConfigError, FatalVenueError, InstanceConflict, RetryableVenueError
 from lighter_bot.venues.base import SHUTDOWN_BUDGET_S
-from lighter_bot.venues.lighter import parse, parse_account, parse_markets
+from lighter_bot.venues.lighter import clearing, parse, parse_account, parse_markets, recovery
 from lighter_bot.venues.lighter.auth import AuthTokens
 from lighter_bot.venues.lighter.context import VenueContext, VenueSettings, ws_url_for
 from lighter_bot.venues.lighter.entry import OrderEntry
@@ -43,7 +47,7 @@ from lighter_bot.venues.lighter.ratelimit import Backoff, RequestGate
 from lighter_bot.venues.lighter.reconcile import Reconciler
 from lighter_bot.venues.lighter.rest import RestClient
 from lighter_bot.venues.lighter.signer import SdkSigner, TxSigner
-from lighter_bot.venues.lighter.txitems import DeadMan, MarketCancelAll
+from lighter_bot.venues.lighter.txitems import DeadMan
 from lighter_bot.venues.lighter.ws import WsSupervisor
 
 __all__ = ["LighterVenue", "VenueSettings", "ws_url_for"]
@@ -237,6 +241,8 @@ class LighterVenue:
         self.reconciler.position_polled_at = ctx.clock.now()
         self.entry.deadman_queued = acct.cancel_all_time_ms > 0
         position = ctx.tracker.on_exchange_position(acct.position.lots, acct.position.avg_entry_price, ctx.clock.now())
+        ctx.foreign.started_at = ctx.clock.now()
+        await self._refuse_if_another_bot()  # before we cancel (or schedule cancelling) anything
         await self._clear_market(only_ours=False, timeout_s=15.0)
         if s.deadman:
             await self.entry.send_items([DeadMan()])
@@ -254,6 +260,22 @@ class LighterVenue:
             position_lots=acct.position.lots, client_index_base=ctx.tracker.base,
         )
         return [*position, BookUpdate(now, book), VenueStatus(now, True, True, "")]
+
+    async def _refuse_if_another_bot(self) -> None:
+        """Foreign orders resting at start: list them again after a moment; one that appeared or moved
+        belongs to a live bot (venues/lighter/instance_check.py)."""
+        foreign = self.ctx.foreign
+        first = await self._retry("active orders", self._active_orders)
+        if not any(foreign.foreign(o.client_order_index) for o in first):
+            return
+        await asyncio.sleep(self.s.instance_probe_s)
+        why = foreign.at_start(first, await self._retry("active orders", self._active_orders))
+        if why is not None:
+            raise InstanceConflict(
+                f"another bot is trading account {self.s.account_index} market {self.s.market_id} on "
+                f"{self.s.base_url}: {why}. Refusing to start (nothing was cancelled); stop the other bot "
+                "first (docs/operations.md, 'One instance')"
+            )
 
     async def _first_book(self, timeout_s: float) -> BookView:
         loop = asyncio.get_running_loop()
@@ -280,50 +302,27 @@ class LighterVenue:
         if commands:
             self.entry.queue(list(commands))
 
+    async def fills_since(self, since_ts: float) -> FillHistory:
+        """Our fills in this market since `since_ts` from the trade history, then our position
+        (venues/lighter/recovery.py): what the shell records of a downtime at start."""
+        s, ctx = self.s, self.ctx
+        fills: list[AccountFill] = []
+        complete, note = True, ""
+        if since_ts != float("inf"):  # inf: a ledger with no history to reach back to; the position only
+            fills, complete, note = await self._retry("trade history", lambda: recovery.fills_since(
+                ctx.rest, s.account_index, s.market_id, ctx.token(), since_ts))
+        body = await self._retry("account", lambda: ctx.rest.account(s.account_index))
+        acct = parse_account.account(body, self.market, s.account_index)
+        return FillHistory(tuple(fills), complete, acct.position.lots, note)
+
     # -- stale orders, shutdown -----------------------------------------------------------------
     async def _active_orders(self) -> list[parse_account.OrderInfo]:
-        ctx = self.ctx
-        body = await ctx.rest.active_orders(ctx.s.account_index, ctx.s.market_id, ctx.token(), max_wait=12.0)
-        return [o for o in parse_account.orders_body(body, ctx.market, ctx.row_errors) if o.live]
+        return await clearing.active_orders(self.ctx)
 
     async def _clear_market(self, only_ours: bool, timeout_s: float) -> int:
-        """Cancel every order in this market with ONE immediate single-market cancel-all (all of them at
-        start; at shutdown too, the one-account-per-bot rule makes them ours), then confirm over REST,
-        sending it again only while REST still lists orders (of ours, at shutdown). Never past
-        `timeout_s`.
-
-        Returns how many were still open at the end (0 = confirmed, -1 = REST never answered in time)."""
-        ctx = self.ctx
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        await self.entry.send_items([MarketCancelAll()])
-        if only_ours:  # the account stream confirms most cancels before a REST listing could
-            until = min(loop.time() + 3.0, deadline)
-            while ctx.tracker.orders and loop.time() < until and ctx.ws_up():
-                await asyncio.sleep(0.05)
-        else:
-            await asyncio.sleep(0.5)  # Lighter executes it after its 200-300 ms speed bump
-        remaining = -1
-        while loop.time() < deadline:
-            try:  # one listing may wait for the REST budget and then time out: never past the deadline
-                live = await asyncio.wait_for(self._active_orders(), max(0.1, deadline - loop.time()))
-            except (RetryableVenueError, RejectedError, TimeoutError) as exc:
-                log.warning("active_orders_failed", error=str(exc) or type(exc).__name__)
-                await asyncio.sleep(min(1.0, max(0.0, deadline - loop.time())))
-                continue
-            if only_ours:
-                live = [o for o in live if ctx.tracker.ours(o.client_order_index)]
-            remaining = len(live)
-            if not live:
-                ctx.tracker.orders.clear()  # whatever was in flight was sequenced before the cancel-all
-                return 0
-            await self.entry.send_items([MarketCancelAll()])
-            await asyncio.sleep(min(1.0, max(0.0, deadline - loop.time())))
-        if remaining < 0 and only_ours and not ctx.tracker.orders and ctx.ws_up():
-            # REST never answered (rate limited); the account stream saw every order of ours go.
-            log.warning("shutdown_confirmed_by_stream_only", market=self.s.market_id)
-            return 0
-        return remaining
+        """The single-market cancel-all, confirmed over REST (clearing.py): how many orders still rest
+        (0 = confirmed, -1 = REST never answered in time)."""
+        return await clearing.clear_market(self.ctx, self.entry, only_ours, timeout_s)
 
     async def _stop_tasks(self) -> None:
         for t in self._tasks:

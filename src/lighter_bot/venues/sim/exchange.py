@@ -172,6 +172,9 @@ class SimExchange:
         self._pending: dict[int, _Pending] = {}
         self._next_order_index = ORDER_INDEX_BASE
         self._trade_seq = 0
+        # Trade ids are `<prefix>-<n>`; a paced run (`run --venue sim`) sets a per-run prefix so two
+        # runs with one seed never share an id. Backtests keep `sim-<seed>` (deterministic).
+        self.trade_id_prefix = f"sim-{seed}"
         self._public_seq = 0
         self.position = 0  # lots, signed
         self.fills: list[SimFill] = []
@@ -686,7 +689,7 @@ class SimExchange:
         o.filled_quote += notional
         self.position += o.side.sign * size
         self._trade_seq += 1
-        tid = f"sim-{self.seed}-{self._trade_seq}"
+        tid = f"{self.trade_id_prefix}-{self._trade_seq}"
         f = SimFill(t, o.client_id, tid, o.side, price, size, fee, role, o.size, cause)
         self.fills.append(f)
         st = self.stats

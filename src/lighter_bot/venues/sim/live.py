@@ -20,6 +20,7 @@ from lighter_bot.venues.sim.rules import VenueRules, tier_rules
 from lighter_bot.venues.sim.scenarios import make_scenario
 
 MAX_SLEEP_S = 0.5  # wall seconds; bounds how late a shutdown or submit is noticed
+MAX_BATCH_S = 1.0  # simulated seconds advanced per batch
 
 
 class SimVenue:
@@ -28,6 +29,7 @@ class SimVenue:
         self.clock = clock
         self._wake = asyncio.Event()
         self._closed = False
+        self._late: list[Event] = []  # what the shutdown's cancels produced (fills too): still delivered
 
     @property
     def market(self) -> MarketSpec:
@@ -63,10 +65,18 @@ class SimVenue:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=min(wait, MAX_SLEEP_S))
                 continue
-            for e in ex.advance(self.clock.now()):
+            # At most MAX_BATCH_S of simulated time per batch: a run that falls behind its clock
+            # (too high a --speed) then halts on a stale book instead of building an unbounded backlog.
+            for e in ex.advance(min(self.clock.now(), ex.now + MAX_BATCH_S)):
                 yield e
                 if self._closed:
                     return
+            # Let the loop run between batches: at a high --speed events are always due, and without
+            # this the signal handlers (SIGTERM), the ticker and the ledger writer would never run.
+            await asyncio.sleep(0)
+        late, self._late = self._late, []
+        for e in late:
+            yield e
 
     async def submit(self, commands: Sequence[Command]) -> None:
         if commands and not self._closed:
@@ -80,12 +90,13 @@ class SimVenue:
         how many of our orders still rest (0 when clean)."""
         ex = self.exchange
         r = ex.rules
-        now = max(self.clock.now(), ex.now)
+        # From where the exchange is (a run that fell behind its clock does not replay the backlog).
+        now = max(min(self.clock.now(), ex.now + MAX_BATCH_S), ex.now)
         settle = max(r.cancel_delay_s, r.maker_delay_s, r.taker_delay_s) + r.account_latency_s + 1e-6
         for _ in range(5):  # an order still in flight may land after the first cancel-all
             ex.submit(now, [CancelAll()])
             now += settle
-            ex.advance(now)
+            self._late += ex.advance(now)
             if not ex.resting_orders() and not ex.pending_commands():
                 break
             now = max(now, ex.tx_window_frees_at())
@@ -102,9 +113,14 @@ def make_sim_venue(
     start_price: float = 170.0,
     start_time: float = 0.0,
     market: MarketSpec = SOL_PERP,
+    run_id: str | None = None,
 ) -> SimVenue:
-    """A paced simulator venue on an endless synthetic scenario (`make run`)."""
+    """A paced simulator venue on an endless synthetic scenario (`make run`); with `run_id` its trade
+    ids are `sim-<run_id>-<n>`, unique across runs."""
     rules = tier if isinstance(tier, VenueRules) else tier_rules(tier)
     clock = ScaledClock(start=start_time, speed=speed)
     src = make_scenario(scenario, seed, None, market, start_price, start_time)
-    return SimVenue(SimExchange(market, src, rules, seed), clock)
+    ex = SimExchange(market, src, rules, seed)
+    if run_id is not None:
+        ex.trade_id_prefix = f"sim-{run_id}"
+    return SimVenue(ex, clock)
