@@ -138,12 +138,12 @@ def test_nonce_expiry_minimums_and_client_index_rules() -> None:
                 break
             await asyncio.sleep(0.02)
         assert (await w.send(14, w.create(7, bid - 1)))[0] == 200
-        # cancel / modify of unknown or finished orders
-        _, cinfo, _, _ = w.client.sign_cancel_order(M, 999, nonce=w.nonce, api_key_index=w.key)
-        assert (await w.post(15, cinfo))[1]["code"] == 21700
-        done = next(r for r in emu.exchange.orders.values() if r.status == "canceled")
-        _, cinfo, _, _ = w.client.sign_cancel_order(M, done.order_index, nonce=w.nonce, api_key_index=w.key)
-        assert (await w.post(15, cinfo))[1]["code"] == 21715
+        # order expiry: Lighter's bounds are 5 minutes .. 30 days ahead (IOC: 0)
+        now_ms = int(time.time() * 1000)
+        for expiry in (now_ms + 290_000, now_ms + 31 * 86_400_000):
+            status, err = await w.post(14, w.create(8, bid, expiry=expiry))
+            assert (status, err["code"]) == (400, 21711), expiry
+        # (cancels and modifies of unknown or finished orders are accepted: test_emulator_limits.py)
         _, minfo, _, _ = w.client.sign_modify_order(M, 7, 10, bid, nonce=w.nonce, api_key_index=w.key)
         assert (await w.post(17, minfo))[1]["code"] == 21706
         # wrong market

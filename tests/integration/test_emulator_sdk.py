@@ -246,13 +246,22 @@ def test_ws_client_receives_book_and_account_updates() -> None:
             c = signer(emu)
             try:
                 await wait_for(lambda: len(books) >= 3 and len(accounts) >= 1)
-                # the SDK's merged book equals the emulator's published book
-                sdk_bids = {int(lv["price"].replace(".", "")) for lv in ws.order_book_states[str(M)]["bids"]}
-                assert max(sdk_bids) == max(p for p, _ in emu.exchange.book().bids)
-                _, _, err = await c.create_order(M, 61, 100, backend.best_bid, False, LIMIT, PO)
+
+                def sdk_best_bid() -> int:
+                    return max(int(lv["price"].replace(".", "")) for lv in ws.order_book_states[str(M)]["bids"])
+
+                # the SDK's merged book equals the emulator's published book (the book walks every
+                # 0.1 s: the two may be one update apart when read, never for long)
+                await wait_for(lambda: sdk_best_bid() == max(p for p, _ in emu.exchange.book().bids))
+                # Well below the walking touch, so no walk crosses the post-only bid before it rests.
+                price = backend.best_bid - 20
+                _, _, err = await c.create_order(M, 61, 100, price, False, LIMIT, PO)
                 assert err is None
                 await wait_for(lambda: any(o.status == "open" for o in emu.exchange.open_orders(emu.account_index)))
-                backend.market_trade(emu.exchange.sim_time(), lighter_side_ask(), 100)
+                # Our bid becomes the touch and a sell hits it, in one step: no walk in between.
+                t = emu.exchange.sim_time()
+                backend.move_to(t, price)
+                backend.market_trade(t, lighter_side_ask(), 100)
                 await wait_for(lambda: any(m.get("trades", {}).get(str(M)) for m in accounts))
                 last = [m for m in accounts if m.get("trades", {}).get(str(M))][-1]
                 assert last["type"] == "update/account_all"

@@ -69,8 +69,8 @@ async def kill_hard(v: LighterVenue) -> None:
     """What kill -9 leaves behind: connections dropped, no cancels sent."""
     await v._stop_tasks()
     await v.rest.close()
-    if v._signer is not None:
-        await v._signer.close()
+    if v.ctx.signer is not None:
+        await v.ctx.signer.close()
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""The engine core on the simulator's scenarios (Standard tier: delays, 60 tx/min, queue positions).
+"""The engine core on the simulator's scenarios (Standard tier: delays, 60 requests/min, queue positions).
 
 Checked at every event the bot sees, against the EXCHANGE's truth (its position and resting orders):
 |position| <= 0.3 and |position| x mid <= 50 USD; no order of ours is ever cancelled for self-trade;
 the hedger brings inventory back under its trigger within 15 s (without hedge alpha; with it, held as
 an expected failure on the fitted markets, see NO_ALPHA); in trend_up/trend_down the gated side is not
 quoted (except reduce-only when it reduces); a volatility spike pauses quoting and it resumes only
-by the rule; in calm, tx/min <= 60 with both sides quoted >= 90 % of the time.
+by the rule; in calm, requests/min <= 60 with both sides quoted >= 90 % of the time.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class Probe:
     cancel_reasons: Counter[str] = field(default_factory=Counter)
     over_trigger_since: float | None = None
     longest_over_trigger: float = 0.0
+    longest_kickback_wait: float = 0.0  # over the trigger while hedge alpha waits for a kickback on purpose
+    _kickback_held: bool = False  # a kickback wait was in force during the current stretch
     trend_since: tuple[str, float] = ("none", 0.0)
     gated_violations: list[str] = field(default_factory=list)
     trend_ticks: Counter[str] = field(default_factory=Counter)
@@ -108,8 +110,13 @@ class Probe:
         pos = self.ex.position
         if abs(pos) > TRIGGER_LOTS:
             if self.over_trigger_since is None:
-                self.over_trigger_since = ts
-            self.longest_over_trigger = max(self.longest_over_trigger, ts - self.over_trigger_since)
+                self.over_trigger_since, self._kickback_held = ts, False
+            # hedge alpha holds the hedger back while a kickback wait is in force (capped by config)
+            self._kickback_held = self._kickback_held or self.core.program.hedge_alpha.holding(ts, pos)
+            if self._kickback_held:
+                self.longest_kickback_wait = max(self.longest_kickback_wait, ts - self.over_trigger_since)
+            else:
+                self.longest_over_trigger = max(self.longest_over_trigger, ts - self.over_trigger_since)
         else:
             self.over_trigger_since = None
         if trend != self.trend_since[0]:
@@ -140,6 +147,8 @@ def assert_safe(p: Probe, hedged_within_15s: bool = False) -> None:
     assert p.cancel_reasons["canceled-self-trade"] == 0
     if hedged_within_15s:
         assert p.longest_over_trigger <= 15.0, p.longest_over_trigger
+    # A kickback wait holds the hedge back on purpose, at most kickback_max_wait_seconds from its start.
+    assert p.longest_kickback_wait <= CFG.hedger.alpha.kickback_max_wait_seconds + 15.0, p.longest_kickback_wait
 
 
 # On the markets fitted to real recordings (docs/simulator.md) hedge alpha's patient passive hedge
@@ -160,8 +169,9 @@ SCENARIOS = ["calm", "trend_up", "trend_down", "vol_spike", "flash_crash", "toxi
 def test_every_scenario_respects_the_caps_and_never_self_trades(name: str) -> None:
     p, res = run(make_scenario(name, 11, 480.0), 11)
     assert_safe(p)
-    assert res.tx_sent / (res.sim_seconds / 60.0) <= 60.0
-    assert res.tx_rejected == 0  # never over the venue's tx limit, never below its minimums
+    # Lighter's budget counts requests (a batch once), the live adapter's own included.
+    assert (res.requests + res.background_requests) / (res.sim_seconds / 60.0) <= 60.0
+    assert res.tx_rejected == 0 and res.requests_refused == 0  # never over the budget, never below minimums
     if name == "trend_up":
         assert p.trend_ticks["up"] > 0 and not p.gated_violations, p.gated_violations[:3]
     if name == "trend_down":
@@ -169,10 +179,10 @@ def test_every_scenario_respects_the_caps_and_never_self_trades(name: str) -> No
     assert not p.pause_violations, p.pause_violations[:3]
 
 
-def test_calm_at_standard_tier_quotes_both_sides_within_the_tx_budget() -> None:
+def test_calm_at_standard_tier_quotes_both_sides_within_the_request_budget() -> None:
     p, res = run(make_scenario("calm", 3, 900.0), 3)
-    tx_per_min = res.tx_sent / (res.sim_seconds / 60.0)
-    assert tx_per_min <= 60.0
+    per_min = (res.requests + res.background_requests) / (res.sim_seconds / 60.0)
+    assert per_min <= 60.0 and res.requests_refused == 0
     assert p.both_sides / p.ticks >= 0.9, p.both_sides / p.ticks
     assert_safe(p)
 

@@ -15,7 +15,7 @@ from lighter_bot.errors import InstanceConflict
 from lighter_bot.records.instance_lock import InstanceLock
 from lighter_bot.venues.lighter.instance_check import ForeignOrders
 from lighter_bot.venues.lighter.orders import CLIENT_SPAN, client_index_base
-from lighter_bot.venues.lighter.parse import OrderInfo
+from lighter_bot.venues.lighter.parse_account import OrderInfo
 
 NOW = 1_762_000_000.0
 BASE = client_index_base(NOW)

@@ -17,7 +17,9 @@ from lighter_bot.domain.events import (
 )
 from lighter_bot.domain.orders import Role, Side, TimeInForce
 from lighter_bot.venues.lighter.orders import CLIENT_SPAN, UNKNOWN_CLIENT, OrderBook, client_index_base
-from lighter_bot.venues.lighter.parse import CLIENT_INDEX_LIMIT, OrderInfo, OurFill
+from lighter_bot.venues.lighter.parse import CLIENT_INDEX_LIMIT
+from lighter_bot.venues.lighter.parse_account import OrderInfo
+from lighter_bot.venues.lighter.parse_trades import OurFill
 
 BASE = client_index_base(1_760_000_000.0)
 

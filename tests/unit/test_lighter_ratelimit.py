@@ -1,50 +1,71 @@
-"""Client-side transaction budget with priorities, REST weights, backoff."""
+"""The adapter's one request gate (Lighter's budget with priorities), backoff and cooldown."""
 
 from __future__ import annotations
 
 import random
 
 from lighter_bot.engine.clock import SimClock
-from lighter_bot.venues.lighter.ratelimit import Backoff, CooldownGate, RestBudget, TxBudget, TxPriority
+from lighter_bot.venues.lighter.ratelimit import Backoff, CooldownGate, RequestGate, TxPriority
 
 
-def test_quotes_cannot_starve_cancels() -> None:
+def test_standard_rest_and_sends_share_one_bucket_and_quotes_cannot_starve_cancels() -> None:
     clock = SimClock(0.0)
-    b = TxBudget.for_tier("standard", clock)
+    g = RequestGate.for_tier("standard", clock)
+    for _ in range(20):
+        assert g.rest_wait("account") == 0.0
+        g.take_rest("account")  # REST calls count in the same 60 as sends
     quotes = 0
-    while b.try_take(TxPriority.QUOTE):
+    while g.try_send(TxPriority.QUOTE):
         quotes += 1
-    assert quotes == 60 - 12
+    assert quotes == 60 - 20 - 4
+    assert not g.spare("account", TxPriority.OPTIONAL) and g.spare("account", TxPriority.READ)
     hedges = 0
-    while b.try_take(TxPriority.HEDGE):
+    while g.try_send(TxPriority.HEDGE):
         hedges += 1
-    assert hedges == 12 - 4
+    assert hedges == 2
     cancels = 0
-    while b.try_take(TxPriority.CANCEL):
+    while g.try_send(TxPriority.CANCEL):
         cancels += 1
-    assert cancels == 4
-    clock.advance_to(1.0)  # refills 1 tx per second on standard
-    assert b.try_take(TxPriority.CANCEL) and not b.try_take(TxPriority.CANCEL)
+    assert cancels == 2 and g.used_last_minute() == 60
+    assert g.rest_wait("account", TxPriority.CANCEL) > 59.0  # an exact rolling window: nothing refills early
+    clock.advance_to(61.0)  # the exchange's minute plus the client's margin
+    assert g.try_send(TxPriority.QUOTE)
 
 
-def test_budget_never_exceeds_rate_over_time() -> None:
+def test_never_more_than_the_limit_in_any_minute() -> None:
     clock = SimClock(0.0)
-    b = TxBudget(60, clock)
-    sent = 0
+    g = RequestGate.for_tier("standard", clock)
+    sent: list[float] = []
     for i in range(6000):  # 10 minutes in 0.1 s steps, always asking
         clock.advance_to(i * 0.1)
-        while b.try_take(TxPriority.CANCEL):
-            sent += 1
-    assert sent <= 60 + 60 * 10  # initial burst + the refill rate
+        while g.try_send(TxPriority.CANCEL):
+            sent.append(clock.now())
+    for i, t in enumerate(sent):
+        assert sum(1 for u in sent[i:] if u < t + 60.0) <= 60
 
 
-def test_rest_weights_only_on_premium() -> None:
+def test_premium_weighs_rest_apart_from_sends_and_watches_the_volume_quota() -> None:
     clock = SimClock(0.0)
-    std, prem = RestBudget("standard", clock), RestBudget("premium", clock)
-    assert std.cost("trades") == 1 and prem.cost("trades") == 600 and prem.cost("account") == 300
-    for _ in range(60):
-        assert std.take("account")
-    assert not std.take("account") and std.wait_time("account") > 0
+    g = RequestGate.for_tier("premium", clock)
+    assert (g.limits.rest_cost("trades"), g.limits.rest_cost("account")) == (600, 300)
+    for _ in range(40):
+        g.take_rest("trades")  # 24,000 weight
+    assert g.rest_wait("account") > 0 and g.try_send(TxPriority.QUOTE, quota_units=2)  # sends: their own bucket
+    g.on_answer(quota_remaining=1)
+    clock.advance_to(1.0)
+    assert not g.try_send(TxPriority.QUOTE, quota_units=2)  # the quota says no, the free request is used
+    assert g.try_send(TxPriority.CANCEL)  # cancels consume no quota
+    clock.advance_to(15.0)
+    assert g.try_send(TxPriority.QUOTE, quota_units=2)  # the next free request
+
+
+def test_a_429_fills_the_window_and_starts_a_cooldown() -> None:
+    clock = SimClock(0.0)
+    g = RequestGate.for_tier("standard", clock)
+    assert g.try_send(TxPriority.QUOTE)
+    assert g.on_rate_limited(rest=False) == 1.0
+    assert g.used_last_minute() == 60 and g.cooling() == 1.0
+    assert g.rest_wait("account") >= 1.0
 
 
 def test_backoff_grows_with_jitter_and_caps() -> None:

@@ -15,7 +15,7 @@ from lighter_bot.config import BotConfig, merge_profile, parse_config
 from lighter_bot.errors import DataError
 from lighter_bot.ops.markets import exchange_min_notional, find_market
 from lighter_bot.ops.sizing import compute_sizing
-from lighter_bot.venues.lighter.parse import MarketInfo, perp_markets
+from lighter_bot.venues.lighter.parse_markets import MarketInfo, perp_markets
 
 
 def market(price: str = "168", min_base: str = "0.061", min_quote: str = "10", size_dec: int = 3, price_dec: int = 3,

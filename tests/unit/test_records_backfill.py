@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 
 from lighter_bot.records.backfill import FillsOf, convert, from_account_fill
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse_trades
 
 ME, OTHER = 366110, 91249
 
 
 def ours(account_index: int) -> FillsOf:
-    return lambda row: parse.account_fills(row, account_index)
+    return lambda row: parse_trades.account_fills(row, account_index)
 
 
 def from_lighter_trade(t: dict[str, Any], account_index: int) -> dict[str, Any] | None:
     """The ledger row of our side of one Lighter trade, as `metrics import-json` writes it."""
-    fills = parse.account_fills(t, account_index)
+    fills = parse_trades.account_fills(t, account_index)
     return from_account_fill(fills[0]) if fills else None
 
 

@@ -6,7 +6,7 @@ import re
 
 from lighter_bot.config import BotConfig, describe_fields
 
-UNIT = re.compile(r"\((s|bps|USD|base units|x|ratio|count|tx|integer|on/off|text)\)")
+UNIT = re.compile(r"\((s|bps|USD|base units|x|ratio|count|tx|requests|integer|on/off|text)\)")
 
 
 def test_every_strategy_knob_states_its_unit() -> None:

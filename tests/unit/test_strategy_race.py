@@ -211,6 +211,10 @@ def test_core_pulls_a_crossed_quote_at_cancel_priority_even_without_requote_toke
         core, bid, ask = core_with_quotes(requote_burst_tx=2, race={"pull_crossed": pull})
         core.on_event(OrderAccepted(1.1, bid.client_id, "1"))
         core.on_event(OrderAccepted(1.1, ask.client_id, "2"))
+        budget = core.budget  # only modifies draw on the requote bucket (placements do not): empty it
+        while budget.quote_tokens(1.15) >= 1:
+            budget.begin(1.15)
+            assert budget.try_spend(1.15, TxPriority.QUOTE)
         # The market moves down through the bid in one step; the bucket holds no requote token.
         cmds = core.on_event(BookUpdate(1.2, book(bid.price - 30)))
         moved = [c for c in cmds if isinstance(c, ModifyOrder) and c.client_id == bid.client_id]

@@ -23,7 +23,7 @@ from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, Tick
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import OrderStatus, Side, TimeInForce
 from lighter_bot.engine.state import EngineState, apply, register_sent
-from lighter_bot.engine.txbudget import TxBudget, TxPriority
+from lighter_bot.engine.txbudget import RequestBudget, TxPriority
 
 TOUCH = 0.0  # distance meaning "join the best bid / ask" rather than "d bps from the mid"
 
@@ -49,8 +49,8 @@ class ProbeCore:
     """Quotes both sides at `distance_bps` from the mid (TOUCH: at the best prices); see the module doc.
 
     `tolerance_bps`: re-price when the wanted price is this far from the working one (at least one
-    tick; at the touch any change). Requotes go through a TxBudget of the venue's allowance, so the
-    probe never spends more than the account may."""
+    tick; at the touch any change). Requotes go through a RequestBudget of the venue's allowance (both
+    sides of a decision are one request), so the probe never spends more than the account may."""
 
     def __init__(self, market: MarketSpec, distance_bps: float, size_lots: int, tx_per_minute: int,
                  tolerance_bps: float = 0.5, t0: float = 0.0) -> None:
@@ -59,7 +59,7 @@ class ProbeCore:
         self.size = size_lots
         self.tolerance = tolerance_bps
         self.state = EngineState(market=market, now=t0)
-        self.budget = TxBudget(tx_per_minute, 0, 0)
+        self.budget = RequestBudget(tx_per_minute, 0, 0)
         self.seen = MarketSeen()
         self._cid = 1
         self._px = 1.0 / market.price_scale
@@ -122,6 +122,7 @@ class ProbeCore:
         s = self.state
         out: list[Command] = []
         self._blocked = False
+        self.budget.begin(s.now)  # this decision's commands go out as one request
         mine = {o.side: o for o in s.orders.values()}
         for side in (Side.BID, Side.ASK):
             want = self._wanted(side)
@@ -138,7 +139,8 @@ class ProbeCore:
                     cmd = ModifyOrder(o.client_id, want, o.size)
             if cmd is None:
                 continue
-            if self.budget.try_spend(s.now, TxPriority.QUOTE):
+            prio = TxPriority.PLACE if isinstance(cmd, PlaceOrder) else TxPriority.QUOTE
+            if self.budget.try_spend(s.now, prio):
                 register_sent(s, cmd, s.now)
                 out.append(cmd)
             else:

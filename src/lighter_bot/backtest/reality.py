@@ -162,7 +162,8 @@ def measure(name: str, market: MarketSpec, exchange_for: ExchangeFactory, rules:
     for d in distances:
         ex = exchange_for()
         clock = SimClock()
-        core = ProbeCore(market, d, size, rules.tx_per_minute)
+        # The venue's request budget less what the live adapter spends itself (charged by the simulator).
+        core = ProbeCore(market, d, size, rules.tx_per_minute - math.ceil(rules.background_requests_per_min))
         run_backtest(ex, core, clock)
         seconds = max(core.seen.live_s, 1e-9)  # time with a book: a recording's gaps are not quiet hours
         if stats is None:

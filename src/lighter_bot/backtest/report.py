@@ -172,6 +172,10 @@ def compute_metrics(result: BacktestResult, series: Series, fills: Sequence[Fill
         "tx_sent": result.tx_sent,
         "tx_rejected": result.tx_rejected,
         "tx_per_minute": result.tx_sent / minutes if minutes else 0.0,
+        "requests": result.requests,
+        "requests_refused": result.requests_refused,
+        # what the exchange's window held on average: ours plus the live adapter's own (charged)
+        "requests_per_minute": (result.requests + result.background_requests) / minutes if minutes else 0.0,
         "modifies": series.modifies,
         "cancels": series.cancels,
         "markouts": markouts(series, fills),

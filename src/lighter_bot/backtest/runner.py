@@ -47,6 +47,9 @@ class BacktestResult:
     tx_sent: int
     tx_rejected: int
     commands: int
+    requests: int  # sendTx/sendTxBatch requests (a batch once), what Lighter's budget counts
+    requests_refused: int  # requests answered 429 / 23000
+    background_requests: int  # the live adapter's own requests the simulator charged
     sim_seconds: float
     wall_seconds: float
     seed: int
@@ -134,6 +137,9 @@ def summarize(ex: SimExchange, bot_events: int, commands: int, wall: float, t0: 
         tx_sent=ex.stats.tx_sent,
         tx_rejected=ex.stats.tx_rejected,
         commands=commands,
+        requests=ex.stats.requests,
+        requests_refused=ex.stats.requests_refused,
+        background_requests=ex.stats.background_requests,
         sim_seconds=ex.now - t0,
         wall_seconds=wall,
         seed=ex.seed,

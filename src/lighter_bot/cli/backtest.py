@@ -150,7 +150,10 @@ def backtest(
         f"max_abs_position={res.max_abs_position:.6g} max_abs_notional={res.max_abs_notional:.2f} "
         f"final_position={res.final_position:.6g}\n"
         f"events={res.events} ({res.events_per_second:,.0f}/s) sim_seconds={res.sim_seconds:.0f} "
-        f"wall_seconds={res.wall_seconds:.2f} tx_sent={res.tx_sent} tx_rejected={res.tx_rejected}"
+        f"wall_seconds={res.wall_seconds:.2f} tx_sent={res.tx_sent} tx_rejected={res.tx_rejected}\n"
+        f"requests={res.requests} (+{res.background_requests} of the live adapter's own) "
+        f"requests_per_minute={(res.requests + res.background_requests) / max(res.sim_seconds / 60.0, 1e-9):.1f} "
+        f"rate_limited={res.requests_refused}"
     )
 
 

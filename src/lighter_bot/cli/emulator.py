@@ -19,10 +19,11 @@ from typing import Annotated
 import typer
 
 from lighter_bot.cli.common import user_errors
+from lighter_bot.domain.request_budget import TIERS
 from lighter_bot.errors import ConfigError
 from lighter_bot.venues.emulator.faults import parse_faults
 from lighter_bot.venues.emulator.harness import make_backend, running_emulator
-from lighter_bot.venues.emulator.settings import TX_LIMIT_PER_MIN, EmulatorConfig
+from lighter_bot.venues.emulator.settings import EmulatorConfig
 
 _PUBKEY = re.compile(r"^(0x)?[0-9a-fA-F]{80}$")
 
@@ -54,8 +55,8 @@ def _config(
         problems.append("--port must be 0..65535")
     if not 0 < speed <= 100:  # also refuses inf and nan: a paced market cannot run infinitely fast
         problems.append("--speed must be > 0 and at most 100")
-    if tier not in TX_LIMIT_PER_MIN:
-        problems.append(f"--tier must be one of {sorted(TX_LIMIT_PER_MIN)}")
+    if tier not in TIERS:
+        problems.append(f"--tier must be one of {sorted(TIERS)}")
     if problems:
         raise ConfigError(problems, "emulator flags")
     parse_faults(faults)  # fail fast with the grammar error

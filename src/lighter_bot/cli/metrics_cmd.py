@@ -19,7 +19,7 @@ from lighter_bot.domain.fills import AccountFill
 from lighter_bot.records.accounting import suspicious_rows
 from lighter_bot.records.backfill import FillsOf
 from lighter_bot.records.report import LedgerReport, import_file, reset
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse_trades
 
 app = typer.Typer(
     help="The fills ledger (data/metrics/fills.jsonl): PnL snapshots, windows, reset, CSV export, backfill import.",
@@ -128,7 +128,7 @@ def import_json(
 
 def _fills_of(account_index: int) -> FillsOf:
     def fills_of(row: dict[str, Any]) -> list[AccountFill]:
-        return parse.account_fills(row, account_index)
+        return parse_trades.account_fills(row, account_index)
 
     return fills_of
 

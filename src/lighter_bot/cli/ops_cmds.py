@@ -28,8 +28,8 @@ from lighter_bot.ops.markets import exchange_min_notional, fetch_markets, find_m
 from lighter_bot.ops.rest import LighterRest
 from lighter_bot.ops.sizing import compute_sizing
 from lighter_bot.telemetry.logs import register_secrets
-from lighter_bot.venues.lighter import parse
-from lighter_bot.venues.lighter.parse import MarketInfo
+from lighter_bot.venues.lighter import parse, parse_markets, parse_trades
+from lighter_bot.venues.lighter.parse_markets import MarketInfo
 
 app = typer.Typer(help="Operator tools: market profiles, token rotation, trade history, market suggestions.", no_args_is_help=True)
 
@@ -254,7 +254,7 @@ def fetch_trades(
     raw = asyncio.run(go())
     if output:
         prof.write_atomic(Path(output), json.dumps(raw, indent=2) + "\n")
-    fills = [f for t in raw for f in parse.account_fills(t, acct)]
+    fills = [f for t in raw for f in parse_trades.account_fills(t, acct)]
     summaries = tr.summarize(fills, mid, from_flat=from_flat)
     if as_json:
         typer.echo(json.dumps({"account": acct, "fetched": len(raw), "markets": [s.as_dict() for s in summaries]}, indent=2))
@@ -307,7 +307,7 @@ def suggest_markets(
     if top < 1:
         raise fail(f"--top ({top}) must be >= 1")
     if input_file:
-        markets = parse.perp_markets(_read_json(Path(input_file)))
+        markets = parse_markets.perp_markets(_read_json(Path(input_file)))
         ranked = asyncio.run(sugg.suggest(None, markets, balance_usd, top, target_symbol))
     else:
         url = _base_url(base_url, config)

@@ -75,7 +75,7 @@ class HedgerConfig(_Model):
     passive_offset_bps: NonNegFloat = Field(2.0, description="passive hedge distance from the mid (bps)")
     cooldown_seconds: NonNegFloat = Field(1.0, description="minimum gap between hedge attempts (s)")
     tx_reserve: Annotated[int, Field(ge=0)] = Field(
-        6, description="transactions per minute that requotes leave free for hedges (tx)"
+        6, description="requests per minute that requotes leave free for hedges (requests)"
     )
     alpha: HedgeAlphaConfig = HedgeAlphaConfig()
 
@@ -102,7 +102,7 @@ class GuardConfig(_Model):
         5.0, description="an order whose ack or cancel answer has not come back after this long is acted on again (s)"
     )
     tx_reserve_for_cancels: Annotated[int, Field(ge=0)] = Field(
-        6, description="transactions per minute that hedges and requotes leave free for cancels (tx)"
+        6, description="requests per minute that hedges and requotes leave free for cancels (requests)"
     )
     max_unrecorded_fills: Annotated[int, Field(ge=1, le=1000)] = Field(
         20, description="halt (cancel all) when this many fills wait for a ledger that refuses writes; while it "
@@ -142,9 +142,11 @@ class FeesConfig(_Model):
 class ApiConfig(_Model):
     base_url: str = Field("https://mainnet.zklighter.elliot.ai", description="Lighter REST base URL")
     ws_url: str | None = Field(None, description="WebSocket URL; derived from base_url when empty")
-    tier: Literal["standard", "premium"] = Field("standard", description="account tier (delays, fees, tx budget)")
+    tier: Literal["standard", "premium"] = Field("standard", description="account tier (delays, fees, request budget)")
     tx_per_minute: Annotated[int, Field(gt=0)] | None = Field(
-        None, description="transaction budget per minute; empty = by tier, standard 60 (tx)"
+        None,
+        description="sendTx/sendTxBatch requests per rolling minute; empty = by tier (standard 60, shared with "
+        "every REST call; premium 4000, more with staked LIT) (requests)",
     )
 
 

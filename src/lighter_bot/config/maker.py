@@ -227,7 +227,7 @@ class MakerConfig(_Model):
         0.15, description="...and while its size is within this fraction of the desired size (ratio)"
     )
     requote_burst_tx: Annotated[int, Field(ge=1)] = Field(
-        6, description="requotes may burst this many transactions, then are paced evenly over the minute (tx)"
+        6, description="requotes may burst this many requests, then are paced evenly over the minute (requests)"
     )
     quote_expiry_seconds: Annotated[float, Field(ge=MIN_ORDER_EXPIRY_S, le=MAX_ORDER_EXPIRY_S)] = Field(
         3600.0, description="lifetime of each quote, a backstop; Lighter accepts 300 (5 min) to 2592000 (30 days) (s)"

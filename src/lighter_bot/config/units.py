@@ -28,6 +28,7 @@ UNIT_LIMITS: dict[str, float] = {
     "fraction": 1.0,
     "count": 1e6,
     "tx": 1e6,
+    "requests": 1e6,
     "integer": 1e12,
     "bytes": 1e12,
 }

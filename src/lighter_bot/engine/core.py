@@ -8,7 +8,7 @@ every event except public trades, decides:
   hedger step (passive -> cross), which blocks the maker's side it would trade against
   REDUCING: only the reducing side, reduce-only;  caps incl. every working and in-flight order
   planner (tolerance, queue places, modify over cancel+place); quotes the fair value crossed are moved
-  at cancel priority (strategy/race.py)  -> tx budget by priority: cancels, hedges, requotes
+  at cancel priority (strategy/race.py)  -> request budget by priority: cancels, hedges, requotes
 Fills are told apart: normal or race (behind our own cancel/modify, or past the fair value).
 
 It never awaits, never reads a wall clock (time comes from the events' `ts`), and draws no random
@@ -21,15 +21,17 @@ import math
 from dataclasses import dataclass, field
 
 from lighter_bot.config import BotConfig
-from lighter_bot.domain.commands import CancelOrder, Command
+from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder
 from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, MarkPrice, OrderFilled, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side
+from lighter_bot.domain.request_budget import tier_limits
 from lighter_bot.engine.clock import Clock
+from lighter_bot.engine.core_status import CoreStatus
 from lighter_bot.engine.placement import EdgeSideStatus, Placement
 from lighter_bot.engine.state import EngineState, apply, register_sent
-from lighter_bot.engine.txbudget import TxBudget, TxPriority
+from lighter_bot.engine.txbudget import RequestBudget, TxPriority
 from lighter_bot.risk.caps import Caps, gate_quotes
 from lighter_bot.risk.guard import GuardInputs, TradingState, evaluate, increases_exposure, reducing_only
 from lighter_bot.strategy.hedger import HedgePhase, Hedger
@@ -38,8 +40,8 @@ from lighter_bot.strategy.planner import PlannerSettings, plan_quotes
 from lighter_bot.strategy.pnl_guard import PnlGuard
 from lighter_bot.strategy.pnl_program import PnlProgram
 from lighter_bot.strategy.queue_position import ACKS, QueueEstimator
-from lighter_bot.strategy.race import FillTally, RaceStatus, pull_crossed, race_kind
-from lighter_bot.strategy.signals import EwmaVolatility, Markouts, MarkoutStats, Trend, TrendFilter
+from lighter_bot.strategy.race import FillTally, pull_crossed, race_kind
+from lighter_bot.strategy.signals import EwmaVolatility, Markouts, Trend, TrendFilter
 
 __all__ = ["CoreStatus", "EdgeSideStatus", "EngineCore", "TradingState"]
 
@@ -49,43 +51,6 @@ __all__ = ["CoreStatus", "EdgeSideStatus", "EngineCore", "TradingState"]
 _ACTIVE, _HALTED = TradingState.ACTIVE, TradingState.HALTED
 _NO_TREND, _UP = Trend.NONE, Trend.UP
 _BID = Side.BID
-
-
-@dataclass(frozen=True, slots=True)
-class CoreStatus:
-    trading_state: TradingState
-    reasons: tuple[str, ...]
-    last_quote_ts: float | None
-    quoted_sides: tuple[Side, ...]  # sides with a live quote order of ours
-    spread_bps: float | None  # full width the maker wants (bps)
-    volatility_bps: float = 0.0  # EWMA std-dev over maker.volatility.horizon_seconds (bps)
-    trend: str = "none"  # none | up | down
-    trend_change_bps: float = 0.0  # mid change over the trend lookback (bps)
-    trend_threshold_bps: float = 0.0  # trend entry threshold in force, after noise scaling (bps)
-    paused: bool = False  # volatility pause in force
-    pnl_guard_level: int = 0
-    pnl_guard_extra_bps: float = 0.0
-    pnl_guard_size_multiplier: float = 1.0
-    pnl_guard_last_slice: float | None = None  # realized PnL of the last closed slice (USD)
-    pnl_guard_engagements: int = 0  # times the guard went from off to engaged (pnl_program.GuardWatch)
-    hit_quality_engagements: int = 0  # times a side was found picked off (hit_quality)
-    hedge_alpha_vetoes: int = 0  # crosses abandoned for spread widening or kickback waits (hedge_alpha)
-    hedge_kickback_tier_quotes: int = 0  # decisions where the kickback tier held the reducing quote back
-    size_multiplier: float = 1.0  # volatility x PnL-guard multiplier on maker.size
-    maker_notes: tuple[str, ...] = ()  # why a side is not quoted or is reduce-only
-    desired_bid: int | None = None  # ticks
-    desired_ask: int | None = None
-    blocked_sides: tuple[Side, ...] = ()  # sides the caps blocked (backing off)
-    hedger_phase: str = "idle"
-    hedger_note: str = ""
-    hedges_planned: int = 0
-    hedges_abandoned: int = 0
-    hedge_filled_lots: int = 0
-    tx_used_last_minute: int = 0
-    markouts: tuple[MarkoutStats, ...] = ()
-    race: RaceStatus | None = None  # normal and race fills apart, quotes pulled (strategy/race.py)
-    fair_shift_bps: float = 0.0  # fair value minus mid (bps)
-    edge: tuple[EdgeSideStatus, ...] = ()  # per side, when maker.edge places the quotes
 
 
 @dataclass
@@ -105,8 +70,9 @@ class EngineCore:
         self.state = EngineState(market=market, now=clock.now())
         self._next_cid = client_id_base
         mk, g, h = config.maker, config.guard, config.hedger
-        per_min = config.api.tx_per_minute or (60 if config.api.tier == "standard" else 4000)
-        self.budget = TxBudget(per_min, g.tx_reserve_for_cancels, h.tx_reserve, quote_burst=mk.requote_burst_tx)
+        # Requests per minute: the tier's transaction bucket minus what the live adapter spends itself.
+        per_min = tier_limits(config.api.tier, config.api.tx_per_minute).core_requests_per_minute()
+        self.budget = RequestBudget(per_min, g.tx_reserve_for_cancels, h.tx_reserve, quote_burst=mk.requote_burst_tx)
         self.maker = Maker(mk, market)
         self.hedger = Hedger(h, market, self.maker.sizes, g.stuck_order_seconds)
         self.pnl_guard = PnlGuard(mk.pnl_guard)
@@ -269,6 +235,7 @@ class EngineCore:
     def _decide(self) -> list[Command]:
         s, cfg, mem = self.state, self.config, self._mem
         now = s.now
+        self.budget.begin(now)  # this decision's commands go out as one request
         book = s.book
         mid2 = book.mid2
         pos = s.position_lots
@@ -360,7 +327,7 @@ class EngineCore:
         if quotes:
             if mode is TradingState.REDUCING:
                 quotes = [c for c in quotes if not increases_exposure(c, pos, s.orders)]
-            out += self._send(quotes, TxPriority.QUOTE)
+            out += self._send_quotes(quotes)
         if dec.paused or bid is not None or ask is not None:
             mem.last_quote_ts = now
         if out or plan.cancels or plan.quotes or self.hedger.active or self.hedger.needs_hedge(pos):
@@ -377,6 +344,24 @@ class EngineCore:
         for cid, o in self.state.orders.items():
             if o.status in (OrderStatus.OPEN, OrderStatus.PENDING_MODIFY) or now - o.sent_at > stuck:
                 out.append(CancelOrder(cid))
+        return out
+
+    def _send_quotes(self, quotes: list[Command]) -> list[Command]:
+        """Quotes in urgency order, a placement at a higher priority than a modify (PLACEMENT_RESERVE);
+        one the budget refuses is skipped, not the end: a later one may still pay for the request, and
+        then the skipped ones ride along in it for free."""
+        s = self.state
+        out: list[Command] = []
+        skipped: list[Command] = []
+        for c in quotes:
+            prio = TxPriority.QUOTE if isinstance(c, ModifyOrder) else TxPriority.PLACE
+            if self.budget.try_spend(s.now, prio):
+                register_sent(s, c, s.now)
+                out.append(c)
+            else:
+                skipped.append(c)
+        if out and skipped:
+            out += self._send(skipped, TxPriority.QUOTE)  # riding along: free
         return out
 
     def _send(self, cmds: list[Command], prio: TxPriority) -> list[Command]:

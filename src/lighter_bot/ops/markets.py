@@ -8,7 +8,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from lighter_bot.errors import DataError
 from lighter_bot.ops.rest import LighterRest
-from lighter_bot.venues.lighter.parse import MarketInfo, perp_markets
+from lighter_bot.venues.lighter.parse_markets import MarketInfo, perp_markets
 
 # Lighter rejects orders below min_quote_amount (error 21706); quoting at exactly the minimum gets
 # rejected as soon as the price ticks down, so we keep this margin above it (10 USD -> 10.5 USD,

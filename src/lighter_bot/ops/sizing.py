@@ -24,7 +24,7 @@ from typing import Any
 
 from lighter_bot.errors import DataError
 from lighter_bot.ops.markets import exchange_min_notional, min_clip
-from lighter_bot.venues.lighter.parse import MarketInfo
+from lighter_bot.venues.lighter.parse_markets import MarketInfo
 
 CLIP_BALANCE_FRACTION = Decimal("0.5")  # one clip <= this share of the balance (unlevered)
 MARGIN_BALANCE_FRACTION = Decimal("0.5")  # the guard's worst case uses <= this share of the balance as margin

@@ -26,7 +26,8 @@ from lighter_bot.errors import DataError
 from lighter_bot.ops.markets import min_clip, min_clip_value
 from lighter_bot.ops.rest import LighterRest
 from lighter_bot.ops.sizing import CLIP_BALANCE_FRACTION
-from lighter_bot.venues.lighter.parse import MarketInfo, order_book_touch
+from lighter_bot.venues.lighter.parse import order_book_touch
+from lighter_bot.venues.lighter.parse_markets import MarketInfo
 
 WEIGHTS = {"volume": 0.30, "spread": 0.25, "volatility": 0.20, "min_order": 0.15, "activity": 0.10}
 SPREAD_FETCH_CONCURRENCY = 4

@@ -255,6 +255,13 @@ class TelemetryBridge:
         m.tx_budget_left.set(core.budget.left(now))
         if self.tap is not None and self.tap.nonce_gaps is not None:
             m.nonce_gaps.set(self.tap.nonce_gaps)
+        req = self.tap.request_stats if self.tap is not None else None
+        if req is not None:
+            m.requests_last_minute.set(req.get("requests_last_minute", 0))
+            m.request_limit.set(req.get("request_limit_per_minute", 0))
+            m.rate_limited.set(req.get("rate_limited", 0))
+            m.requests_refused.set(req.get("refused_locally", 0))
+            m.bad_rows.set(req.get("bad_rows", 0))
         # markouts
         for wlabel, row in self.markout_averages(now).items():
             for h, v in row.items():

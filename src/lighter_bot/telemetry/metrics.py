@@ -52,7 +52,8 @@ STATUS_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
                                    ("hedge_kickback_tier_quotes",)),
     "hedger_hedges_planned": ("Hedges planned since start", ("hedges_planned",)),
     "hedger_hedges_abandoned": ("Hedges abandoned since start (slippage cap, ...)", ("hedges_abandoned",)),
-    "venue_tx_used_last_minute": ("Transactions sent in the last minute", ("tx_used_last_minute",)),
+    "venue_tx_used_last_minute": ("Requests the engine sent in the last minute (a decision's batch once)",
+                                  ("tx_used_last_minute",)),
     "maker_fair_value_shift_bps": ("Fair value minus mid: the fitted prediction of the mid's next move (bps)",
                                    ("fair_shift_bps",)),
 }
@@ -136,8 +137,16 @@ class BotMetrics:
         self.book_age = g("venue_book_age_seconds", "Age of the order book (s), -1 before the first")
         self.account_age = g("venue_account_age_seconds", "Age of the last account data (s), -1 before the first")
         self.nonce_gaps = g("venue_nonce_gaps", "Nonce gaps/resyncs reported by the venue adapter")
-        self.tx_budget_left = g("venue_tx_budget_left", "Transactions left in the rolling minute")
-        self.tx_budget_per_minute = g("venue_tx_budget_per_minute", "Transaction budget per minute")
+        self.tx_budget_left = g("venue_tx_budget_left", "Requests the engine may still send in its rolling minute")
+        self.tx_budget_per_minute = g("venue_tx_budget_per_minute",
+                                      "Engine's request budget per minute (the tier's, less the adapter's own share)")
+        # The venue's own count of everything it sent (REST and sendTx/sendTxBatch; a batch once).
+        self.requests_last_minute = g("venue_requests_last_minute", "Requests sent in the rolling minute (all kinds)")
+        self.request_limit = g("venue_request_limit_per_minute", "Lighter's request limit per rolling minute (tier)")
+        self.rate_limited = g("venue_rate_limited_total", "Answers 429 / code 23000 received since start")
+        self.requests_refused = g("venue_requests_refused_locally_total",
+                                  "Requests refused by the client-side budget since start (not sent)")
+        self.bad_rows = g("venue_bad_rows_total", "Rows of venue frames skipped as undecodable since start")
         self.ack_latency = Histogram("venue_ack_latency_seconds", "Command sent -> venue acknowledgement (s)",
                                      ("kind",), buckets=_LATENCY_BUCKETS, registry=r)
         self.rejects = Counter("venue_rejects", "Rejected transactions", ("code", "reason"), registry=r)

@@ -43,6 +43,12 @@ class VenueTap:
         v = getattr(self.venue, "nonce_gaps", None)
         return v if isinstance(v, int) else None
 
+    @property
+    def request_stats(self) -> dict[str, int] | None:
+        """The venue's request budget numbers (requests in the last minute, limit, 429s...), if it has any."""
+        v = getattr(self.venue, "request_stats", None)
+        return v if isinstance(v, dict) else None
+
     def purpose_of(self, client_id: int) -> str | None:
         return self._purpose.get(client_id)
 

@@ -141,8 +141,8 @@ def test_cancel_all_cancels_every_resting_order() -> None:
     assert sorted(e.client_id for e in of(ev, OrderCanceled)) == [1, 2] and not ex.resting_orders()
 
 
-def test_tx_limit_answers_23000_beyond_60_per_minute() -> None:
-    ex = exchange(book_rows())
+def test_request_limit_answers_23000_beyond_60_per_minute() -> None:
+    ex = exchange(book_rows(), QUIET.with_(background_requests_per_min=0.0))
     for i in range(61):
         ex.submit(0.5 * i / 61, [post(i + 1, Side.BID, PX - 100 - i)])
     ev = ex.advance(1.0)
@@ -151,6 +151,45 @@ def test_tx_limit_answers_23000_beyond_60_per_minute() -> None:
     ex.submit(60.0, [post(100, Side.BID, PX - 500)])  # the window rolled: allowed again
     ev = ex.advance(61.0)
     assert not of(ev, OrderRejected)
+
+
+def test_a_batch_is_one_request_and_a_refused_request_refuses_all_of_it() -> None:
+    ex = exchange(book_rows(), QUIET.with_(background_requests_per_min=0.0))
+    for i in range(59):  # 59 requests of one order each
+        ex.submit(0.01 * i, [post(i + 1, Side.BID, PX - 100 - i)])
+    ex.submit(0.7, [post(100 + i, Side.ASK, PX + 100 + i) for i in range(10)])  # the 60th: ten orders, one request
+    ex.submit(0.8, [post(200, Side.ASK, PX + 500), CancelOrder(1)])  # the 61st: refused whole
+    ev = ex.advance(2.0)
+    assert sorted(e.client_id for e in of(ev, OrderRejected)) == [200]
+    assert [(e.client_id, e.code) for e in of(ev, ModifyRejected)] == [(1, 23000)]
+    assert (ex.stats.requests, ex.stats.tx_sent) == (60, 69)
+    assert len([o for o in ex.resting_orders() if o.side is Side.ASK]) == 10
+
+
+def test_the_live_adapters_own_requests_take_their_share_of_the_window() -> None:
+    # Standard: the dead-man switch (2 per 120 s) and the position check (1 per 120 s) = 1.5 per minute.
+    assert QUIET.background_requests_per_min == 1.5
+    ex = exchange(book_rows())
+    ex.submit(0.0, [post(100, Side.BID, PX - 500)])  # the bot's first request starts the adapter's cadence
+    for i in range(59):
+        ex.submit(59.0 + 0.01 * i, [post(i + 1, Side.BID, PX - 100 - i)])
+    ev = ex.advance(61.0)
+    # One background request was charged at t=40 (one per 40 s): with ours at 0, only 58 of these fit.
+    assert [e.client_id for e in of(ev, OrderRejected)] == [59]
+    assert ex.stats.background_requests == 1
+
+
+def test_premium_volume_quota_refuses_creates_and_modifies_once_spent() -> None:
+    ex = exchange(book_rows(), PREMIUM.with_(volume_quota=3, md_jitter_s=0.0, background_requests_per_min=0.0))
+    ex.submit(0.0, [post(1, Side.BID, PX - 100)])  # the free request of this 15 s
+    ex.submit(1.0, [post(2, Side.BID, PX - 101), post(3, Side.BID, PX - 102)])  # 2 of the 3
+    ex.submit(2.0, [post(4, Side.BID, PX - 103), post(5, Side.BID, PX - 104)])  # needs 2, 1 left: refused
+    ex.submit(3.0, [CancelOrder(1)])  # cancels consume no quota
+    ex.submit(15.5, [post(6, Side.BID, PX - 105), post(7, Side.BID, PX - 106)])  # the next free request
+    ev = ex.advance(16.0)
+    assert sorted(e.client_id for e in of(ev, OrderRejected)) == [4, 5]
+    assert {e.client_id for e in of(ev, OrderCanceled)} == {1}
+    assert {o.client_id for o in ex.resting_orders()} == {2, 3, 6, 7}
 
 
 def test_book_updates_carry_market_data_latency() -> None:

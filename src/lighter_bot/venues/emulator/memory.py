@@ -177,6 +177,8 @@ class MemoryBackend:
         elif isinstance(cmd, CancelOrder):
             if self._resting.pop(cmd.client_id, None) is not None:
                 self._out.append(OrderCanceled(self._t, cmd.client_id, "canceled"))
+            else:  # landed after its order was gone (as the simulator reports it)
+                self._out.append(ModifyRejected(self._t, cmd.client_id, 21600, "order not active"))
         elif isinstance(cmd, CancelAll):
             for cid in sorted(self._resting):
                 self._out.append(OrderCanceled(self._t, cid, "canceled"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lighter_bot.domain.position import PositionState
+from lighter_bot.venues.emulator.limits import AccountLimits
 
 ACTIVE = ("pending", "open")
 TYPE_NAMES = {0: "limit", 1: "market"}
@@ -28,8 +28,7 @@ class AccountState:
     position: int = 0  # lots, signed
     pnl: PositionState = field(default_factory=PositionState)
     cancel_all_time: int = 0  # ms of the queued scheduled cancel-all, 0 when none
-    tx_times: deque[float] = field(default_factory=deque)  # wall times of recent txs (rate limit)
-    rest_hits: deque[tuple[float, int]] = field(default_factory=deque)
+    budget: AccountLimits | None = None  # its request budget (set when registered)
     created_ms: int = 0
 
 

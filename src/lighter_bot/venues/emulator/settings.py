@@ -5,20 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-# Per-tier transaction budgets per rolling minute (lighter-api.md §4.2).
-TX_LIMIT_PER_MIN = {"standard": 60, "premium": 4000}
-
-# REST weights (lighter-api.md §4.2); everything else weighs 300.
-REST_WEIGHTS = {
-    "sendTx": 6,
-    "sendTxBatch": 6,
-    "nextNonce": 6,
-    "accountInactiveOrders": 100,
-    "apikeys": 150,
-    "trades": 600,
-    "recentTrades": 600,
-}
-DEFAULT_REST_WEIGHT = 300
+from lighter_bot.domain.request_budget import TIERS, TierLimits, tier_limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +32,20 @@ class EmulatorConfig:
     cancel_all_min_delay_s: float = 300.0
     cancel_all_max_delay_s: float = 15 * 86400.0
     max_auth_expiry_s: float = 8 * 3600.0
-    tx_limit_per_min: int | None = None  # None: the tier's budget
-    rest_weight_per_min: int | None = None  # None: REST weights are not enforced
+    # Request budget per account and rolling minute (domain/request_budget.py): the tier's unless set.
+    # tx_limit_per_min: sendTx/sendTxBatch requests (on Standard the bucket REST shares: both).
+    tx_limit_per_min: int | None = None
+    rest_weight_per_min: int | None = None  # Premium's REST weight budget (Standard: see tx_limit_per_min)
+    order_expiry_min_s: float = 300.0  # GTT / post-only expiry bounds (lighter-go MinOrderExpiryPeriod)
+    order_expiry_max_s: float = 30 * 86400.0
     show_own_orders: bool = True  # our resting orders appear in the public book, as on Lighter
     market_stats_interval_s: float = 1.0
     max_batch: int = 50
 
-    def tx_budget(self) -> int:
-        if self.tx_limit_per_min is not None:
-            return self.tx_limit_per_min
-        return TX_LIMIT_PER_MIN.get(self.tier, TX_LIMIT_PER_MIN["standard"])
+    def limits(self) -> TierLimits:
+        """The tier's request budget with this config's overrides."""
+        lim = tier_limits(self.tier if self.tier in TIERS else "standard", self.tx_limit_per_min)
+        if self.rest_weight_per_min is not None and not lim.shared:
+            lim = TierLimits(lim.name, lim.tx_per_minute, self.rest_weight_per_min, lim.shared, lim.weighted,
+                             lim.volume_quota)
+        return lim

@@ -1,7 +1,8 @@
 """Backs the emulator with the simulator: a SimExchange on an endless synthetic scenario.
 
-The emulator enforces Lighter's tx budget itself (HTTP 429, code 23000, before a tx is accepted),
-so the simulator's own budget is lifted here; everything else (entry delays, queue position,
+The emulator enforces Lighter's request budget itself (HTTP 429, code 23000, before a tx is
+accepted; Premium's volume quota too), so the simulator's own budget, its charge for the live
+adapter's background requests and its quota are lifted here; everything else (entry delays, queue position,
 post-only/IOC/reduce-only, self-trade, data and account latency, fees) is the tier's.
 """
 
@@ -24,7 +25,7 @@ def sim_backend(
         known = ", ".join(["memory", *scenario_names()])
         raise ConfigError([f"unknown scenario {scenario!r}; available: {known}"], "--scenario")
     try:
-        rules = tier_rules(tier).with_(tx_per_minute=UNLIMITED_TX)
+        rules = tier_rules(tier).with_(tx_per_minute=UNLIMITED_TX, background_requests_per_min=0.0, volume_quota=None)
     except ValueError as exc:
         raise ConfigError([str(exc)], "--tier") from None
     source = make_scenario(scenario, seed, None, market, start_price)

@@ -94,6 +94,7 @@ class ModifyOrderTx:
     base_amount: int
     price: int
     trigger_price: int
+    order_version: int = 0  # attribute "8"; 0: none (a versioned modify applies only above the stored one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,7 @@ def decode_tx(tx_type: int, tx_info: str | dict[str, Any]) -> Tx:
             _int(d, "BaseAmount"),
             _int(d, "Price"),
             _int(d, "TriggerPrice"),
+            _attrs(d).get("8", 0),
         )
     if tx_type == TX_CANCEL_ALL:
         attrs = _attrs(d)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lighter_bot.venues.lighter.orders import CLIENT_SPAN
-from lighter_bot.venues.lighter.parse import OrderInfo
+from lighter_bot.venues.lighter.parse_account import OrderInfo
 
 START_GRACE_S = 2.0  # an earlier run's in-flight placement may land this soon after our start
 HOLD_S = 30.0  # halted this long after the last sign of the other bot

@@ -6,7 +6,11 @@ Pure bookkeeping (no I/O, time passed in), so every rule is unit-tested:
   base comes from the clock at start, so indexes stay unique per account across restarts; an
   index below the base belongs to an earlier run (stale) and is never adopted.
 * an order we sent is PENDING until the exchange shows it (account_orders, a fill, a cancel) or the
-  grace window passes; then it is reconciled by client order index over REST.
+  grace window passes; then it is reconciled by client order index over REST. The same holds for a
+  cancel or modify: Lighter accepts one whose order is already gone and it does nothing (an "acked
+  no-op"); its outcome is the order's fill or cancel on the stream, or else what REST says. An order
+  REST could not resolve is asked about again with a growing delay, never in a loop.
+* modifies carry an increasing `order_version`, so a late or resent modify cannot overwrite a newer one.
 * fills are deduplicated by trade id (reconnect snapshots replay them) and carry the order's
   remaining size.
 * the exchange position is trusted over our fill sum only when they disagree for longer than a
@@ -31,7 +35,9 @@ from lighter_bot.domain.events import (
     PositionSnapshot,
 )
 from lighter_bot.domain.orders import Side, TimeInForce
-from lighter_bot.venues.lighter.parse import CLIENT_INDEX_LIMIT, OrderInfo, OurFill
+from lighter_bot.venues.lighter.parse import CLIENT_INDEX_LIMIT
+from lighter_bot.venues.lighter.parse_account import OrderInfo
+from lighter_bot.venues.lighter.parse_trades import OurFill
 
 # Cancel/modify refused because the target is not an active order (lighter-api.md: "harmless on
 # cancel races"): the order is gone (filled, cancelled, expired, or never landed), not still open.
@@ -39,6 +45,7 @@ ORDER_GONE_CODES = frozenset({21600, 21700, 21709, 21715})
 UNKNOWN_CLIENT = -1  # fills of orders that are not ours-this-run still move the position
 CLIENT_SPAN = 10**9  # ids per run; the base advances 100 per ms, so runs never overlap
 SEEN_MAX = 100_000
+PROBE_BACKOFF_CAP_S = 30.0
 
 
 def client_index_base(now_s: float) -> int:
@@ -63,6 +70,10 @@ class Tracked:
     modify: tuple[int, int, float] | None = None  # (price, size, sent_at)
     cancel_sent_at: float | None = None
     exchange_done_at: float | None = None  # exchange said "filled" before we saw all the fills
+    version: int = 0  # order_version of the last modify we signed (Lighter applies only higher ones)
+    verify_at: float | None = None  # an account snapshot left it out: ask REST what became of it
+    probes: int = 0  # REST probes that did not resolve it
+    probe_after: float = 0.0  # ...so the next one waits until then
 
 
 @dataclass
@@ -103,6 +114,28 @@ class OrderBook:
     def on_place_failed(self, client_id: int, code: int, reason: str, now: float) -> list[Event]:
         self.orders.pop(client_id, None)
         return [OrderRejected(now, client_id, code, reason)]
+
+    def next_version(self, client_id: int) -> int:
+        """The order_version for the next modify of this order (0 if we do not track it)."""
+        t = self.orders.get(client_id)
+        if t is None:
+            return 0
+        t.version += 1
+        return t.version
+
+    def verify_missing(self, present: set[int], now: float) -> None:
+        """An account snapshot listed the open orders `present` (client order indexes): ours that are
+        acknowledged, absent and not already being resolved are asked about over REST."""
+        for t in self.orders.values():
+            if t.seen and self.coi(t.client_id) not in present and t.verify_at is None:
+                t.verify_at = now
+
+    def on_probed(self, client_id: int, now: float) -> None:
+        """REST was asked about this order and it is still unresolved: wait longer before asking again."""
+        t = self.orders.get(client_id)
+        if t is not None:
+            t.probes += 1
+            t.probe_after = now + min(PROBE_BACKOFF_CAP_S, self.grace_s * (2.0**t.probes))
 
     def on_modify_sent(self, client_id: int, price: int, size: int, now: float) -> bool:
         t = self.orders.get(client_id)
@@ -152,6 +185,7 @@ class OrderBook:
             return [], info.live
         out: list[Event] = []
         t.order_index = info.order_index
+        t.verify_at = None  # the exchange just told us about it
         if info.canceled:
             self.orders.pop(t.client_id, None)
             return [OrderCanceled(now, t.client_id, info.status)], False
@@ -240,7 +274,10 @@ class OrderBook:
         or was started before `lost_before` (a reconnect: its confirmation may have been lost)."""
         out = []
         for t in self.orders.values():
-            ops = [x for x in (t.modify[2] if t.modify else None, t.cancel_sent_at, t.exchange_done_at) if x is not None]
+            if t.probe_after > now:
+                continue  # asked recently without an answer: backing off
+            ops = [x for x in (t.modify[2] if t.modify else None, t.cancel_sent_at, t.exchange_done_at, t.verify_at)
+                   if x is not None]
             started = ops if t.seen else [t.sent_at, *ops]
             # A placement is left to its grace window: sent just before, it may not have executed
             # yet, and REST not knowing it would give it up as rejected.

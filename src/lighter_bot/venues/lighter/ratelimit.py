@@ -1,11 +1,16 @@
-"""Client-side limits: Lighter's per-tier transaction budget and REST weights, plus backoff.
+"""The adapter's request budget (Lighter's, domain/request_budget.py) with priorities, plus backoff.
 
-Lighter counts transactions (sendTx and every tx of a sendTxBatch) per L1 address per rolling
-minute (standard 60, premium 4000+) and REST requests per minute (standard 60 unweighted, premium
-24000 weighted). Spending them blindly ends in 429s, so we meter them here with token buckets on an
-injected clock. Transactions have priorities: cancels may use the whole budget, hedges all but a
-small reserve, quotes and requotes only what is left above a larger reserve, so that a burst of
-requotes can never lock us out of cancelling.
+ONE gate meters everything the adapter sends: every REST call (RestClient) and every sendTx /
+sendTxBatch (the sender; a batch is one request), over Lighter's rolling minute, counted exactly
+and kept CLIENT_MARGIN_S longer than the exchange keeps it (a request arrives later than it leaves).
+On Standard REST and transactions share one bucket of 60; on Premium REST is weighted (24,000 per
+minute) and transactions have their own bucket, and creates/modifies also need volume quota, which
+the gate learns from every send's answer.
+
+Priorities keep the important requests possible when the budget runs low: cancels may spend it
+all, hedges leave a small reserve, reads that resolve our orders a little more, quotes more, and
+optional reads (periodic safety checks) the most. After a 429 the bucket is treated as full
+(`RollingWindow.saturate`) and only cancels go out until a cooldown (1 s doubling to 10 s) passes.
 """
 
 from __future__ import annotations
@@ -14,111 +19,115 @@ import random
 from dataclasses import dataclass
 from enum import IntEnum
 
+from lighter_bot.domain.request_budget import (
+    CLIENT_WINDOW_S,
+    QUOTA_FREE_EVERY_S,
+    RollingWindow,
+    TierLimits,
+    tier_limits,
+)
 from lighter_bot.engine.clock import Clock
-
-# Lighter's published REST weights (lighter-api.md section 4.2); anything else weighs 300.
-REST_WEIGHTS: dict[str, int] = {
-    "sendTx": 6,
-    "sendTxBatch": 6,
-    "nextNonce": 6,
-    "accountInactiveOrders": 100,
-    "apikeys": 150,
-    "trades": 600,
-    "recentTrades": 600,
-}
-DEFAULT_WEIGHT = 300
-TIER_TX_PER_MINUTE = {"standard": 60, "premium": 4000}
-TIER_REST_PER_MINUTE = {"standard": 60, "premium": 24000}
-
-
-class TokenBucket:
-    """`capacity` tokens refilled continuously at `capacity / period_s` per second."""
-
-    def __init__(self, capacity: float, period_s: float, clock: Clock) -> None:
-        if capacity <= 0 or period_s <= 0:
-            raise ValueError("capacity and period must be > 0")
-        self.capacity = float(capacity)
-        self.rate = capacity / period_s
-        self._clock = clock
-        self._tokens = float(capacity)
-        self._t = clock.now()
-
-    def _refill(self) -> None:
-        now = self._clock.now()
-        if now > self._t:
-            self._tokens = min(self.capacity, self._tokens + (now - self._t) * self.rate)
-            self._t = now
-
-    @property
-    def tokens(self) -> float:
-        self._refill()
-        return self._tokens
-
-    def try_take(self, n: float, floor: float = 0.0) -> bool:
-        """Take n tokens if at least `floor` would remain afterwards."""
-        self._refill()
-        if self._tokens - n < floor - 1e-9:
-            return False
-        self._tokens -= n
-        return True
-
-    def wait_time(self, n: float, floor: float = 0.0) -> float:
-        """Seconds until `try_take(n, floor)` would succeed (0 if now)."""
-        self._refill()
-        missing = n + floor - self._tokens
-        return 0.0 if missing <= 1e-9 else missing / self.rate
-
-    def drain(self) -> None:
-        """Spend everything (the server said 429: we are out whatever we counted)."""
-        self._refill()
-        self._tokens = 0.0
 
 
 class TxPriority(IntEnum):
     CANCEL = 0  # cancels, the dead-man switch: may spend the whole budget
-    HEDGE = 1  # reduce-only hedges: all but the cancel reserve
-    QUOTE = 2  # new quotes and requotes: only above the quote reserve
+    HEDGE = 1  # reduce-only hedges
+    READ = 2  # reads that resolve our orders (reconcile, nonce) or confirm a shutdown
+    QUOTE = 3  # new quotes and requotes
+    OPTIONAL = 4  # periodic safety reads that the stream normally makes unnecessary
 
 
-class TxBudget:
-    """The per-tier transaction budget with priority reserves."""
+# Requests each priority leaves free (REST on Premium: that many typical, 300-weight, calls). Small and
+# absolute: the engine core keeps its own, larger reserves (engine/txbudget.py); this gate only has to
+# keep the adapter's own requests and a late cancel possible, and never second-guess the core.
+_FLOORS = {TxPriority.CANCEL: 0, TxPriority.HEDGE: 2, TxPriority.READ: 3, TxPriority.QUOTE: 4, TxPriority.OPTIONAL: 6}
 
-    def __init__(self, per_minute: int, clock: Clock) -> None:
-        self.per_minute = per_minute
-        self.bucket = TokenBucket(per_minute, 60.0, clock)
-        # Reserves scale with the budget: on standard (60/min) quotes keep 12 back, hedges 4.
-        self.floors = {
-            TxPriority.CANCEL: 0.0,
-            TxPriority.HEDGE: float(max(2, round(per_minute * 0.07))),
-            TxPriority.QUOTE: float(max(6, round(per_minute * 0.2))),
-        }
+
+class RequestGate:
+    """Lighter's request budget as the adapter spends it (one per venue)."""
+
+    def __init__(self, limits: TierLimits, clock: Clock) -> None:
+        self.limits = limits
+        self._clock = clock
+        self.rest = RollingWindow(limits.rest_per_minute, CLIENT_WINDOW_S)
+        self.tx = self.rest if limits.shared else RollingWindow(limits.tx_per_minute, CLIENT_WINDOW_S)
+        self.cooldown = CooldownGate(clock, base_s=1.0, cap_s=10.0)
+        self.quota_remaining: int | None = None  # Premium: last reported volume quota
+        self._quota_request_at = -1e18  # last request that carried quota-consuming txs
+        self.requests = 0
+        self.rate_limited = 0
+        self.refused = 0  # requests refused here, before a certain 429
 
     @classmethod
-    def for_tier(cls, tier: str, clock: Clock, override: int | None = None) -> TxBudget:
-        return cls(override or TIER_TX_PER_MINUTE.get(tier, 60), clock)
+    def for_tier(cls, tier: str, clock: Clock, tx_per_minute: int | None = None) -> RequestGate:
+        return cls(tier_limits(tier, tx_per_minute), clock)
 
-    def try_take(self, priority: TxPriority, n: int = 1) -> bool:
-        return self.bucket.try_take(n, self.floors[priority])
+    @staticmethod
+    def _floor(priority: TxPriority, unit: int = 1) -> float:
+        return float(_FLOORS[priority] * unit)
 
-    def available(self, priority: TxPriority) -> int:
-        return max(0, int(self.bucket.tokens - self.floors[priority] + 1e-9))
+    # -- REST ------------------------------------------------------------------------------------
+    def rest_wait(self, endpoint: str, priority: TxPriority = TxPriority.READ) -> float:
+        """Seconds until a REST call may go (0 = now)."""
+        now = self._clock.now()
+        cost = self.limits.rest_cost(endpoint)
+        unit = self.limits.rest_cost("account")
+        at = self.rest.frees_at(now, cost, self._floor(priority, unit))
+        wait = max(0.0, at - now)
+        if priority is not TxPriority.CANCEL:
+            wait = max(wait, self.cooldown.remaining())
+        return wait
 
+    def take_rest(self, endpoint: str) -> None:
+        self.rest.spend(self._clock.now(), self.limits.rest_cost(endpoint))
+        self.requests += 1
 
-class RestBudget:
-    """REST request budget: standard counts requests, premium counts weights."""
+    def spare(self, endpoint: str, priority: TxPriority = TxPriority.OPTIONAL) -> bool:
+        """True when a REST call of this priority could go now (for calls that may wait)."""
+        return self.rest_wait(endpoint, priority) == 0.0
 
-    def __init__(self, tier: str, clock: Clock) -> None:
-        self.weighted = tier == "premium"
-        self.bucket = TokenBucket(TIER_REST_PER_MINUTE.get(tier, 60), 60.0, clock)
+    # -- sends -----------------------------------------------------------------------------------
+    def cooling(self) -> float:
+        return self.cooldown.remaining()
 
-    def cost(self, endpoint: str) -> int:
-        return REST_WEIGHTS.get(endpoint, DEFAULT_WEIGHT) if self.weighted else 1
+    def quota_short(self, units: int) -> bool:
+        """Premium: the last answer said the volume quota cannot pay for `units`, and the free request
+        of this 15 s is (as far as we know) used."""
+        if units <= 0 or self.quota_remaining is None or self.quota_remaining >= units:
+            return False
+        return self._clock.now() - self._quota_request_at < QUOTA_FREE_EVERY_S
 
-    def wait_time(self, endpoint: str) -> float:
-        return self.bucket.wait_time(self.cost(endpoint))
+    def try_send(self, priority: TxPriority, quota_units: int = 0) -> bool:
+        """Count one sendTx / sendTxBatch of this priority if the budget above its reserve allows it."""
+        now = self._clock.now()
+        if not self.tx.fits(now, 1, self._floor(priority)) or self.quota_short(quota_units):
+            self.refused += 1
+            return False
+        self.tx.spend(now, 1)
+        self.requests += 1
+        if quota_units > 0:
+            self._quota_request_at = now
+        return True
 
-    def take(self, endpoint: str) -> bool:
-        return self.bucket.try_take(self.cost(endpoint))
+    def on_answer(self, quota_remaining: int | None) -> None:
+        """A send was answered 200: the cooldown eases; Premium learns its volume quota."""
+        self.cooldown.ok()
+        if self.limits.volume_quota and quota_remaining is not None:
+            self.quota_remaining = quota_remaining
+
+    def on_rate_limited(self, rest: bool) -> float:
+        """The exchange said 429: whatever we counted, that bucket is full. Returns the cooldown."""
+        self.rate_limited += 1
+        (self.rest if rest else self.tx).saturate(self._clock.now())
+        return self.cooldown.hit()
+
+    # -- reporting -------------------------------------------------------------------------------
+    def used_last_minute(self) -> int:
+        """Requests (Standard) sent within the last minute, for /metrics."""
+        return self.tx.used(self._clock.now())
+
+    def per_minute(self) -> int:
+        return self.limits.tx_per_minute
 
 
 @dataclass

@@ -4,8 +4,8 @@ recording it (a restart gap, a kill -9, a ledger that failed), for the shell to 
 `GET /api/v1/trades?account_index=A&market_id=M&sort_by=timestamp&sort_dir=desc&limit=100` (auth),
 paged with `cursor=<next_cursor>`, newest first, until a page reaches back before the time asked
 for (lighter-api.md section 2; weight 600, so the pages are capped). Our side of each trade is read
-by parse.account_fills; the two halves of a self-trade get the `/bid`, `/ask` ids the live stream
-gives them (parse.our_fills), so the ledger's dedupe by trade id holds across both paths.
+by parse_trades.account_fills; the two halves of a self-trade get the `/bid`, `/ask` ids the live stream
+gives them (parse_trades.our_fills), so the ledger's dedupe by trade id holds across both paths.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import structlog
 
 from lighter_bot.domain.fills import AccountFill
 from lighter_bot.errors import DataError
-from lighter_bot.venues.lighter import parse
+from lighter_bot.venues.lighter import parse_trades
 from lighter_bot.venues.lighter.rest import RestClient
 
 log = structlog.get_logger("lighter.recovery")
@@ -43,7 +43,7 @@ async def fills_since(rest: RestClient, account_index: int, market_id: int, toke
             if not isinstance(row, dict):
                 continue
             try:
-                fills = parse.account_fills(row, account_index)
+                fills = parse_trades.account_fills(row, account_index)
             except DataError as exc:
                 log.error("recovery_unreadable_trade", error=str(exc))
                 return sorted(found.values(), key=_order), False, f"unreadable trade: {exc}"

@@ -1,8 +1,9 @@
 """Read-only REST calls to Lighter (metadata, account, orders, nonce) over aiohttp, metered.
 
-Each call first takes its cost from the REST budget (waiting briefly if needed) and respects the
-429 cooldown; a 429 (code 23000) drains the budget and doubles the cooldown. Errors name the
-endpoint and status only: the auth token travels in a header and never appears in a message.
+Every call is counted in the adapter's one request gate (ratelimit.RequestGate: on Standard the same
+60 per minute that transactions use), waiting briefly if its priority's share is not free yet; a 429
+(code 23000) fills the gate and starts the cooldown. Errors name the endpoint and status only: the
+auth token travels in a header and never appears in a message.
 """
 
 from __future__ import annotations
@@ -14,19 +15,18 @@ from typing import Any
 
 import aiohttp
 
-from lighter_bot.engine.clock import Clock
 from lighter_bot.errors import DataError, RejectedError, RetryableVenueError
 from lighter_bot.venues.lighter.parse import error_body
-from lighter_bot.venues.lighter.ratelimit import CooldownGate, RestBudget
+from lighter_bot.venues.lighter.ratelimit import RequestGate, TxPriority
 
 MAX_BUDGET_WAIT_S = 5.0
+CHUNK = 20  # accountOrders takes at most 20 client order indexes per call
 
 
 class RestClient:
-    def __init__(self, base_url: str, clock: Clock, tier: str = "standard", timeout_s: float = 10.0) -> None:
+    def __init__(self, base_url: str, gate: RequestGate, timeout_s: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.budget = RestBudget(tier, clock)
-        self.cooldown = CooldownGate(clock, base_s=1.0, cap_s=10.0)
+        self.gate = gate
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
         self.calls = 0
@@ -42,19 +42,20 @@ class RestClient:
             await self._session.close()
             self._session = None
 
-    def spare(self, endpoint: str, keep: float) -> bool:
-        """True when a call now leaves at least `keep` requests' worth of budget (for optional calls)."""
-        return self.cooldown.remaining() == 0 and self.budget.bucket.tokens >= self.budget.cost(endpoint) * (1 + keep)
+    def spare(self, endpoint: str, priority: TxPriority = TxPriority.OPTIONAL) -> bool:
+        """True when a call of this priority could go now (for calls that may as well wait)."""
+        return self.gate.spare(endpoint, priority)
 
     async def get(
-        self, endpoint: str, params: Mapping[str, Any], token: str | None = None, max_wait: float = MAX_BUDGET_WAIT_S
+        self, endpoint: str, params: Mapping[str, Any], token: str | None = None, max_wait: float = MAX_BUDGET_WAIT_S,
+        priority: TxPriority = TxPriority.READ,
     ) -> dict[str, Any]:
-        wait = max(self.cooldown.remaining(), self.budget.wait_time(endpoint))
+        wait = self.gate.rest_wait(endpoint, priority)
         if wait > max_wait:
             raise RetryableVenueError(f"GET {endpoint}: client-side rate limit, retry in {wait:.1f}s")
         if wait > 0:
             await asyncio.sleep(wait)
-        self.budget.take(endpoint)
+        self.gate.take_rest(endpoint)
         headers = {"authorization": token} if token else {}
         q = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items() if v is not None}
         url = f"{self.base_url}/api/v1/{endpoint}"
@@ -68,15 +69,13 @@ class RestClient:
             raise RetryableVenueError(f"GET {endpoint}: {type(exc).__name__}") from None
         if status == 429:
             self.rate_limited += 1
-            self.budget.bucket.drain()
-            delay = self.cooldown.hit()
+            delay = self.gate.on_rate_limited(rest=True)
             raise RetryableVenueError(f"GET {endpoint}: rate limited (23000), backing off {delay:.0f}s")
         if status >= 500:
             raise RetryableVenueError(f"GET {endpoint}: HTTP {status}")
         if status >= 400:
             code, message = error_body(text)
             raise RejectedError(code or status, f"GET {endpoint}: {message or f'HTTP {status}'}")
-        self.cooldown.ok()
         try:
             data = json.loads(text)
         except ValueError:
@@ -92,8 +91,8 @@ class RestClient:
     async def order_book_details(self, market_id: int) -> dict[str, Any]:
         return await self.get("orderBookDetails", {"market_id": market_id})
 
-    async def account(self, account_index: int) -> dict[str, Any]:
-        return await self.get("account", {"by": "index", "value": account_index})
+    async def account(self, account_index: int, priority: TxPriority = TxPriority.READ) -> dict[str, Any]:
+        return await self.get("account", {"by": "index", "value": account_index}, priority=priority)
 
     async def active_orders(
         self, account_index: int, market_id: int, token: str | None, max_wait: float = MAX_BUDGET_WAIT_S
@@ -103,9 +102,12 @@ class RestClient:
         )
 
     async def orders_by_client_index(self, account_index: int, indexes: list[int], token: str | None) -> dict[str, Any]:
+        """One accountOrders call: at most CHUNK indexes (callers split longer lists)."""
+        if not 1 <= len(indexes) <= CHUNK:
+            raise ValueError(f"accountOrders takes 1..{CHUNK} client order indexes, got {len(indexes)}")
         return await self.get(
             "accountOrders",
-            {"account_index": account_index, "client_order_indexes": ",".join(str(i) for i in indexes[:20])},
+            {"account_index": account_index, "client_order_indexes": ",".join(str(i) for i in indexes)},
             token,
         )
 

@@ -28,6 +28,7 @@ TIF_POST_ONLY = 2
 CANCEL_ALL_IMMEDIATE = 0
 CANCEL_ALL_SCHEDULED = 1
 CANCEL_ALL_ABORT = 2
+NIL_MARKET_INDEX = 255  # cancel-all of every market
 MAX_BATCH = 50
 SEND_TIMEOUT_S = 10.0
 
@@ -46,11 +47,11 @@ class TxSigner(Protocol):
         expiry_ms: int, nonce: int,
     ) -> SignedTx: ...
 
-    def sign_modify(self, *, market: int, coi: int, size: int, price: int, nonce: int) -> SignedTx: ...
+    def sign_modify(self, *, market: int, coi: int, size: int, price: int, version: int, nonce: int) -> SignedTx: ...
 
     def sign_cancel(self, *, market: int, coi: int, nonce: int) -> SignedTx: ...
 
-    def sign_cancel_all(self, *, tif: int, time_ms: int, nonce: int) -> SignedTx: ...
+    def sign_cancel_all(self, *, tif: int, time_ms: int, nonce: int, market: int | None = None) -> SignedTx: ...
 
     async def send(self, txs: Sequence[SignedTx]) -> SendOutcome: ...
 
@@ -94,18 +95,28 @@ class SdkSigner:
             "create order",
         )
 
-    def sign_modify(self, *, market: int, coi: int, size: int, price: int, nonce: int) -> SignedTx:
+    def sign_modify(self, *, market: int, coi: int, size: int, price: int, version: int, nonce: int) -> SignedTx:
+        # `order_version` (attribute 8): Lighter applies a versioned modify only above the order's stored
+        # version, so a late or resent modify can never overwrite a newer one.
         return self._tx(
-            self._client.sign_modify_order(market, coi, size, price, 0, nonce=nonce, api_key_index=self.key),
+            self._client.sign_modify_order(
+                market, coi, size, price, 0, order_version=version, nonce=nonce, api_key_index=self.key
+            ),
             "modify order",
         )
 
     def sign_cancel(self, *, market: int, coi: int, nonce: int) -> SignedTx:
         return self._tx(self._client.sign_cancel_order(market, coi, nonce=nonce, api_key_index=self.key), "cancel")
 
-    def sign_cancel_all(self, *, tif: int, time_ms: int, nonce: int) -> SignedTx:
+    def sign_cancel_all(self, *, tif: int, time_ms: int, nonce: int, market: int | None = None) -> SignedTx:
+        # `cancel_all_market_index` (attribute 5): an immediate cancel-all of ONE market, one tx. Lighter
+        # cannot scope a scheduled one (the dead-man switch stays account-wide).
+        scope = NIL_MARKET_INDEX if market is None else market
         return self._tx(
-            self._client.sign_cancel_all_orders(tif, time_ms, nonce=nonce, api_key_index=self.key), "cancel all"
+            self._client.sign_cancel_all_orders(
+                tif, time_ms, cancel_all_market_index=scope, nonce=nonce, api_key_index=self.key
+            ),
+            "cancel all",
         )
 
     async def send(self, txs: Sequence[SignedTx]) -> SendOutcome:
@@ -120,7 +131,9 @@ class SdkSigner:
             raise
         except Exception as exc:  # the SDK raises plain ApiException subclasses and aiohttp errors
             return send_exception(exc)
-        return send_reply(getattr(resp, "code", None), getattr(resp, "message", None))
+        return send_reply(
+            getattr(resp, "code", None), getattr(resp, "message", None), getattr(resp, "volume_quota_remaining", None)
+        )
 
     def auth_token(self, expiry_s: int) -> tuple[str | None, str | None]:
         # The SDK signs expiry = timestamp + deadline; we pass the absolute expiry that way.

@@ -6,8 +6,9 @@ the recorded or generated one; our orders never change it (no market impact): th
 own fills, through a queue position (queue.py) at their price. The bot sees events later than they
 happen (market-data and account latency, with jitter), each stamped with the time it learns them.
 
-Rules (docs/simulator.md): minimums => OrderRejected 21706 at submit; over the tx budget =>
-23000; a post-only order that would cross lands and is cancelled `canceled-post-only`; IOC walks
+Rules (docs/simulator.md): minimums => OrderRejected 21706 at submit; a submit() is one request (a
+sendTxBatch), and a request over the rolling-minute budget (request_meter.py) => 23000 for each of
+its commands; a post-only order that would cross lands and is cancelled `canceled-post-only`; IOC walks
 the visible book up to its limit and the rest is cancelled; reduce-only never grows the position;
 an incoming order that would trade with our own resting order is cancelled `canceled-self-trade`;
 a modify leaves the order fillable at its old price until the modify lands.
@@ -20,7 +21,7 @@ import random
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lighter_bot.domain.book import BookView
@@ -39,7 +40,9 @@ from lighter_bot.domain.events import (
 )
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.domain.orders import Role, Side, TimeInForce
+from lighter_bot.domain.request_budget import MAX_BATCH
 from lighter_bot.venues.sim.queue import QueueModel, QueuePos
+from lighter_bot.venues.sim.request_meter import RequestMeter
 from lighter_bot.venues.sim.rules import VenueRules
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, MARK, TRADE, MarketSource, Row
 
@@ -130,7 +133,9 @@ class SimStats:
     volume_base_lots: int = 0
     volume_quote: float = 0.0
     fees: float = 0.0
-    tx_times: deque[float] = field(default_factory=deque)
+    requests: int = 0  # sendTx/sendTxBatch requests the bot made (a batch counts once)
+    background_requests: int = 0  # the live adapter's own requests, charged at their cadence
+    requests_refused: int = 0  # requests answered 429 / 23000 (the budget or the volume quota)
 
 
 class SimExchange:
@@ -176,6 +181,7 @@ class SimExchange:
         self._tape: deque[TapeTrade] = deque(maxlen=5000)
         self.stats = SimStats()
         self._queue = QueueModel(rules.queue_model, rules.queue_power)
+        self._meter = RequestMeter(rules, self.stats)
 
     # -- time ----------------------------------------------------------------------------------
     @property
@@ -229,47 +235,52 @@ class SimExchange:
 
     # -- commands ------------------------------------------------------------------------------
     def submit(self, now: float, commands: Sequence[Command]) -> None:
-        """Send commands at `now`; each is one transaction and lands after its tier's delay."""
-        r = self.rules
-        win = self.stats.tx_times
-        while win and win[0] <= now - 60.0:
-            win.popleft()
-        for cmd in commands:
-            if len(win) >= r.tx_per_minute:
-                self.stats.tx_rejected += 1
-                self._reject_tx(now, cmd, CODE_RATE_LIMIT, "Too Many Requests!")
+        """Send commands at `now` as one sendTxBatch (a request per MAX_BATCH commands); each command is
+        one transaction and lands after its tier's delay. A request over the budget is refused whole."""
+        for i in range(0, len(commands), MAX_BATCH):
+            chunk = commands[i : i + MAX_BATCH]
+            problem = self._meter.charge(now, sum(1 for c in chunk if isinstance(c, PlaceOrder | ModifyOrder)))
+            if problem is not None:
+                self.stats.tx_rejected += len(chunk)
+                for cmd in chunk:
+                    self._reject_tx(now, cmd, CODE_RATE_LIMIT, problem)
                 continue
-            if isinstance(cmd, PlaceOrder):
-                problem = self._validate_place(cmd)
-                if problem is not None:
-                    self._emit_acct_at(now + r.response_latency_s, OrderRejected(0.0, cmd.client_id, *problem))
-                    continue
-                delay = r.maker_delay_s if self._is_maker(cmd) else r.taker_delay_s
-                self._pending[cmd.client_id] = _Pending(cmd, now + delay)
-                self._schedule(now + delay, _LAND_PLACE, cmd)
-            elif isinstance(cmd, ModifyOrder):
-                if cmd.size <= 0 or cmd.price <= 0:
-                    self._emit_acct_at(now + r.response_latency_s,
-                                       ModifyRejected(0.0, cmd.client_id, CODE_INVALID_SIZE, "invalid size or price"))
-                    continue
-                if not self.market.meets_minimums(cmd.price, cmd.size):
-                    self._emit_acct_at(now + r.response_latency_s,
-                                       ModifyRejected(0.0, cmd.client_id, CODE_BELOW_MIN, "below market minimum"))
-                    continue
-                self._schedule(now + r.maker_delay_s, _LAND_MODIFY, cmd)
-            elif isinstance(cmd, CancelOrder):
-                self._schedule(now + r.cancel_delay_s, _LAND_CANCEL, cmd)
-            else:
-                self._schedule(now + r.cancel_delay_s, _LAND_CANCEL_ALL, cmd)
-            win.append(now)
-            self.stats.tx_sent += 1
+            for cmd in chunk:
+                self._submit_one(now, cmd)
+
+    def _submit_one(self, now: float, cmd: Command) -> None:
+        r = self.rules
+        if isinstance(cmd, PlaceOrder):
+            problem = self._validate_place(cmd)
+            if problem is not None:
+                self._emit_acct_at(now + r.response_latency_s, OrderRejected(0.0, cmd.client_id, *problem))
+                return
+            delay = r.maker_delay_s if self._is_maker(cmd) else r.taker_delay_s
+            self._pending[cmd.client_id] = _Pending(cmd, now + delay)
+            self._schedule(now + delay, _LAND_PLACE, cmd)
+        elif isinstance(cmd, ModifyOrder):
+            if cmd.size <= 0 or cmd.price <= 0:
+                self._emit_acct_at(now + r.response_latency_s,
+                                   ModifyRejected(0.0, cmd.client_id, CODE_INVALID_SIZE, "invalid size or price"))
+                return
+            if not self.market.meets_minimums(cmd.price, cmd.size):
+                self._emit_acct_at(now + r.response_latency_s,
+                                   ModifyRejected(0.0, cmd.client_id, CODE_BELOW_MIN, "below market minimum"))
+                return
+            self._schedule(now + r.maker_delay_s, _LAND_MODIFY, cmd)
+        elif isinstance(cmd, CancelOrder):
+            self._schedule(now + r.cancel_delay_s, _LAND_CANCEL, cmd)
+        else:
+            self._schedule(now + r.cancel_delay_s, _LAND_CANCEL_ALL, cmd)
+        self.stats.tx_sent += 1
+
+    def requests_in_window(self, now: float) -> int:
+        """Requests (ours and the adapter's background ones) within the rolling minute before `now`."""
+        return self._meter.in_window(now)
 
     def tx_window_frees_at(self) -> float:
-        """When the rolling one-minute tx budget next has room (now-ish if it has room already)."""
-        win = self.stats.tx_times
-        if len(win) < self.rules.tx_per_minute:
-            return self._now
-        return win[len(win) - self.rules.tx_per_minute] + 60.0 + 1e-6
+        """When the rolling one-minute request budget next has room (now-ish if it has room already)."""
+        return self._meter.frees_at(self._now)
 
     def cancel_all(self, now: float) -> None:
         self.submit(now, [CancelAll()])
@@ -686,6 +697,7 @@ class SimExchange:
         st.volume_base_lots += size
         st.volume_quote += notional
         st.fees += fee
+        self._meter.on_traded(notional)
         self._emit_acct(t, OrderFilled(0.0, o.client_id, tid, o.side, price, size, fee, role, o.size))
         if o.size <= 0:
             self._drop(o.client_id, None)

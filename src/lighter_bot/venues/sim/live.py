@@ -35,6 +35,19 @@ class SimVenue:
     def market(self) -> MarketSpec:
         return self.exchange.market
 
+    @property
+    def request_stats(self) -> dict[str, int]:
+        """The simulated exchange's request window, as /metrics shows the live venue's."""
+        ex = self.exchange
+        return {
+            "requests_last_minute": ex.requests_in_window(self.clock.now()),
+            "request_limit_per_minute": ex.rules.tx_per_minute,
+            "requests": ex.stats.requests,
+            "rate_limited": ex.stats.requests_refused,
+            "refused_locally": 0,
+            "bad_rows": 0,
+        }
+
     async def start(self) -> list[Event]:
         now = self.clock.now()
         self.exchange.advance(now)  # build the book up to now; the snapshot below supersedes it
