@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 # `make run` plays the simulated market at 10x: sol_day (fitted to a real SOL market). The shipped
-# config quotes only where the edge model finds edge: a few fills an hour (README). SPEED=1 for real
+# config quotes only where the edge model finds edge: a couple of fills an hour (README). SPEED=1 for real
 # time; a --speed in RUN_ARGS wins (the last one counts).
 SPEED ?= 10
 TEST_ARGS ?=

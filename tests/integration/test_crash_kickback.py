@@ -1,12 +1,13 @@
-"""Hedge alpha in a flash crash (simulator, flash_crash seeds 3 and 22: -150 bps in 15 s from t=60 s,
+"""Hedge alpha in a flash crash (simulator, flash_crash seeds 8 and 17: -150 bps in 15 s from t=60 s,
 then a 60 % rebound): the inventory bought on the way down is not sold at the low, neither by the
 hedger's cross nor by the reducing quote at the start of the rebound; without hedge alpha it is.
 
-On the crash of the markets fitted to real recordings (swept all the way down, a stale book) this
-holds for 4 of the 21 seeds in 1-24 where the bot buys on the way down (3, 16, 17, 22), in one more
-(18) 0.15 of the sweep back against 0.01; in the others both variants sell first within 0.14 of the
-low, hedge alpha never with less PnL. Seed 13 of the old markets no longer buys on the way down (the
-trend gate cancels the bid before the sweep reaches it). A finding for the strategy (issue 13)."""
+On the crash of the markets refitted under Lighter's real request budget, seeds 1-26: it holds in 2
+(8, 17); in 5 more (5, 11, 12, 14, 16) hedge alpha's first sell is 0.24-0.39 of the sweep back against
+0.01 at most without it, and its PnL 0.07-0.14 better; in 13 the bot buys one clip, below the hedge
+trigger, and both variants sell the same; in 2 (18, 26) both sell within 0.02 of the low; in 4 it
+does not sell within the run. A finding for the
+strategy (issue 13), not for this test to hide."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def first_sell_retrace(run: RecordedRun) -> float:
     return (sell.price - low) / (origin - low)
 
 
-@pytest.mark.parametrize("seed", [3, 22])
+@pytest.mark.parametrize("seed", [8, 17])
 def test_the_crash_inventory_is_not_sold_at_the_low(seed: int) -> None:
     full, plain = crash_run(seed, True), crash_run(seed, False)
     assert any(f.side is Side.BID and 60.0 < f.t < 62.0 for f in full.fills)  # bought on the way down
