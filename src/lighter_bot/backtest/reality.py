@@ -163,7 +163,7 @@ def measure(name: str, market: MarketSpec, exchange_for: ExchangeFactory, rules:
         ex = exchange_for()
         clock = SimClock()
         # The venue's request budget less what the live adapter spends itself (charged by the simulator).
-        core = ProbeCore(market, d, size, rules.tx_per_minute - math.ceil(rules.background_requests_per_min))
+        core = ProbeCore(market, d, size, rules.core_requests_per_minute())
         run_backtest(ex, core, clock)
         seconds = max(core.seen.live_s, 1e-9)  # time with a book: a recording's gaps are not quiet hours
         if stats is None:

@@ -150,7 +150,7 @@ class EngineCore:
                     self.trend.update(event.ts, m2 / 2.0, noise)
         elif isinstance(event, MarketTrade):
             buy = event.taker_side is _BID
-            self.placement.on_trade(event.ts, event.price, event.size, buy, s.book.mid2)
+            self.placement.on_trade(event.ts, event.price, event.size, buy, s.book)
             self.queue.on_trade(event.price, event.size, event.taker_side)
             return []
         elif not isinstance(event, (Tick, MarkPrice)):

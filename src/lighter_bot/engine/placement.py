@@ -64,12 +64,14 @@ class Placement:
         self.fair_ticks = self.fair_value.fair(m2 / 2.0)
         self.edge.on_fair(ts, self.fair_ticks, m2 / 2.0, book.bids[0][0], book.asks[0][0])
 
-    def on_trade(self, ts: float, price: int, size: int, buy: bool, mid2: int | None) -> None:
+    def on_trade(self, ts: float, price: int, size: int, buy: bool, book: BookView) -> None:
         if self.fair_value.active:
             self.fair_value.on_trade(ts, price, size, buy)
         self.edge.on_trade(ts, float(price), buy)
-        if self.model != "band" and mid2 is not None:
-            self.intensity.on_trade(ts, float(price), mid2 / 2.0)
+        if self.model != "band":  # the book's mid only for the reference models' intensity fit
+            mid2 = book.mid2
+            if mid2 is not None:
+                self.intensity.on_trade(ts, float(price), mid2 / 2.0)
 
     def on_own_quote_fill(self, ts: float, side: Side, price: int) -> None:
         self.edge.on_own_fill(ts, side, float(price))

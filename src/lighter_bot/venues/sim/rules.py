@@ -10,6 +10,7 @@ adapter and the emulator use too.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from lighter_bot.domain.request_budget import PREMIUM as PREMIUM_LIMITS
@@ -57,6 +58,11 @@ class VenueRules:
             raise ValueError("queue_model must be 'power' or 'risk_averse'")
         if self.book_depth <= 0:
             raise ValueError("book_depth must be > 0")
+
+    def core_requests_per_minute(self) -> int:
+        """What a decision loop may spend per minute here: the bucket minus the adapter's background share
+        (the same rule as `TierLimits.core_requests_per_minute`, on these rules' own numbers)."""
+        return max(1, self.tx_per_minute - math.ceil(self.background_requests_per_min))
 
     def with_(self, **changes: object) -> VenueRules:
         return replace(self, **changes)  # type: ignore[arg-type]
