@@ -12,7 +12,7 @@ import copy
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from lighter_bot.config import BotConfig
@@ -161,6 +161,11 @@ def within(lots: int, mid_ticks: int) -> bool:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(actions, st.integers(1, 300)), min_size=5, max_size=80))
+# CI found it: long 202 lots, cancels never acked, the feed halting and coming back; the passive hedge
+# and a new ask went out in one decision, each within the caps alone, together 35 lots past them.
+@example(steps=[(("ack", 0, False), 280), (("snapshot", 202, 0), 221), (("book", 0, 1), 1), (("book", 0, 1), 63),
+                (("book", 0, 1), 279), (("book", 26, 1), 159), (("tick", 0, 50), 1), (("book", 0, 1), 100),
+                (("tick", 0, 50), 1), (("book", 0, 1), 100)])
 def test_core_invariants_hold_on_any_event_sequence(steps: list[tuple[tuple[str, int, object], int]]) -> None:
     core = EngineCore(CFG, MK, SimClock(0.0))
     v = FakeVenue()

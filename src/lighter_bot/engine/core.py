@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from lighter_bot.config import BotConfig
-from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder
+from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
 from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, MarkPrice, OrderFilled, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
@@ -354,6 +354,8 @@ class EngineCore:
         out: list[Command] = []
         skipped: list[Command] = []
         for c in quotes:
+            if not self._fits_caps(c):
+                continue  # the hedge sent in this decision may have used the room the gate saw
             prio = TxPriority.QUOTE if isinstance(c, ModifyOrder) else TxPriority.PLACE
             if self.budget.try_spend(s.now, prio):
                 register_sent(s, c, s.now)
@@ -361,8 +363,27 @@ class EngineCore:
             else:
                 skipped.append(c)
         if out and skipped:
-            out += self._send(skipped, TxPriority.QUOTE)  # riding along: free
+            for c in skipped:  # riding along: free; each checked after the one before is counted
+                if self._fits_caps(c):
+                    out += self._send([c], TxPriority.QUOTE)
         return out
+
+    def _fits_caps(self, c: Command) -> bool:
+        """The last check before a quote goes out: its worst case against the orders as they are now,
+        the hedge and the quotes of this same decision included (gate_quotes saw the orders before)."""
+        s = self.state
+        mid2 = s.book.mid2
+        if mid2 is None:
+            return False
+        mid_ticks = -(-mid2 // 2)
+        if isinstance(c, PlaceOrder):
+            return self.caps.allows(s.position_lots, s.orders.values(), c.side, c.size, max(mid_ticks, c.price),
+                                    c.reduce_only)
+        if isinstance(c, ModifyOrder):
+            o = s.orders.get(c.client_id)
+            return o is not None and self.caps.allows(s.position_lots, s.orders.values(), o.side, c.size,
+                                                      max(mid_ticks, c.price), o.reduce_only, replacing=c.client_id)
+        return True
 
     def _send(self, cmds: list[Command], prio: TxPriority) -> list[Command]:
         out: list[Command] = []
