@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import signal
 import statistics
 import sys
@@ -29,20 +28,17 @@ from typing import Any
 
 import aiohttp
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from lighter_bot.venues.emulator.harness import running_emulator
 
-METRIC_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$")
 BOT = str(Path(sys.executable).parent / "lighter-bot")
 
 
 def _metrics(text: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        m = METRIC_RE.match(line)
-        if m and not m.group(2):
-            out[m.group(1)] = float(m.group(3))
-    return out
+    """The unlabelled samples of a /metrics page, by name (prometheus_client's parser, as telemetry/dump.py)."""
+    return {s.name: float(s.value) for fam in text_string_to_metric_families(text) for s in fam.samples
+            if not s.labels}
 
 
 def _free_port() -> int:
