@@ -327,7 +327,7 @@ class EngineCore:
         if quotes:
             if mode is TradingState.REDUCING:
                 quotes = [c for c in quotes if not increases_exposure(c, pos, s.orders)]
-            out += self._send_quotes(quotes)
+            out += self._send_quotes(quotes, mid_ticks)
         if dec.paused or bid is not None or ask is not None:
             mem.last_quote_ts = now
         if out or plan.cancels or plan.quotes or self.hedger.active or self.hedger.needs_hedge(pos):
@@ -346,7 +346,7 @@ class EngineCore:
                 out.append(CancelOrder(cid))
         return out
 
-    def _send_quotes(self, quotes: list[Command]) -> list[Command]:
+    def _send_quotes(self, quotes: list[Command], mid_ticks: int) -> list[Command]:
         """Quotes in urgency order, a placement at a higher priority than a modify (PLACEMENT_RESERVE);
         one the budget refuses is skipped, not the end: a later one may still pay for the request, and
         then the skipped ones ride along in it for free."""
@@ -354,7 +354,7 @@ class EngineCore:
         out: list[Command] = []
         skipped: list[Command] = []
         for c in quotes:
-            if not self._fits_caps(c):
+            if not self._fits_caps(c, mid_ticks):
                 continue  # the hedge sent in this decision may have used the room the gate saw
             prio = TxPriority.QUOTE if isinstance(c, ModifyOrder) else TxPriority.PLACE
             if self.budget.try_spend(s.now, prio):
@@ -364,18 +364,14 @@ class EngineCore:
                 skipped.append(c)
         if out and skipped:
             for c in skipped:  # riding along: free; each checked after the one before is counted
-                if self._fits_caps(c):
+                if self._fits_caps(c, mid_ticks):
                     out += self._send([c], TxPriority.QUOTE)
         return out
 
-    def _fits_caps(self, c: Command) -> bool:
+    def _fits_caps(self, c: Command, mid_ticks: int) -> bool:
         """The last check before a quote goes out: its worst case against the orders as they are now,
         the hedge and the quotes of this same decision included (gate_quotes saw the orders before)."""
         s = self.state
-        mid2 = s.book.mid2
-        if mid2 is None:
-            return False
-        mid_ticks = -(-mid2 // 2)
         if isinstance(c, PlaceOrder):
             return self.caps.allows(s.position_lots, s.orders.values(), c.side, c.size, max(mid_ticks, c.price),
                                     c.reduce_only)
