@@ -166,6 +166,14 @@ def within(lots: int, mid_ticks: int) -> bool:
 @example(steps=[(("ack", 0, False), 280), (("snapshot", 202, 0), 221), (("book", 0, 1), 1), (("book", 0, 1), 63),
                 (("book", 0, 1), 279), (("book", 26, 1), 159), (("tick", 0, 50), 1), (("book", 0, 1), 100),
                 (("tick", 0, 50), 1), (("book", 0, 1), 100)])
+# CI again (two cases, long 279 / short 197 lots): a reduce-only hedge alone widened the worst case, as
+# its fills come first down to flat and the unacked quotes' fills then go past it (the hedge is now checked).
+@example(steps=[(("book", 0, 1), 1), (("ack", 0, False), 280), (("snapshot", 279, 0), 221), (("book", 0, 1), 1),
+                (("tick", 0, 50), 1), (("book", 0, 1), 1), (("tick", 0, 50), 1), (("book", 0, 1), 1),
+                (("tick", 0, 50), 1), (("book", 0, 1), 99), (("book", 0, 1), 1)])
+@example(steps=[(("book", 41, 1), 1), (("ack", 0, False), 99), (("snapshot", -197, 0), 1), (("tick", 0, 38), 21),
+                (("book", 18, 1), 10), (("tick", 0, 50), 1), (("book", 0, 1), 1), (("tick", 0, 49), 10),
+                (("book", 0, 1), 1), (("book", 0, 1), 99)])
 def test_core_invariants_hold_on_any_event_sequence(steps: list[tuple[tuple[str, int, object], int]]) -> None:
     core = EngineCore(CFG, MK, SimClock(0.0))
     v = FakeVenue()

@@ -320,6 +320,11 @@ class EngineCore:
                 self.budget.can_spend(now, TxPriority.HEDGE):
             wait = self.program.hedge_passive_wait(h.passive_wait_seconds, pos, trend_code)
             hedge_cmds = self.hedger.step(now, pos, mid2, book, s.orders, self._cid, wait)
+            if hedge_cmds and not all(self._fits_caps(c, mid_ticks) for c in hedge_cmds):
+                # A reduce-only order can still widen the worst case: with cancels unacked, ours fill
+                # first down to flat, then the other sells past it. Wait for the orders in flight.
+                self.hedger.hold_back(now)
+                hedge_cmds = []
             if hedge_cmds:
                 prio = TxPriority.CANCEL if isinstance(hedge_cmds[0], CancelOrder) else TxPriority.HEDGE
                 out += self._send(hedge_cmds, prio)

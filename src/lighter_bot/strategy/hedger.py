@@ -59,6 +59,7 @@ class HedgerStats:
     abandoned: int = 0
     filled_lots: int = 0
     dry_run_plans: int = 0
+    held_back: int = 0
 
 
 class Hedger:
@@ -100,6 +101,12 @@ class Hedger:
         if self.phase is not HedgePhase.IDLE:
             self._finish(now, "aborted")
         self.cid = None
+
+    def hold_back(self, now: float) -> None:
+        """The caps refused the order just planned (it was not sent): forget it, retry after the cooldown."""
+        self.stats.held_back += 1
+        self.abort(now)
+        self.last_note = "held back by the caps (orders in flight)"
 
     # -- decision ----------------------------------------------------------------------------------
     @property
