@@ -7,7 +7,10 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lighter_bot.domain.commands import Command, ModifyOrder, PlaceOrder
+from lighter_bot.domain.market import SOL_PERP
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side, TimeInForce, WorkingOrder
+from lighter_bot.engine.state import EngineState, register_sent
 from lighter_bot.risk.caps import Caps, worst_case
 
 CAPS = Caps(max_lots=300, max_value=50.0 * 1e6)  # 0.3 SOL, 50 USD at SOL_PERP scales
@@ -69,6 +72,30 @@ def test_an_allowed_order_keeps_the_worst_case_within_caps(position: int, ords: 
     long_wc, short_wc = worst_case(position, [*ords, new])
     extreme, prior = (long_wc, before[0]) if side is Side.BID else (short_wc, before[1])
     assert CAPS.within(extreme, PX) or abs(extreme) <= abs(prior)
+
+
+@settings(max_examples=300, deadline=None)
+@given(position=st.integers(-250, 250), ords=orders(), data=st.data())
+def test_a_command_the_caps_allow_keeps_the_worst_case_within_them(position: int, ords: list[WorkingOrder],
+                                                                     data: st.DataObject) -> None:
+    """The core's last check before anything goes out (quotes, hedges, pulled quotes): whatever it lets
+    through, once recorded as in flight, leaves each side's worst case within the caps or no worse."""
+    size = data.draw(st.integers(1, 150))
+    cmd: Command
+    if ords and data.draw(st.booleans()):
+        o = data.draw(st.sampled_from(ords))
+        cmd = ModifyOrder(o.client_id, PX, size)
+    else:
+        cmd = PlaceOrder(99, data.draw(st.sampled_from(list(Side))), PX, size, TimeInForce.POST_ONLY,
+                         data.draw(st.booleans()), Purpose.HEDGE_PASSIVE)
+    state = EngineState(SOL_PERP, position_lots=position, orders={o.client_id: o for o in ords})
+    before = worst_case(position, ords)
+    if not CAPS.allows_command(position, state.orders, cmd, PX):
+        return
+    register_sent(state, cmd, 0.0)
+    after = worst_case(position, state.orders.values())
+    for a, b in zip(after, before, strict=True):
+        assert CAPS.within(a, PX) or abs(a) <= abs(b)
 
 
 def test_modify_in_flight_counts_remaining_plus_new_size() -> None:

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from lighter_bot.config import BotConfig
-from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
+from lighter_bot.domain.commands import CancelOrder, Command, ModifyOrder
 from lighter_bot.domain.events import BookUpdate, Event, MarketTrade, MarkPrice, OrderFilled, Tick
 from lighter_bot.domain.fills import FillRecord
 from lighter_bot.domain.market import MarketSpec
@@ -308,7 +308,14 @@ class EngineCore:
         if self._pull_on and fair is not None:  # before the market does (strategy/race.py)
             plan, pulled = pull_crossed(plan, bid, ask, s.orders.values(), fair, self._can_move)
             self.race_pulls += pulled
-        out = self._send(plan.cancels, TxPriority.CANCEL) if plan.cancels else []
+        out: list[Command] = []
+        for c in plan.cancels:
+            if isinstance(c, ModifyOrder) and not self._fits_caps(c, mid_ticks):
+                c = CancelOrder(c.client_id)  # a pulled quote the caps refuse at its new size: cancel it
+            sent = self._send([c], TxPriority.CANCEL)  # (one command at a time: the caps see each one sent)
+            if not sent:
+                break
+            out += sent
         # Hedger: at most one command per step, and it steps only when the budget can send it (it
         # sees the quote it could hit as cancelling, and waits for it to be gone).
         ready = self.hedger.phase is HedgePhase.CROSS_WAIT
@@ -374,17 +381,9 @@ class EngineCore:
         return out
 
     def _fits_caps(self, c: Command, mid_ticks: int) -> bool:
-        """The last check before a quote goes out: its worst case against the orders as they are now,
-        the hedge and the quotes of this same decision included (gate_quotes saw the orders before)."""
-        s = self.state
-        if isinstance(c, PlaceOrder):
-            return self.caps.allows(s.position_lots, s.orders.values(), c.side, c.size, max(mid_ticks, c.price),
-                                    c.reduce_only)
-        if isinstance(c, ModifyOrder):
-            o = s.orders.get(c.client_id)
-            return o is not None and self.caps.allows(s.position_lots, s.orders.values(), o.side, c.size,
-                                                      max(mid_ticks, c.price), o.reduce_only, replacing=c.client_id)
-        return True
+        """The last check before an order goes out, against the orders as they are now: the hedge and
+        quotes of this same decision included (gate_quotes saw the orders before them)."""
+        return self.caps.allows_command(self.state.position_lots, self.state.orders, c, mid_ticks)
 
     def _send(self, cmds: list[Command], prio: TxPriority) -> list[Command]:
         out: list[Command] = []

@@ -9,9 +9,10 @@ can at most bring the position to zero.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from lighter_bot.domain.commands import Command, ModifyOrder, PlaceOrder
 from lighter_bot.domain.orders import OrderStatus, Purpose, Side, WorkingOrder
 from lighter_bot.strategy.quoting import QuoteIntent
 
@@ -102,6 +103,17 @@ class Caps:
         if self.within(after, price_ticks):
             return True
         return abs(after) <= abs(before)
+
+
+    def allows_command(self, position: int, orders: Mapping[int, WorkingOrder], c: Command, mid_ticks: int) -> bool:
+        """`allows` for a command about to be sent (a cancel always fits), valued at the mid or its price."""
+        if isinstance(c, PlaceOrder):
+            return self.allows(position, orders.values(), c.side, c.size, max(mid_ticks, c.price), c.reduce_only)
+        if isinstance(c, ModifyOrder):
+            o = orders.get(c.client_id)
+            return o is not None and self.allows(position, orders.values(), o.side, c.size, max(mid_ticks, c.price),
+                                                 o.reduce_only, replacing=c.client_id)
+        return True
 
 
 def gate_quotes(
