@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,24 @@ from lighter_bot.marketdata.stream import LoadSummary, chunked
 from lighter_bot.venues.sim.source import Row
 
 KIND_NAMES = ("depth", "trade", "clear", "mark")
+
+
+class SeenTradeIds:
+    """The last `capacity` trade ids, to drop a trade recorded twice (a collector's overlap, a subscribe
+    snapshot repeating recent trades); bounded, as a day of trades would not fit."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    def first_time(self, tid: str) -> bool:
+        """True the first time `tid` is seen (and remember it), False for a repeat."""
+        if tid in self._ids:
+            return False
+        self._ids[tid] = None
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+        return True
 
 
 class FileRecording:

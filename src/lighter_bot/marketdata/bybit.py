@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.errors import DataError
-from lighter_bot.marketdata.base import FileRecording
+from lighter_bot.marketdata.base import FileRecording, SeenTradeIds
 from lighter_bot.marketdata.files import decimals, open_text
 from lighter_bot.marketdata.merge import Event, concat, reorder
 from lighter_bot.marketdata.specs import inferred_spec
@@ -35,7 +34,6 @@ from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, TRADE, Row
 DEFAULT_SYMBOL = "SOLUSDT"
 TOPIC = re.compile(r'\{"topic":\s*"([^"]+)"')
 REORDER_S = 5.0
-SEEN_TRADE_IDS = 100_000
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -128,7 +126,7 @@ class BybitRecording(FileRecording):
 
     def _rows(self, s: LoadSummary) -> Iterator[Row]:
         events = reorder(concat(self._events(p, s) for p in self.files), REORDER_S, s, "messages")
-        seen: OrderedDict[str, None] = OrderedDict()
+        seen = SeenTradeIds()
         synced = False
         prev_u = -1
         for t, _, ev in events:
@@ -153,12 +151,9 @@ class BybitRecording(FileRecording):
                     yield (t, DEPTH, side, px, sz)
             else:
                 _, tid, side, px, sz = ev
-                if tid in seen:
+                if not seen.first_time(tid):
                     s.add(s.dropped, "duplicate trade ids")
                     continue
-                seen[tid] = None
-                if len(seen) > SEEN_TRADE_IDS:
-                    seen.popitem(last=False)
                 if prev_u < 0:
                     s.add(s.dropped, "trades before the first book")
                     continue

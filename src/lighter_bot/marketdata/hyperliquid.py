@@ -18,12 +18,11 @@ the book change published with it).
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
 from lighter_bot.errors import DataError
-from lighter_bot.marketdata.base import FileRecording
+from lighter_bot.marketdata.base import FileRecording, SeenTradeIds
 from lighter_bot.marketdata.book import Book
 from lighter_bot.marketdata.files import csv_lines, decimals, number
 from lighter_bot.marketdata.merge import Event, concat, merge, reorder
@@ -38,7 +37,6 @@ PRICES = ["timestamp", "price", "size", "side", "exchange_timestamp"]
 TRADES = ["timestamp", "price", "size", "side", "trade_id", "exchange_timestamp"]
 GAP_S = 5.0
 TRADE_REORDER_S = 30.0
-SEEN_TRADE_IDS = 100_000
 NAME = re.compile(r"^hl_(\d{8})_(orderbooks|prices|trades)_([A-Za-z0-9]+)\.csv(\.gz)?$")
 
 
@@ -99,7 +97,7 @@ class HyperliquidRecording(FileRecording):
             reorder(concat(self._bbo(p) for p in self.prices), 1.0, s, "BBO rows"),
         ]
         book = Book(GAP_S, s)
-        seen: OrderedDict[str, None] = OrderedDict()
+        seen = SeenTradeIds()
         out: list[Row] = []
         started = False
         for t, _, ev in merge(streams):
@@ -119,12 +117,9 @@ class HyperliquidRecording(FileRecording):
                 book.best(t, ev[1], ev[2], ev[3], True, out)
             else:
                 _, tid, side, px, sz = ev
-                if tid in seen:
+                if not seen.first_time(tid):
                     s.add(s.dropped, "duplicate trade ids")
                     continue
-                seen[tid] = None
-                if len(seen) > SEEN_TRADE_IDS:
-                    seen.popitem(last=False)
                 if not started:
                     s.add(s.dropped, "trades before the first snapshot (subscription backfill)")
                     continue

@@ -23,14 +23,13 @@
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lighter_bot.domain.market import MarketSpec
 from lighter_bot.errors import DataError
-from lighter_bot.marketdata.base import FileRecording
+from lighter_bot.marketdata.base import FileRecording, SeenTradeIds
 from lighter_bot.marketdata.book import Book
 from lighter_bot.marketdata.files import csv_lines, decimals, first_line, number
 from lighter_bot.marketdata.merge import Event, concat, merge, reorder
@@ -43,7 +42,6 @@ TRADES = ["timestamp", "price", "size", "side", "trade_id", "usd_amount"]
 GAP_S = 5.0
 CLOCK_JUMP_S = 600.0
 TRADE_REORDER_S = 60.0  # REST polls write each batch late
-SEEN_TRADE_IDS = 100_000
 DEFAULT_TZ_HOURS = {"20250915": 2.0}
 
 
@@ -133,7 +131,7 @@ class LighterCsvRecording(FileRecording):
         book_s = reorder(concat(self._book_events(p, s) for p in self.prices), 5.0, s, "price rows")
         trade_s = reorder(concat(self._trade_events(p, s) for p in self.trades), TRADE_REORDER_S, s, "trades")
         book = Book(GAP_S, s)
-        seen: OrderedDict[str, None] = OrderedDict()
+        seen = SeenTradeIds()
         out: list[Row] = []
         started = False
         last_top: tuple[object, ...] = ()
@@ -154,12 +152,9 @@ class LighterCsvRecording(FileRecording):
                 book.best(t, ASK, a, as_, False, out)
             else:
                 _, tid, side, px, sz = ev
-                if tid in seen:
+                if not seen.first_time(tid):
                     s.add(s.dropped, "duplicate trade ids")
                     continue
-                seen[tid] = None
-                if len(seen) > SEEN_TRADE_IDS:
-                    seen.popitem(last=False)
                 if not started:
                     s.add(s.dropped, "trades before the first book")
                     continue

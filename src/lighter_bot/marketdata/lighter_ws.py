@@ -10,7 +10,6 @@ Market 2 uses SOL_PERP; other markets take their decimals from the strings (Ligh
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,14 +17,13 @@ from typing import Any
 
 from lighter_bot.domain.market import SOL_PERP, MarketSpec
 from lighter_bot.errors import DataError
-from lighter_bot.marketdata.base import FileRecording
+from lighter_bot.marketdata.base import FileRecording, SeenTradeIds
 from lighter_bot.marketdata.files import open_text
 from lighter_bot.marketdata.merge import Event, reorder
 from lighter_bot.marketdata.stream import LoadSummary
 from lighter_bot.venues.sim.source import ASK, BID, CLEAR, DEPTH, TRADE, Row
 
 REORDER_WINDOW_S = 5.0
-SEEN_TRADE_IDS = 100_000  # trade ids remembered for deduplication (replays are seconds apart)
 KNOWN_MARKETS: dict[int, MarketSpec] = {2: SOL_PERP}
 
 
@@ -89,7 +87,7 @@ class LighterWsRecording(FileRecording):
 
     def _events(self, s: LoadSummary) -> Iterator[Event]:
         ps, ss = self.market.price_scale, self.market.size_scale
-        seen_trades: OrderedDict[str, None] = OrderedDict()
+        seen_trades = SeenTradeIds()
         for ts, ftype, frame, _, _ in _frames(self.files):
             mid = _market_of(frame)
             if mid is not None and mid != self.market_id:
@@ -105,12 +103,9 @@ class LighterWsRecording(FileRecording):
                         parts.append((DEPTH, side, round(float(lvl["price"]) * ps), round(float(lvl["size"]) * ss)))
             for tr in frame.get("trades") or []:
                 tid = str(tr.get("trade_id", ""))
-                if tid and tid in seen_trades:
+                if not seen_trades.first_time(tid) and tid:
                     s.add(s.dropped, "duplicate trade ids")
                     continue  # the subscribe snapshot repeats recent trades
-                seen_trades[tid] = None
-                if len(seen_trades) > SEEN_TRADE_IDS:
-                    seen_trades.popitem(last=False)
                 if ftype.startswith("subscribed"):
                     s.add(s.dropped, "trades of subscribe snapshots (history before the recording)")
                     continue

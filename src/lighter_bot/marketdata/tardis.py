@@ -19,12 +19,11 @@ missing trades or book file is found beside a given one.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
 from lighter_bot.errors import DataError
-from lighter_bot.marketdata.base import FileRecording
+from lighter_bot.marketdata.base import FileRecording, SeenTradeIds
 from lighter_bot.marketdata.book import Book
 from lighter_bot.marketdata.files import csv_lines, decimals, first_line, number, open_text
 from lighter_bot.marketdata.merge import Event, concat, merge, reorder
@@ -39,7 +38,6 @@ QUOTES = [*HEAD, "ask_amount", "ask_price", "bid_price", "bid_amount"]
 BOOK_PARTS = ("incremental_book_L2", "book_snapshot_25", "book_snapshot_5", "quotes")
 ALL_PARTS = (*BOOK_PARTS, "trades")
 REORDER_S = 5.0
-SEEN_TRADE_IDS = 100_000
 
 
 def snapshot_header(n: int) -> list[str]:
@@ -144,7 +142,7 @@ class TardisRecording(FileRecording):
                    reorder(concat(self._book_events(p, s) for p in self.book_files), REORDER_S, s, "book rows")]
         book = Book(float("inf"), s)
         out: list[Row] = []
-        seen: OrderedDict[str, None] = OrderedDict()
+        seen = SeenTradeIds()
         in_snapshot = False
         started = False
         last_px, last_side = -1, BID
@@ -181,12 +179,9 @@ class TardisRecording(FileRecording):
                 book.best(t, ASK, ev[3], ev[4], False, out)
             else:
                 _, tid, side, px, sz = ev
-                if tid in seen:
+                if not seen.first_time(tid):
                     s.add(s.dropped, "duplicate trade ids")
                     continue
-                seen[tid] = None
-                if len(seen) > SEEN_TRADE_IDS:
-                    seen.popitem(last=False)
                 if not started:
                     s.add(s.dropped, "trades before the first book")
                     continue

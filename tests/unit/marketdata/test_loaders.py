@@ -227,3 +227,13 @@ def test_bad_files_get_one_error_naming_the_file(tmp_path: Path) -> None:
         open_recording([good[0], lighter[0]])
     with pytest.raises(DataError, match=r"mix formats or instruments: hyperliquid SOL .*hyperliquid ETH"):
         open_recording([good[0], cut])
+
+
+def test_seen_trade_ids_drop_repeats_within_a_bounded_window() -> None:
+    from lighter_bot.marketdata.base import SeenTradeIds
+
+    ids = SeenTradeIds(capacity=2)
+    assert ids.first_time("a") and ids.first_time("b")
+    assert not ids.first_time("a")  # a repeat is dropped
+    assert ids.first_time("c")  # the window holds 2: "a" is forgotten
+    assert ids.first_time("a") and not ids.first_time("c")
