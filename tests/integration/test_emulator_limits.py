@@ -210,7 +210,8 @@ def test_an_expired_token_gets_no_account_data_until_re_authenticated() -> None:
     async def body(emu: EmulatorHandle, w: Wire, backend: Any) -> None:
         a = emu.account_index
         bid = backend.best_bid - 5
-        short, _ = w.client.create_auth_token_with_expiry(2)  # expires in 2 s
+        # expires in 4 s (3-4 s from now: whole seconds); CI under load once took > 1 s to the first frame
+        short, _ = w.client.create_auth_token_with_expiry(4)
         channel = f"account_orders/{M}/{a}"
         async with w.http.ws_connect(emu.ws_url) as ws:
             await ws.receive_json()
