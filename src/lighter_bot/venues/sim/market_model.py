@@ -20,9 +20,9 @@ that trades never move makes fills harmless. The ingredients, each one parameter
   a price F has already passed, it takes those levels up to F (the quotes nobody re-priced yet:
   with a 200 ms cancel delay, ours among them); otherwise it trades as noise;
 * **jumps**: `jumps_per_h` jumps of exponential size (mean `jump_bps`, random sign), each a run of F
-  over `jump_s` seconds (recorded big moves take seconds, docs/simulator.md). A one-step jump is a
-  sweep through every level up to the new F, then the book re-centres there; a longer run is traded
-  as it goes by the informed takers and the lagging book. A share `jump_revert` of each jump decays
+  over `jump_s` seconds (recorded big moves take seconds, docs/simulator.md), each step a sweep through
+  every level up to the new F. A one-step jump then re-centres the book there; a longer run leaves that
+  to the lagging book, so its prints run ahead of a stale mid. A share `jump_revert` of each jump decays
   with time constant `revert_s` (a liquidity shock, not news: the price overshoots, then comes partly
   back). A crash (a stress) is swept all the way down.
 
@@ -286,10 +286,10 @@ class _Generator:
             self.fair += sign * r.impact_bps * self.bps * min(IMPACT_CAP, (usd / r.trade_usd) ** r.impact_exp)
 
     def _jump(self, t: float, r: MarketModel, start: bool, out: list[Row]) -> None:
-        """A jump starting (what is left of a running one joins it), then a step of it, a share transient.
-        A one-step jump is swept; a longer one is traded by the lagging book and the informed takers, whose
-        prints land past a stale visible mid as recorded ones do (a book swept at every step, and a quote
-        pegged to it, would follow F: no deep quote would be filled)."""
+        """A jump starting (what is left of a running one joins it), then a step of it, a share transient,
+        swept. A longer jump leaves the re-centring to the lagging book: its prints run ahead of a stale
+        visible mid, as recorded ones do (a book re-centred at every step, and a quote pegged to its mid,
+        would follow F, and no deep quote would be filled)."""
         if start:
             self.burst += r.jump_bps * self.bps * self.jump_rng.expovariate(1.0) * (1 if self.jump_rng.random() < 0.5 else -1)
             self.burst_steps = r.jump_steps()
@@ -300,18 +300,18 @@ class _Generator:
         self.burst_steps -= 1
         self.fair = max(self.fair + move, 1.0)
         self.transient += move * r.jump_revert
-        if r.jump_steps() == 1:
-            self._sweep(t, r, out)
+        self._sweep(t, r, out, recentre=r.jump_steps() == 1)
 
-    def _sweep(self, t: float, r: MarketModel, out: list[Row]) -> None:
-        """Takers sweep every visible level F has passed (one print each, whole levels), then the book
-        re-centres at F: how instant jumps and crashes trade on the recordings."""
+    def _sweep(self, t: float, r: MarketModel, out: list[Row], recentre: bool = True) -> None:
+        """Takers sweep every visible level F has passed (one print each, whole levels), then (`recentre`)
+        the book re-centres at F: how instant jumps and crashes trade on the recordings."""
         if self.asks and min(self.asks) < self.fair:
             self._take(t, BID, None, self.fair, out)
         elif self.bids and max(self.bids) > self.fair:
             self._take(t, ASK, None, self.fair, out)
-        self.centre = self.fair
-        self._pull(t, r, out)
+        if recentre:
+            self.centre = self.fair
+            self._pull(t, r, out)
 
     def rows(self) -> Iterator[Row]:
         rng = self.rng
