@@ -8,7 +8,7 @@
    over `DEPTH_BPS` (same USD per bps): the bot's 20-level view then reaches past its quotes, and a
    one-tick BTC book stays cheap to generate.
 3. **Fit** the adverse-selection knobs (`KNOBS`: one-sided flow drift, its bias and duration, the
-   book's lag, the informed share, jumps) with optuna's TPE sampler, minimising `score`: the
+   book's lag, the informed share, jumps and how long they run) with optuna's TPE sampler, minimising `score`: the
    squared standard-error-weighted differences of the probe's fill rates (Poisson, log scale) and
    5 s / 30 s markouts per distance, plus spread, 1 s and 30 s volatility and trade rate. One
    evaluation generates the market once (`PreparedMarket`) and runs the probe through
