@@ -8,7 +8,7 @@
    over `DEPTH_BPS` (same USD per bps): the bot's 20-level view then reaches past its quotes, and a
    one-tick BTC book stays cheap to generate.
 3. **Fit** the adverse-selection knobs (`KNOBS`: one-sided flow drift, its bias and duration, the
-   book's lag, the informed share, jumps) with optuna's TPE sampler, minimising `score`: the
+   book's lag, the informed share, jumps and how long they run) with optuna's TPE sampler, minimising `score`: the
    squared standard-error-weighted differences of the probe's fill rates (Poisson, log scale) and
    5 s / 30 s markouts per distance, plus spread, 1 s and 30 s volatility and trade rate. One
    evaluation generates the market once (`PreparedMarket`) and runs the probe through
@@ -133,13 +133,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("jump", 0.3, 10.0, log=True, per_vol=True, what="mean jump size (x vol)"),
     Knob("jump_revert", 0.0, 0.9, what="share of a jump that decays again"),
     Knob("revert_s", 2.0, 60.0, log=True, what="time constant of that decay (s)"),
+    Knob("jump_s", 0.1, 10.0, log=True, what="how long a jump runs (s; 0.1: one step, a sweep)"),
 )
 # the first trials: almost no adverse selection, and a middle point, so the search brackets them
 STARTS: tuple[dict[str, float], ...] = (
     {"flow_drift": 0.0, "flow_s": 20.0, "lag_s": 0.0, "informed": 0.0, "jumps_per_h": 1.0, "jump": 1.0,
-     "jump_revert": 0.0, "revert_s": 10.0},
+     "jump_revert": 0.0, "revert_s": 10.0, "jump_s": 0.1},
     {"flow_drift": 0.1, "flow_s": 20.0, "lag_s": 0.5, "informed": 0.3, "jumps_per_h": 30.0, "jump": 2.0,
-     "jump_revert": 0.5, "revert_s": 10.0},
+     "jump_revert": 0.5, "revert_s": 10.0, "jump_s": 2.0},
 )
 FLOW_BIAS = 0.5  # how one-sided the noise flow is while a side dominates (the drift knob sets its impact)
 
@@ -153,7 +154,7 @@ def with_knobs(base: MarketModel, k: dict[str, float]) -> MarketModel:
     impact = k["flow_drift"] * base.vol_bps / max(noise * m1 * FLOW_BIAS, 1e-9)
     return replace(base, impact_bps=impact, flow_bias=FLOW_BIAS, flow_s=k["flow_s"], lag_s=k["lag_s"],
                    informed=informed, jumps_per_h=k["jumps_per_h"], jump_bps=k["jump"] * base.vol_bps,
-                   jump_revert=k["jump_revert"], revert_s=k["revert_s"])
+                   jump_revert=k["jump_revert"], revert_s=k["revert_s"], jump_s=k["jump_s"])
 
 
 # -- the score ----------------------------------------------------------------------------------

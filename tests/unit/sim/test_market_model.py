@@ -79,6 +79,26 @@ def test_one_sided_flow_makes_moves_run_on() -> None:
     assert ratio["base"] < 1.2 and ratio["runs"] > 1.5
 
 
+def test_a_jump_run_moves_30_s_returns_more_than_1_s_returns() -> None:
+    """The same jumps at once and run over 3 s (the recordings' big moves take seconds): the run puts
+    less of itself into 1 s moves, which the diffusion then keeps (the 1 s volatility stays near its
+    target), and as much into 30 s moves."""
+    stats = {}
+    for js in (0.0, 3.0):
+        m = replace(BASE, lag_s=2.0, jumps_per_h=120.0, jump_bps=6.0, jump_s=js)
+        stats[js] = book_trade_stats(rows_of(m, 8, 1800.0), SOL_PERP.price_scale, SOL_PERP.size_scale)
+    print({js: (round(st["vol_bps_per_sqrt_s"], 3), round(st["vol30_bps_per_sqrt_s"], 3)) for js, st in stats.items()})
+    assert stats[3.0]["vol_bps_per_sqrt_s"] < stats[0.0]["vol_bps_per_sqrt_s"] - 0.1
+    assert stats[3.0]["vol_bps_per_sqrt_s"] == pytest.approx(BASE.vol_bps, rel=0.2)
+    assert stats[3.0]["vol30_bps_per_sqrt_s"] == pytest.approx(stats[0.0]["vol30_bps_per_sqrt_s"], rel=0.15)
+
+
+def test_a_jump_of_one_step_is_the_instant_jump() -> None:
+    instant = replace(ADVERSE, jump_s=0.0)
+    assert rows_of(instant, 4, 300.0) == rows_of(replace(instant, jump_s=0.1), 4, 300.0)
+    assert rows_of(instant, 4, 300.0) != rows_of(replace(instant, jump_s=2.0), 4, 300.0)
+
+
 def test_a_crash_drops_and_rebounds() -> None:
     crash = replace(BASE, crash_bps=-150.0, crash_at_s=20.0, crash_len_s=10.0)
     prices = [r[3] for r in rows_of(crash, 2, 150.0) if r[1] == TRADE]
@@ -87,8 +107,8 @@ def test_a_crash_drops_and_rebounds() -> None:
 
 
 def test_invalid_models_are_named() -> None:
-    bad = replace(BASE, spread_bps=0.0, informed=1.0, lag_s=-1.0)
-    assert {p.split()[0] for p in bad.problems()} == {"spread_bps", "informed", "lag_s"}
+    bad = replace(BASE, spread_bps=0.0, informed=1.0, lag_s=-1.0, jump_s=-1.0)
+    assert {p.split()[0] for p in bad.problems()} == {"spread_bps", "informed", "lag_s", "jump_s"}
     with pytest.raises(ValueError, match="spread_bps"):
         next(generate(((bad, 60.0),), 1, 60.0, SOL_PERP, 170.0))
     assert BASE.problems() == [] and ADVERSE.problems() == []
@@ -100,6 +120,9 @@ def test_diffusion_leaves_room_for_impact_and_jumps() -> None:
     assert lagged.diffusion_bps() == BASE.vol_bps  # a book re-centred at random times keeps F's variance
     jumpy = replace(BASE, jumps_per_h=360.0, jump_bps=1.0)  # 0.2 bps^2 a second from jumps
     assert jumpy.diffusion_bps() == pytest.approx(math.sqrt(BASE.vol_bps**2 - 0.2))
+    # run over L = 3 s, a jump J adds J^2 (L - 1/3) / L^2 to the 1 s windows it overlaps; within 1 s, J^2 (1 - L/3)
+    assert replace(jumpy, jump_s=3.0).jump_var_1s() == pytest.approx(0.2 * (3 - 1 / 3) / 9)
+    assert replace(jumpy, jump_s=0.6).jump_var_1s() == pytest.approx(0.2 * (1 - 0.6 / 3))
     heavy = replace(BASE, impact_bps=1.0)  # impact alone would exceed the target: diffusion floored
     assert heavy.diffusion_bps() == pytest.approx(0.3 * BASE.vol_bps)
     assert math.isfinite(ADVERSE.diffusion_bps())

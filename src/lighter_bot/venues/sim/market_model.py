@@ -14,22 +14,22 @@ that trades never move makes fills harmless. The ingredients, each one parameter
   `flow_s`): each buys with probability (1 + `flow_bias` x side) / 2, so flow comes in runs and so
   do the moves its impact causes (trade signs correlate `flow_bias`^2 x exp(-2 lag / `flow_s`));
 * **lagging book**: the visible book is centred on C, which its makers re-centre on F at random
-  times, `lag_s` apart on average (a stale book that moves in steps, as recorded best prices do:
-  Hyperliquid's SOL moves its best prices about once a second, two ticks at a time); levels left
-  inside the new spread are pulled, not traded;
+  times, `lag_s` apart on average (recorded best prices move in steps, Hyperliquid SOL's about once a
+  second); levels left inside the new spread are pulled, not traded;
 * **informed takers**: a taker is informed with probability `informed`; when the visible book offers
   a price F has already passed, it takes those levels up to F (the quotes nobody re-priced yet:
   with a 200 ms cancel delay, ours among them); otherwise it trades as noise;
-* **jumps**: `jumps_per_h` jumps of exponential size (mean `jump_bps`, random sign); a jump is a sweep
-  through every level up to the new F, then the book re-centres there. A share `jump_revert` of each
-  jump is transient and decays with time constant `revert_s` (a liquidity shock, not news). A crash
-  (a stress) is swept the same way all the way down.
+* **jumps**: `jumps_per_h` jumps of exponential size (mean `jump_bps`, random sign), each a run of F
+  over `jump_s` seconds (recorded big moves take seconds, docs/simulator.md), each step a sweep through
+  every level up to the new F. A one-step jump then re-centres the book there; a longer run leaves that
+  to the lagging book, so its prints run ahead of a stale mid. A share `jump_revert` of each jump decays
+  with time constant `revert_s` (a liquidity shock, not news: the price overshoots, then comes partly
+  back). A crash (a stress) is swept all the way down.
 
-Measured directly from a recording (backtest/calibration.py): tick, spread, level spacing, sizes and
-churn, trade rate and size distribution, volatility. Fitted to the probe's fill rates and markouts:
-impact and flow runs, lag, informed share, jumps. All quantities are in bps, USD and seconds, so one
-model runs at any price and tick. `generate` is seeded and deterministic and yields source.py rows;
-each mechanism draws from its own random stream.
+Measured from a recording (backtest/calibration.py): tick, spread, level spacing, sizes and churn,
+trades, volatility. Fitted to the probe's fills and markouts: impact, flow runs, lag, informed, jumps.
+All in bps, USD and seconds, so one model runs at any price and tick. `generate` is seeded and
+deterministic and yields source.py rows; each mechanism draws from its own random stream.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class MarketModel:
     jump_bps: float = 0.0
     jump_revert: float = 0.0
     revert_s: float = 20.0
+    jump_s: float = 0.0  # how long a jump runs (a burst of that many seconds; 0: one step)
     # stresses
     drift_bps_per_s: float = 0.0
     mean_revert_per_s: float = 0.0  # pull of F toward its value at the regime's start
@@ -94,12 +95,11 @@ class MarketModel:
             ("level_usd", self.level_usd), ("touch_usd", self.touch_usd), ("trade_usd", self.trade_usd),
             ("flow_s", self.flow_s), ("revert_s", self.revert_s), ("crash_len_s", self.crash_len_s)) if not v > 0]
         out += [f"{k} must be >= 0 (is {v})" for k, v in (
-            ("tick_bps", self.tick_bps), ("churn_per_s", self.churn_per_s),
-            ("touch_churn_per_s", self.touch_churn_per_s), ("trades_per_s", self.trades_per_s),
-            ("trade_log_sigma", self.trade_log_sigma), ("vol_bps", self.vol_bps), ("impact_bps", self.impact_bps),
-            ("impact_exp", self.impact_exp), ("lag_s", self.lag_s), ("jumps_per_h", self.jumps_per_h),
-            ("jump_bps", self.jump_bps), ("mean_revert_per_s", self.mean_revert_per_s),
-            ("crash_at_s", self.crash_at_s)) if not v >= 0]
+            ("tick_bps", self.tick_bps), ("churn_per_s", self.churn_per_s), ("touch_churn_per_s", self.touch_churn_per_s),
+            ("trades_per_s", self.trades_per_s), ("trade_log_sigma", self.trade_log_sigma), ("vol_bps", self.vol_bps),
+            ("impact_bps", self.impact_bps), ("impact_exp", self.impact_exp), ("lag_s", self.lag_s),
+            ("jumps_per_h", self.jumps_per_h), ("jump_bps", self.jump_bps), ("jump_s", self.jump_s),
+            ("mean_revert_per_s", self.mean_revert_per_s), ("crash_at_s", self.crash_at_s)) if not v >= 0]
         out += [f"{k} must be in [0, 1) (is {v})" for k, v in (("flow_bias", self.flow_bias), ("informed", self.informed),
                                                              ("jump_revert", self.jump_revert)) if not 0 <= v < 1]
         return out
@@ -117,28 +117,27 @@ class MarketModel:
         return k * k * (n * m2 + (n * m1 * self.flow_bias) ** 2 * runs)
 
     def jump_var_1s(self) -> float:
-        """Variance (bps^2) jumps add over one second (exponential sizes: E[J^2] = 2 mean^2)."""
-        return self.jumps_per_h / 3600 * 2 * self.jump_bps**2
+        """Variance (bps^2) jumps add to 1 s returns (E[J^2] = 2 mean^2); a jump run over L s spreads over the
+        1 s windows it overlaps: their squares sum to J^2 (1 - L/3) for L <= 1, J^2 (L - 1/3) / L^2 beyond."""
+        ln = self.jump_steps() * STEP_S if self.jump_steps() > 1 else 0.0
+        spread = 1 - ln / 3 if ln <= 1 else (ln - 1 / 3) / ln**2
+        return self.jumps_per_h / 3600 * 2 * self.jump_bps**2 * spread
+
+    def jump_steps(self) -> int:
+        return max(1, round(self.jump_s / STEP_S))
 
     def size_factor_moments(self) -> tuple[float, float]:
         """E[m] and E[m^2] of the impact size factor m = min(IMPACT_CAP, (size/median)^a), sizes
         log-normal (sum over a fixed grid of the standard normal)."""
-        a, s = self.impact_exp, self.trade_log_sigma
-        m1 = m2 = total = 0.0
-        for i in range(-60, 61):
-            z = i / 10
-            w = math.exp(-z * z / 2)
-            m = min(IMPACT_CAP, math.exp(a * s * z))
-            m1 += w * m
-            m2 += w * m * m
-            total += w
-        return m1 / total, m2 / total
+        wm = [(math.exp(-z * z / 2), min(IMPACT_CAP, math.exp(self.impact_exp * self.trade_log_sigma * z)))
+              for z in (i / 10 for i in range(-60, 61))]
+        total = sum(w for w, _ in wm)
+        return sum(w * m for w, m in wm) / total, sum(w * m * m for w, m in wm) / total
 
     def diffusion_bps(self) -> float:
-        """The diffusion of F such that the visible mid's 1 s volatility comes out at `vol_bps`:
-        impact and jumps explain part of it (the diffusion keeps at least 30 %). A book re-centred
-        at random times keeps F's variance over any interval (the mean age of the centre is the same
-        at both ends), so the lag needs no correction."""
+        """The diffusion of F such that the visible mid's 1 s volatility comes out at `vol_bps`: impact and
+        jumps explain part of it (the diffusion keeps at least 30 %). A book re-centred at random times
+        keeps F's variance over any interval (the centre's mean age is the same at both ends)."""
         v2 = self.vol_bps**2
         return math.sqrt(max(0.09 * v2, v2 - self.impact_var_1s() - self.jump_var_1s()))
 
@@ -182,6 +181,7 @@ class _Generator:
         self.asks: dict[int, int] = {}
         self.side = 1  # dominant side of the noise flow
         self.transient = 0.0  # the part of F's jumps still to decay (ticks)
+        self.burst, self.burst_steps = 0.0, 0  # the move of the running jump still to come (ticks), its steps
 
     # sizes --------------------------------------------------------------------------------
     def _lots(self, rng: random.Random, usd: float, sigma: float, floor_usd: float = 0.0) -> int:
@@ -189,8 +189,8 @@ class _Generator:
         return max(1, round(usd * self.m.price_scale / self.centre * self.m.size_scale))
 
     def _grid(self, r: MarketModel) -> int:
-        """Ticks between book prices: the recording's tick carried over (a coarse tick makes one-tick
-        spreads and deep queues, which decide how a maker at the touch is filled)."""
+        """Ticks between book prices: the recording's tick (a coarse tick makes one-tick spreads and deep
+        queues, which decide how a maker at the touch is filled)."""
         return max(1, round(r.tick_bps * self.bps))
 
     def _targets(self, r: MarketModel) -> tuple[int, int]:
@@ -285,22 +285,33 @@ class _Generator:
             usd = done / self.m.size_scale * self.centre / self.m.price_scale
             self.fair += sign * r.impact_bps * self.bps * min(IMPACT_CAP, (usd / r.trade_usd) ** r.impact_exp)
 
-    def _jump(self, t: float, r: MarketModel, out: list[Row]) -> None:
-        """A jump of F, a share of it transient, then a sweep to the new F."""
-        move = r.jump_bps * self.bps * self.jump_rng.expovariate(1.0) * (1 if self.jump_rng.random() < 0.5 else -1)
+    def _jump(self, t: float, r: MarketModel, start: bool, out: list[Row]) -> None:
+        """A jump starting (what is left of a running one joins it), then a step of it, a share transient,
+        swept. A longer jump leaves the re-centring to the lagging book: its prints run ahead of a stale
+        visible mid, as recorded ones do (a book re-centred at every step, and a quote pegged to its mid,
+        would follow F, and no deep quote would be filled)."""
+        if start:
+            self.burst += r.jump_bps * self.bps * self.jump_rng.expovariate(1.0) * (1 if self.jump_rng.random() < 0.5 else -1)
+            self.burst_steps = r.jump_steps()
+        if not self.burst_steps:
+            return
+        move = self.burst / self.burst_steps
+        self.burst -= move
+        self.burst_steps -= 1
         self.fair = max(self.fair + move, 1.0)
         self.transient += move * r.jump_revert
-        self._sweep(t, r, out)
+        self._sweep(t, r, out, recentre=r.jump_steps() == 1)
 
-    def _sweep(self, t: float, r: MarketModel, out: list[Row]) -> None:
-        """Takers sweep every visible level F has passed (one print each, whole levels), then the book
-        re-centres at F: how jumps and crashes trade on the recordings, sweeps through the book."""
+    def _sweep(self, t: float, r: MarketModel, out: list[Row], recentre: bool = True) -> None:
+        """Takers sweep every visible level F has passed (one print each, whole levels), then (`recentre`)
+        the book re-centres at F: how instant jumps and crashes trade on the recordings."""
         if self.asks and min(self.asks) < self.fair:
             self._take(t, BID, None, self.fair, out)
         elif self.bids and max(self.bids) > self.fair:
             self._take(t, ASK, None, self.fair, out)
-        self.centre = self.fair
-        self._pull(t, r, out)
+        if recentre:
+            self.centre = self.fair
+            self._pull(t, r, out)
 
     def rows(self) -> Iterator[Row]:
         rng = self.rng
@@ -344,8 +355,7 @@ class _Generator:
                 self.fair = max(self.fair + move - back, 1.0)
                 if crashing:
                     self._sweep(t, r, out)  # a crash trades all the way down
-                if self.jump_rng.random() < p_jump:
-                    self._jump(t, r, out)
+                self._jump(t, r, self.jump_rng.random() < p_jump, out)
                 if rng.random() < p_flip:
                     self.side = -self.side
                 # 2. now and then the makers re-centre the visible book on F; levels left inside pulled
