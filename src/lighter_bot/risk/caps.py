@@ -104,7 +104,6 @@ class Caps:
             return True
         return abs(after) <= abs(before)
 
-
     def allows_command(self, position: int, orders: Mapping[int, WorkingOrder], c: Command, mid_ticks: int) -> bool:
         """`allows` for a command about to be sent (a cancel always fits), valued at the mid or its price."""
         if isinstance(c, PlaceOrder):

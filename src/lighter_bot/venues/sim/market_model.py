@@ -119,7 +119,7 @@ class MarketModel:
     def jump_var_1s(self) -> float:
         """Variance (bps^2) jumps add to 1 s returns (E[J^2] = 2 mean^2); a jump run over L s spreads over the
         1 s windows it overlaps: their squares sum to J^2 (1 - L/3) for L <= 1, J^2 (L - 1/3) / L^2 beyond."""
-        ln = self.jump_steps() * STEP_S if self.jump_steps() > 1 else 0.0
+        ln = n * STEP_S if (n := self.jump_steps()) > 1 else 0.0  # (one step: an instant jump)
         spread = 1 - ln / 3 if ln <= 1 else (ln - 1 / 3) / ln**2
         return self.jumps_per_h / 3600 * 2 * self.jump_bps**2 * spread
 
