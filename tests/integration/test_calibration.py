@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lighter_bot.backtest.calibration import FIT_HORIZONS, MIN_FILLS, measure_market
+from lighter_bot.backtest.calibration import FIT_HORIZONS, MAX_SE_BPS, MIN_FILLS, measure_market
 from lighter_bot.backtest.reality import TOUCH, Reality
 from lighter_bot.cli.app import app
 from lighter_bot.cli.calibrate import load_recording
@@ -28,7 +28,6 @@ from lighter_bot.venues.sim.scenarios import CALM_BASE, SOL_BASE, load_profile, 
 
 pytestmark = pytest.mark.shared
 CHECK_S = 3600.0  # synthetic seconds regenerated for the check (its own standard errors stay well under 1 bp)
-MAX_SE_BPS = 0.5  # a recording's markout is held to +-1 bp only when known to +-0.5 bp (one standard error)
 
 
 def _label(d: float) -> str:
@@ -62,17 +61,7 @@ def fit_table(rec: Reality, syn: Reality) -> tuple[list[str], list[str]]:
     return lines, bad
 
 
-# calm misses one cell, held as a strict expected failure (it turns red the day its fit holds): 1 bp out
-# the 5 s markout is +1.05 bp too kind (recording -1.69 ± 0.22, scenario -0.64). A refit with jump runs
-# met that cell and missed 1 bp at 30 s instead (-2.12 vs -0.55 ± 0.40): docs/simulator.md, "The fit".
-_MISSES = {CALM_BASE: "1 bp markout 5 s off by +1.05 bp"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(CALM_BASE, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                    reason=f"{CALM_BASE}: {_MISSES[CALM_BASE]}")),
-    SOL_BASE,
-])
+@pytest.mark.parametrize("name", [CALM_BASE, SOL_BASE])
 def test_a_committed_profile_meets_its_recording(name: str, shared_dir: Path) -> None:
     path = profile_path(name)
     assert path is not None

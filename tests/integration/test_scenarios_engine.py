@@ -203,11 +203,12 @@ def test_vol_spike_pauses_and_resumes_by_the_rule() -> None:
 def over_trigger_runs(config: BotConfig) -> list[Probe]:
     """Runs where inventory crosses the hedger's trigger. With hedge alpha: a thin book (seed 3) and a
     hard volatility spike (seed 6); without it the maker's own skew keeps inventory under the trigger
-    there (one clip, 0.064 < 0.07), so: vol_spike seed 1 and flash_crash seed 1 (refitted markets)."""
+    there (one clip, 0.064 < 0.07), so: vol_spike seed 1 and thin_book seed 2 (refitted markets; since the
+    refit of `calm` against the bar, flash_crash crosses the trigger on one seed of six)."""
     if config.hedger.alpha.enabled:
         return [run(make_scenario("thin_book", 3, 480.0), 3, config)[0], run(spike_rows(6), 6, config)[0]]
     return [run(make_scenario("vol_spike", 1, 480.0), 1, config)[0],
-            run(make_scenario("flash_crash", 1, 480.0), 1, config)[0]]
+            run(make_scenario("thin_book", 2, 480.0), 2, config)[0]]
 
 
 def test_the_hedger_brings_inventory_under_its_trigger_within_15s_outside_kickback_waits() -> None:
