@@ -92,13 +92,17 @@ async def _populated(emu: EmulatorHandle, backend: Any, c: SignerClient) -> None
     ex = emu.exchange
     for side in (Side.BID, Side.ASK):
         backend.market_trade(ex.sim_time(), side, 70)
-    for coi, price in ((1, backend.best_bid), (2, backend.best_bid - 5)):
+    ours = backend.best_bid
+    for coi, price in ((1, ours), (2, ours - 5)):
         _, _, err = await c.create_order(M, coi, 200, price, False, 0, 2)
         assert err is None
     for _ in range(100):
         if len([o for o in ex.open_orders(emu.account_index) if o.status == "open"]) == 2:
             break
         await asyncio.sleep(0.02)
+    # a walking book may have moved its touch off our bid meanwhile (a flake under load): put it back,
+    # then sell into it at once (no await between, so no walk either)
+    backend.move_to(ex.sim_time(), ours)
     backend.market_trade(ex.sim_time(), Side.ASK, 100)
     for _ in range(100):
         if ex.position(emu.account_index) == 100:
