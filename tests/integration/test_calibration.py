@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lighter_bot.backtest.calibration import FIT_HORIZONS, MAX_SE_BPS, MIN_FILLS, measure_market
+from lighter_bot.backtest.calibration import (
+    BAR_MARKOUT_BPS,
+    BAR_RATE,
+    FIT_HORIZONS,
+    MAX_SE_BPS,
+    MIN_FILLS,
+    measure_market,
+)
 from lighter_bot.backtest.reality import TOUCH, Reality
 from lighter_bot.cli.app import app
 from lighter_bot.cli.calibrate import load_recording
@@ -46,7 +53,7 @@ def fit_table(rec: Reality, syn: Reality) -> tuple[list[str], list[str]]:
         if c.fills < MIN_FILLS:
             lines.append(row + f"(recording: {c.fills} fills < {MIN_FILLS}, not compared)")
             continue
-        if not 0.5 <= ratio <= 2.0:
+        if not 1 / BAR_RATE <= ratio <= BAR_RATE:
             bad.append(f"{_label(c.distance_bps)} fill rate x{ratio:.2f}")
         cells = []
         for h in FIT_HORIZONS:
@@ -55,7 +62,7 @@ def fit_table(rec: Reality, syn: Reality) -> tuple[list[str], list[str]]:
             diff = mf - mr
             held = se <= MAX_SE_BPS
             cells.append(f"{mr:+7.2f} ±{se:4.2f} {mf:+7.2f} ±{sf:4.2f} {diff:+6.2f}{'' if held else ' (SE>0.5: not held)'}")
-            if held and not abs(diff) <= 1.0:
+            if held and not abs(diff) <= BAR_MARKOUT_BPS:
                 bad.append(f"{_label(c.distance_bps)} markout {h:g}s off by {diff:+.2f} bp")
         lines.append(row + "  ".join(cells))
     return lines, bad

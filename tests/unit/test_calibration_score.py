@@ -15,9 +15,9 @@ STATS = MarketStats(seconds=HOUR, spread_median_bps=1.0, spread_p90_bps=1.0, vol
                     trades_per_min=100.0, trade_median_usd=100.0, trade_p90_usd=100.0, trade_median_base=1.0)
 
 
-def market(fills: int, mo5: float, se5: float = 0.2, mo30: float = -1.0) -> Measured:
+def market(fills: int, mo5: float, se5: float = 0.2) -> Measured:
     curve = Curve(distance_bps=1.0, fills=fills, fills_per_hour=float(fills), edge_bps=1.0,
-                  markout_bps={5.0: mo5, 30.0: mo30}, markout_se_bps={5.0: se5, 30.0: 0.3})
+                  markout_bps={5.0: mo5, 30.0: -1.0}, markout_se_bps={5.0: se5, 30.0: 0.3})
     return Measured(Reality("m", STATS, (curve,)), {"vol30_bps_per_sqrt_s": 1.0})
 
 

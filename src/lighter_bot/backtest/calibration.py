@@ -51,8 +51,9 @@ MARKOUT_FLOOR_BPS = 0.25
 # the score adds a steep `bar` term for every cell past a margin inside it; the margin leaves room for
 # the seed-to-seed noise of a 60-minute check (~0.2 bp, ~10 % on the busiest distances).
 MAX_SE_BPS = 0.5
-BAR_MARKOUT_BPS, BAR_MARKOUT_STEP_BPS = 0.5, 0.1  # past 0.5 bp off, every 0.1 bp adds one z
-BAR_LOG_RATE, BAR_LOG_RATE_STEP = math.log(1.6), 0.05  # past x1.6 off, every 5 % adds one z
+BAR_MARKOUT_BPS, BAR_RATE = 1.0, 2.0  # the bar itself
+MARGIN_MARKOUT_BPS, MARGIN_MARKOUT_STEP_BPS = 0.5, 0.1  # past 0.5 bp off, every 0.1 bp adds one z
+MARGIN_LOG_RATE, MARGIN_LOG_RATE_STEP = math.log(1.6), 0.05  # past x1.6 off, every 5 % adds one z
 # a trial stops once its partial score (a lower bound: every term adds) passes this far beyond the best
 PRUNE_FACTOR = 1.5
 PRUNE_MARGIN = 10.0
@@ -195,8 +196,8 @@ def terms(target: Measured, fitted: Measured) -> list[Term]:
         out.append(Term(f"{label} fills/h", ct.fills_per_hour, cf.fills_per_hour, z))
         if ct.fills < MIN_FILLS:
             continue
-        if (past := abs(log_ratio) - BAR_LOG_RATE) > 0:
-            out.append(Term(f"bar: {label} fills/h", ct.fills_per_hour, cf.fills_per_hour, past / BAR_LOG_RATE_STEP))
+        if (past := abs(log_ratio) - MARGIN_LOG_RATE) > 0:
+            out.append(Term(f"bar: {label} fills/h", ct.fills_per_hour, cf.fills_per_hour, past / MARGIN_LOG_RATE_STEP))
         for h in FIT_HORIZONS:
             mt, st = ct.markout_bps.get(h, math.nan), ct.markout_se_bps.get(h, math.nan)
             mf, sf = cf.markout_bps.get(h, math.nan), cf.markout_se_bps.get(h, math.nan)
@@ -207,8 +208,8 @@ def terms(target: Measured, fitted: Measured) -> list[Term]:
             else:
                 z = (mf - mt) / math.sqrt(st**2 + (sf if sf == sf else 0.0) ** 2 + MARKOUT_FLOOR_BPS**2)
             out.append(Term(f"{label} markout {h:g}s", mt, mf, z))
-            if st <= MAX_SE_BPS and (past := (abs(mf - mt) if mf == mf else abs(mt)) - BAR_MARKOUT_BPS) > 0:
-                out.append(Term(f"bar: {label} markout {h:g}s", mt, mf, past / BAR_MARKOUT_STEP_BPS))
+            if st <= MAX_SE_BPS and (past := (abs(mf - mt) if mf == mf else abs(mt)) - MARGIN_MARKOUT_BPS) > 0:
+                out.append(Term(f"bar: {label} markout {h:g}s", mt, mf, past / MARGIN_MARKOUT_STEP_BPS))
     mt_, mf_ = rt.market, rf.market
     vol_se = max(0.05, math.sqrt(1 / (2 * tt) + 1 / (2 * tf)))  # relative SE of a std-dev from n returns
     vol30_se = max(0.1, math.sqrt(30 / (2 * tt) + 30 / (2 * tf)))
