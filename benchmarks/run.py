@@ -46,7 +46,12 @@ def main(argv: list[str]) -> int:
         print(f"error: unknown benchmark(s) {', '.join(unknown)} (known: {', '.join(discover())})", file=sys.stderr)
         return 2
     RESULTS.mkdir(exist_ok=True)
-    env = {"python": platform.python_version(), "machine": platform.machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    from lighter_bot import native
+
+    # which build ran: the compiled one (`make native`, what `make bench` builds first) or the sources
+    build = "compiled" if native.compiled() else "interpreted"
+    env = {"python": platform.python_version(), "machine": platform.machine(), "engine_build": build,
+           "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     summary: dict[str, Any] = {"env": env}
     for name in names:
         print(f"== {name}", flush=True)

@@ -8,7 +8,6 @@ beyond the caps; the transaction budget is never exceeded in any 60-s window.
 
 from __future__ import annotations
 
-import copy
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
@@ -181,7 +180,7 @@ def test_core_invariants_hold_on_any_event_sequence(steps: list[tuple[tuple[str,
     sent_times: list[float] = []
 
     def feed(e: Event) -> None:
-        pre = copy.deepcopy(core.state)
+        pre = core.state.copy()
         apply(pre, e)  # the state the core decides on, before its own commands
         pre_long, pre_short = worst_case(pre.position_lots, pre.orders.values())
         cmds = core.on_event(e)
@@ -294,3 +293,14 @@ def test_a_ledger_that_refuses_writes_reduces_then_halts_and_recovers() -> None:
     # A slow disk that raises nothing but lets fills pile up halts the same way.
     core.on_event(LedgerStatus(1.6, writable=True, unrecorded=limit))
     assert core.status().trading_state is TradingState.HALTED
+
+
+def test_a_state_copy_is_independent_of_the_core_state() -> None:
+    core = EngineCore(CFG, MK, SimClock(0.0))
+    core.on_event(BookUpdate(1.0, BookView(((10_000, 5),), ((10_010, 5),))))
+    orders = dict(core.state.orders)
+    pre = core.state.copy()
+    apply(pre, OrderRejected(2.0, 7, 21700, "test"))
+    pre.orders.clear()
+    assert pre.rejects and not core.state.rejects
+    assert core.state.orders == orders and pre.book is core.state.book

@@ -3,7 +3,6 @@ an exact rolling window, a batch as one request, priorities, the adapter's share
 
 from __future__ import annotations
 
-import copy
 import math
 
 from hypothesis import given, settings
@@ -71,7 +70,7 @@ def test_rolling_window_never_holds_more_than_its_capacity(steps: list[tuple[flo
         nxt = w.frees_at(t, cost, floor)
         assert nxt == t or not w.fits(t, cost, floor)
         if math.isfinite(nxt):
-            assert copy.deepcopy(w).fits(nxt + 1e-9, cost, floor)  # a copy: looking ahead expires entries
+            assert w.copy().fits(nxt + 1e-9, cost, floor)  # a copy: looking ahead expires entries
 
 
 def test_saturate_after_a_429_refills_evenly() -> None:
@@ -137,3 +136,13 @@ def test_both_sides_requoted_in_one_decision_cost_one_request() -> None:
     moved = core.on_event(BookUpdate(2.0, _book(170_040)))
     assert len(moved) == 2 and all(isinstance(c, ModifyOrder) for c in moved)
     assert core.budget.used(2.0) == 2
+
+
+def test_a_copy_looks_ahead_without_touching_the_window() -> None:
+    w = RollingWindow(10, 60.0)
+    w.spend(0.0, 4)
+    w.spend(30.0, 3)
+    ahead = w.copy()
+    assert ahead.used(61.0) == 3  # the copy expired the first hit
+    ahead.spend(61.0, 5)
+    assert w.used(59.0) == 7 and ahead.used(61.0) == 8  # the original kept both hits, saw none of the copy's

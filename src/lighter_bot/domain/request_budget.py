@@ -140,6 +140,12 @@ class RollingWindow:
         self._hits: deque[tuple[float, int]] = deque()
         self._used = 0
 
+    def copy(self) -> RollingWindow:
+        """An independent copy (reading a window expires its entries: a copy looks ahead)."""
+        out = RollingWindow(self.capacity, self.window_s)
+        out._hits, out._used = deque(self._hits), self._used
+        return out
+
     def _expire(self, now: float) -> None:
         hits, cutoff = self._hits, now - self.window_s
         while hits and hits[0][0] <= cutoff:

@@ -69,6 +69,11 @@ class EngineState:
     fills_count: int = 0
     duplicate_fills: int = 0
 
+    def copy(self) -> EngineState:
+        """An independent copy: the containers are copied, what they hold is immutable."""
+        return replace(self, orders=dict(self.orders), seen_trades=OrderedDict(self.seen_trades),
+                       rejects=deque(self.rejects))
+
     @property
     def mid2(self) -> int | None:
         return self.book.mid2
