@@ -60,6 +60,7 @@ def test_dockerfile_has_the_required_instructions() -> None:
 def test_dockerignore_keeps_secrets_and_state_out() -> None:
     lines = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()}
     assert {".env", ".env.*", "data/", ".git", ".venv"} <= lines
+    assert {"build/", "**/*.so"} <= lines  # a local compiled build (make native) is for its own machine
     copied = [a for n, a in instructions() if n == "COPY"]
     assert not any(".env" in c for c in copied)
 
