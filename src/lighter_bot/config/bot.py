@@ -124,7 +124,8 @@ class TelemetryConfig(_Model):
     enabled: bool = Field(True, description="serve /health, /metrics, /dashboard")
     host: str = Field("127.0.0.1", description="bind address (0.0.0.0 in a container)")
     port: Annotated[int, Field(ge=0, le=65535)] = Field(8000, description="HTTP port, 0 = any free port (integer)")
-    quote_stale_seconds: PosFloat = Field(20.0, description="/health fails if ACTIVE and no quote for this long (s)")
+    quote_stale_seconds: PosFloat = Field(
+        20.0, description="/health fails if ACTIVE and no quote decision (quoting, or standing aside with a reason) this long (s)")
     status_log_seconds: PosFloat = Field(60.0, description="a `status` log line every this many seconds (s)")
 
 

@@ -280,7 +280,7 @@ class EngineCore:
         bu = self.blocked_until
         quiet_key = (dec, bid, ask, mid2, mode, now < bu[0], now < bu[1])
         if not self._dirty and quiet_key == self._quiet_key:
-            if dec.paused or bid is not None or ask is not None:
+            if dec.settled or bid is not None or ask is not None:
                 mem.last_quote_ts = now
             return []
         self._quiet_key = None
@@ -340,7 +340,7 @@ class EngineCore:
             if mode is TradingState.REDUCING:
                 quotes = [c for c in quotes if not increases_exposure(c, pos, s.orders)]
             out += self._send_quotes(quotes, mid_ticks)
-        if dec.paused or bid is not None or ask is not None:
+        if dec.settled or bid is not None or ask is not None:
             mem.last_quote_ts = now
         if out or plan.cancels or plan.quotes or self.hedger.active or self.hedger.needs_hedge(pos):
             self._dirty = True  # something is in motion: decide in full next time

@@ -34,6 +34,13 @@ class MakerDecision(NamedTuple):
     paused: bool  # volatility pause in force
     notes: tuple[str, ...]  # why a side is missing or reduced
 
+    @property
+    def settled(self) -> bool:
+        """The maker decided what to quote: a side, or a pause, or neither side with the reason said (the
+        edge model finding no edge: the shipped config's normal state on real markets). /health's
+        quotes_fresh counts these; a stuck loop decides nothing at all."""
+        return self.paused or self.bid is not None or self.ask is not None or bool(self.notes)
+
 
 def band_factor(vol_bps: float, low: float, high: float) -> float:
     """0 at or below `low`, 1 at or above `high`, linear between."""

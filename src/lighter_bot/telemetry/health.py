@@ -2,7 +2,8 @@
 
 Checks: venue_connected, book_fresh (book age <= guard.max_book_age_seconds), account_stream_fresh
 (the venue reports the account stream healthy), quotes_fresh (while ACTIVE, quotes decided within
-telemetry.quote_stale_seconds; a grace period after start), single_instance (the venue sees no other
+telemetry.quote_stale_seconds: a side quoted, a pause, or both sides left out for a stated reason such as
+the edge model finding no edge, which is not a fault; a grace period after start), single_instance (the venue sees no other
 bot on our account and market), plus any extra checks the caller adds (the running bot adds
 ledger_writable).
 """
