@@ -99,9 +99,10 @@ if __name__ == "__main__":
             build(Path(files[0]) if files else Path("native-modules.txt"))
         except (Exception, SystemExit) as exc:  # any failure (setuptools exits): no half build left behind
             clean()
+            then = ("--required: stopping here." if required
+                    else "The interpreted sources run instead (the same commands, slower).")
             print(f"{'error' if required else 'warning'}: the compiled build failed ({exc}); it needs a C compiler "
-                  "and Python's headers. The interpreted sources run instead (the same commands, slower).",
-                  file=sys.stderr)
+                  f"and Python's headers. {then}", file=sys.stderr)
             sys.exit(1 if required else 0)
     elif cmd == ["clean"]:
         clean()
