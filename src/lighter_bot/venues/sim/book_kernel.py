@@ -115,6 +115,47 @@ def apply_rows(kind: np.ndarray, side: np.ndarray, slot: np.ndarray, size: np.nd
 
 
 @compiled
+def level_reuse(lv_price: np.ndarray, lv_size: np.ndarray, pub_n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each publication shares with the one before it (`prepare`'s levels back to back, `pub_n`).
+
+    Returns (`reuse`, `same`): for each level, the index of the same (price, size) level on the same side
+    of the previous publication, -1 if there is none; for each publication side (2k bids, 2k + 1 asks),
+    whether it is exactly the previous one's. Consecutive books 50 ms apart share most levels (about 9 in
+    10 on the BTCUSDT recording), so the books can share their level tuples instead of making new ones."""
+    reuse = np.full(lv_price.shape[0], -1, dtype=np.int64)
+    same = np.zeros(pub_n.shape[0], dtype=np.bool_)
+    prev_at = np.zeros(2, dtype=np.int64)
+    prev_n = np.full(2, -1, dtype=np.int64)
+    o = 0
+    for k in range(0, pub_n.shape[0], 2):
+        for s in range(2):
+            m = pub_n[k + s]
+            q, qn = prev_at[s], prev_n[s]
+            if qn >= 0:  # both lists are best first: bids descending, asks ascending
+                a = b = 0
+                alike = m == qn
+                while a < m and b < qn:
+                    pa, pb = lv_price[o + a], lv_price[q + b]
+                    if pa == pb:
+                        if lv_size[o + a] == lv_size[q + b]:
+                            reuse[o + a] = q + b
+                        else:
+                            alike = False
+                        a += 1
+                        b += 1
+                    elif (pa > pb) if s == 0 else (pa < pb):  # a level the previous book did not have
+                        alike = False
+                        a += 1
+                    else:  # a level that has gone
+                        alike = False
+                        b += 1
+                same[k + s] = alike
+            prev_at[s], prev_n[s] = o, m
+            o += m
+    return reuse, same
+
+
+@compiled
 def _grow(a: np.ndarray, need: int) -> np.ndarray:
     """`a` (1-D) with room for `need` entries (doubling)."""
     if need <= a.shape[0]:
