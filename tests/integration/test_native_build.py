@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from lighter_bot import native
+from tests.conftest import REPO, shared_path  # REPO: the runs read profiles/ from there
 
-REPO = Path(__file__).resolve().parents[2]  # the runs read profiles/ from here
-SHARED = REPO.parent / "shared" / "data"
-RECORDING = SHARED / "hyperliquid_perp" / "hl_20250904_orderbooks_SOL.csv.gz"
+RECORDING = shared_path() / "data" / "hyperliquid_perp" / "hl_20250904_orderbooks_SOL.csv.gz"
 
 # Runs each case with whichever build the interpreter finds on PYTHONPATH; prints where the engine core
 # was loaded from, then one JSON row per case (the timing fields dropped: they are the only ones allowed
